@@ -1,0 +1,3 @@
+from flowpilot_tui.cli import main
+
+main()

@@ -1,0 +1,143 @@
+"""Typed settings: defaults < TOML file < `FLOWPILOT_*` environment variables.
+
+Every problem becomes one `ConfigError` line naming the file (or variable), the key and what is wrong; secret
+values are never echoed back.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from flowpilot_tui import locations
+from flowpilot_tui.services.errors import ConfigError
+
+DEFAULT_MODEL = "claude-sonnet-5-5"
+
+
+def _os_login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return os.environ.get("USER", "engineer")
+
+
+class LlmSettings(BaseModel):
+    """Which generator/assistant backs the app. `offline` needs no key and no network."""
+
+    model_config = ConfigDict(extra="forbid")
+    provider: Literal["offline", "anthropic"] = "offline"
+    model: str = DEFAULT_MODEL
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    timeout_s: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=2, ge=0, le=10)
+
+
+class ConnectWiseConnection(BaseModel):
+    """A named ConnectWise connection. The private key itself lives in the env var named by `private_key_env`."""
+
+    model_config = ConfigDict(extra="forbid")
+    provider: Literal["connectwise"] = "connectwise"
+    api_url: str | None = None
+    site: str | None = None
+    company_id: str = Field(min_length=1)
+    public_key: str = Field(min_length=1)
+    private_key_env: str = Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    client_id: str = Field(min_length=1)
+    timeout_s: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_location(self) -> ConnectWiseConnection:
+        if bool(self.api_url) == bool(self.site):
+            raise ValueError("set exactly one of api_url or site")
+        return self
+
+    def private_key(self, env: dict[str, str] | None = None) -> str:
+        env = os.environ if env is None else env
+        value = env.get(self.private_key_env, "")
+        if not value:
+            raise ConfigError(f"connection private key: environment variable {self.private_key_env} is not set")
+        return value
+
+
+class UiSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cursor_blink: bool = True
+    animations: Literal["none", "basic", "full"] = "basic"
+    history_window: int = Field(default=200, ge=20, le=5000)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FLOWPILOT_", env_nested_delimiter="__", extra="forbid")
+
+    db_url: str = Field(default_factory=locations.default_db_url)
+    user: str = Field(default_factory=_os_login, min_length=1)
+    theme: str = "textual-dark"
+    keymap: dict[str, str] = Field(default_factory=dict)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    connections: dict[str, ConnectWiseConnection] = Field(default_factory=dict)
+    ui: UiSettings = Field(default_factory=UiSettings)
+    config_path: Path | None = Field(default=None, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # env beats the file (passed as init kwargs); no dotenv or secrets dir.
+        return (env_settings, init_settings)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.__class__.__name__}") from None
+
+
+def _describe(error: dict[str, Any]) -> tuple[str, str]:
+    key = ".".join(str(p) for p in error.get("loc", ()))
+    msg = error.get("msg", "invalid value")
+    if error.get("type") == "extra_forbidden":
+        msg = "unknown setting"
+    return key or "(root)", msg
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Load and validate settings from the file and `os.environ`; one-line `ConfigError` on any problem."""
+    env = os.environ
+    path = path or locations.config_file(env)
+    data = _read_toml(path)
+    llm = data.get("llm")
+    if isinstance(llm, dict) and "api_key" in llm:
+        raise ConfigError(f"{path}: llm.api_key: keep the key out of the file; set ANTHROPIC_API_KEY instead")
+    if env.get("ANTHROPIC_API_KEY") and (llm is None or isinstance(llm, dict)):
+        data["llm"] = {**(llm or {}), "api_key": env["ANTHROPIC_API_KEY"]}
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        key, msg = _describe(exc.errors()[0])
+        env_name = f"FLOWPILOT_{key.split('.')[0].upper()}"
+        where = f"environment variable {env_name}" if any(n.startswith(env_name) for n in env) else str(path)
+        raise ConfigError(f"{where}: {key}: {msg}") from None
+    settings.config_path = path
+    if settings.llm.provider == "anthropic" and settings.llm.api_key is None:
+        raise ConfigError(f"{path}: llm.provider: 'anthropic' needs ANTHROPIC_API_KEY in the environment")
+    if not settings.db_url.startswith("sqlite+aiosqlite://"):
+        raise ConfigError(f"{path}: db_url: only sqlite+aiosqlite:// URLs are supported")
+    return settings

@@ -1,0 +1,1 @@
+"""Domain logic usable without a terminal. Nothing under this package may import Textual or Rich."""

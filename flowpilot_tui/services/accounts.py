@@ -1,0 +1,93 @@
+"""Accounts, users and connections: who the configured login is, and first-run set-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from flowpilot_tui.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from flowpilot_tui.services.identity import Actor
+from flowpilot_tui.services.models import ROLES, Account, PSAConnection, User
+from flowpilot_tui.services.store import Store
+
+
+async def is_empty(store: Store) -> bool:
+    async with store.read() as db:
+        return not await db.scalar(select(func.count()).select_from(Account))
+
+
+async def resolve_actor(store: Store, login: str) -> Actor:
+    """The configured login's identity, or `NotFound` with a hint on how to set one up."""
+    async with store.read() as db:
+        row = (await db.execute(select(User, Account).join(Account, Account.id == User.account_id).where(User.login == login))).first()
+    if row is None:
+        raise NotFound(
+            f"User {login!r} is not a member of any account in this database "
+            "(run `flowpilot demo` or `flowpilot init --account NAME`, or set `user` in the config)"
+        )
+    user, account = row
+    return Actor(account.id, user.id, user.login, user.display_name, user.role, account.name, account.is_demo)
+
+
+async def create_account(
+    store: Store, name: str, admin_login: str, now: datetime, *, display_name: str | None = None, is_demo: bool = False,
+    preferences: dict | None = None,
+) -> Actor:
+    name = name.strip()
+    if not name:
+        raise InvalidInput("Account name must not be empty")
+    async with store.write() as db:
+        if await db.scalar(select(User.id).where(User.login == admin_login)):
+            raise Conflict(f"User {admin_login!r} already belongs to an account")
+        account = Account(name=name, is_demo=is_demo, preferences=preferences or {}, created_at=now)
+        db.add(account)
+        await db.flush()
+        user = User(account_id=account.id, login=admin_login, display_name=display_name or admin_login, role="admin", created_at=now)
+        db.add(user)
+        await db.flush()
+        return Actor(account.id, user.id, user.login, user.display_name, user.role, account.name, account.is_demo)
+
+
+async def add_user(store: Store, actor: Actor, login: str, role: str, now: datetime, display_name: str | None = None) -> None:
+    if actor.role != "admin":
+        raise PermissionDenied("Only an admin can add users")
+    if role not in ROLES:
+        raise InvalidInput(f"Unknown role {role!r}; use one of: {', '.join(ROLES)}")
+    async with store.write() as db:
+        if await db.scalar(select(User.id).where(User.login == login)):
+            raise Conflict(f"User {login!r} already belongs to an account")
+        db.add(User(account_id=actor.account_id, login=login, display_name=display_name or login, role=role, created_at=now))
+
+
+async def sync_connections(store: Store, actor: Actor, names: Iterable[tuple[str, str]]) -> None:
+    """Mirror configured connection names (not credentials) into the account so sessions can link to them."""
+    wanted = dict(names)
+    if not wanted:
+        return
+    async with store.write() as db:
+        existing = set(
+            (await db.scalars(select(PSAConnection.name).where(PSAConnection.account_id == actor.account_id))).all()
+        )
+        for name, provider in wanted.items():
+            if name not in existing:
+                db.add(PSAConnection(account_id=actor.account_id, provider=provider, name=name))
+
+
+async def get_preferences(store: Store, actor: Actor) -> dict:
+    async with store.read() as db:
+        account = await db.get(Account, actor.account_id)
+        if account is None:
+            raise NotFound("Account not found")
+        return dict(account.preferences or {})
+
+
+async def set_preference(store: Store, actor: Actor, key: str, value: object) -> None:
+    if actor.role != "admin":
+        raise PermissionDenied("Only an admin can change account preferences")
+    async with store.write() as db:
+        account = await db.get(Account, actor.account_id)
+        if account is None:
+            raise NotFound("Account not found")
+        account.preferences = {**(account.preferences or {}), key: value}

@@ -1,0 +1,31 @@
+"""Alembic environment. Migrations run on a sync SQLite connection handed in by `services.store`."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from flowpilot_tui.services.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is None:
+        from sqlalchemy import create_engine
+
+        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        with engine.begin() as connection:
+            _configure_and_run(connection)
+        return
+    _configure_and_run(connection)
+
+
+def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run()

@@ -1,0 +1,136 @@
+"""Shared fixtures: isolated config/data dirs, a per-test SQLite file, a fixed clock, and a network guard.
+
+The environment lines run before anything imports Textual (it reads them at import time).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+os.environ["TEXTUAL_ANIMATIONS"] = "none"
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any connection that is not loopback (or a local unix socket)."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def check(addr: object) -> None:
+        if isinstance(addr, tuple) and addr and str(addr[0]) not in LOOPBACK:
+            raise RuntimeError(f"network access in tests is not allowed: {addr!r}")
+
+    def guarded(sock: socket.socket, addr: object) -> None:
+        check(addr)
+        return real_connect(sock, addr)
+
+    def guarded_ex(sock: socket.socket, addr: object) -> int:
+        check(addr)
+        return real_connect_ex(sock, addr)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_ex)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Per-test config and data dirs; no inherited keys or FlowPilot settings."""
+    for name in list(os.environ):
+        if name.startswith(("FLOWPILOT_", "ANTHROPIC_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("FLOWPILOT_CONFIG", str(tmp_path / "config" / "flowpilot" / "config.toml"))
+    monkeypatch.setenv("FLOWPILOT_USER", "alice")
+    return tmp_path
+
+
+class FixedClock:
+    """Deterministic time: starts at 2026-11-24 09:00 UTC and ticks one second per reading."""
+
+    def __init__(self, start: datetime = START, step: timedelta = timedelta(seconds=1)) -> None:
+        self.now = start
+        self.step = step
+
+    def __call__(self) -> datetime:
+        value = self.now
+        self.now += self.step
+        return value
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'flowpilot.db'}"
+
+
+@pytest.fixture
+async def store(db_url: str):  # type: ignore[no-untyped-def]
+    from flowpilot_tui.services.store import Store
+
+    s = await Store.open(db_url)
+    yield s
+    await s.close()
+
+
+async def make_actor(store, login: str, role: str, account: str, clock: FixedClock, **prefs):  # type: ignore[no-untyped-def]
+    """Create an account whose admin is `login`, then give that user `role`."""
+    from flowpilot_tui.services import accounts
+    from flowpilot_tui.services.identity import Actor
+    from flowpilot_tui.services.models import User
+
+    actor = await accounts.create_account(store, account, login, clock(), preferences=prefs or None)
+    async with store.write() as db:
+        user = await db.get(User, actor.user_id)
+        user.role = role
+    return Actor(actor.account_id, actor.user_id, login, login, role, account)
+
+
+async def add_member(store, actor, login: str, role: str, clock: FixedClock):  # type: ignore[no-untyped-def]
+    from flowpilot_tui.services.identity import Actor
+    from flowpilot_tui.services.models import User
+
+    async with store.write() as db:
+        user = User(account_id=actor.account_id, login=login, display_name=login, role=role, created_at=clock())
+        db.add(user)
+        await db.flush()
+        return Actor(actor.account_id, user.id, login, login, role, actor.account_name)
+
+
+@pytest.fixture
+async def engineer(store, clock):  # type: ignore[no-untyped-def]
+    return await make_actor(store, "alice", "engineer", "Acme IT", clock, cw_resolved_status_id=17, cw_escalated_status_id=12)
+
+
+@pytest.fixture
+async def viewer(store, engineer, clock):  # type: ignore[no-untyped-def]
+    return await add_member(store, engineer, "victor", "viewer", clock)
+
+
+@pytest.fixture
+async def outsider(store, clock):  # type: ignore[no-untyped-def]
+    """An engineer of another account."""
+    return await make_actor(store, "mallory", "engineer", "Other MSP", clock)
+
+
+@pytest.fixture
+def sessions(store, engineer, clock):  # type: ignore[no-untyped-def]
+    from flowpilot_tui.services.sessions import SessionService
+
+    return SessionService(store, engineer, clock)
