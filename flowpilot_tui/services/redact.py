@@ -78,8 +78,13 @@ _SECRET_KEYS = (
 # `password: x`, `pwd=x`, `"password": "x"`, `Password=x;` (ADO), `password is x`.
 _KEY_VALUE = re.compile(
     rf"(?<![A-Za-z0-9])(?P<key>{_PASSWORD_KEYS}|{_SECRET_KEYS})[\"']?"
-    r"(?:\s*[:=]\s*|\s+is\s+)"
+    r"(?:\s*[:=]\s*|\s+(?:is|(?:was\s+|is\s+)?(?:re)?set\s+to|(?:was\s+)?changed\s+to)\s+)"
     r"(?P<v>\"[^\"\n]+\"|'[^'\n]+'|[^\s;\"',]+)",
+    re.IGNORECASE,
+)
+# "Reset the VPN password to x", "set her password to x".
+_SET_PASSWORD_TO = re.compile(
+    r"\b(?:re)?set\b[^.\n]{0,40}?\bpass(?:word|wd)\s+(?:to|as)\s+(?P<v>\"[^\"\n]+\"|'[^'\n]+'|[^\s;\"',]+)",
     re.IGNORECASE,
 )
 # Values that describe a password rather than being one ("password: reset", "password is incorrect").
@@ -116,6 +121,10 @@ def find_secrets(text: str) -> list[RedactedItem]:
         if span is not None:
             kind = "password" if re.fullmatch(_PASSWORD_KEYS, m.group("key"), re.IGNORECASE) else "secret"
             candidates.append((*span, kind))
+    for m in _SET_PASSWORD_TO.finditer(text):
+        span = _value_span(m)
+        if span is not None:
+            candidates.append((*span, "password"))
     for m in _CANDIDATE.finditer(text):
         if looks_random(m.group()):
             candidates.append((m.start(), m.end(), "high_entropy"))
@@ -167,7 +176,7 @@ def _value_span(m: re.Match[str]) -> tuple[int, int] | None:
         return None
     if set(value) <= {"*", "x", "X", "•", "."}:  # already masked by the writer
         return None
-    if m.group("key").lower() == "pwd" and re.match(r"^(?:/|~|[A-Za-z]:\\)", value):
+    if m.re is _KEY_VALUE and m.group("key").lower() == "pwd" and re.match(r"^(?:/|~|[A-Za-z]:\\)", value):
         return None  # PWD=/home/bob is the shell's working directory, not a password
     return start, end
 

@@ -1,0 +1,162 @@
+"""Offline template generator: deterministic, grounded in recorded facts, safe for the customer."""
+
+from __future__ import annotations
+
+import re
+
+from flowpilot_tui.services.generation.offline import OfflineGenerator
+from flowpilot_tui.services.generation.render import ESCALATION_HEADINGS
+from flowpilot_tui.services.generation.types import (
+    BundleFact,
+    BundleFix,
+    BundleScript,
+    BundleTicket,
+    SessionBundle,
+)
+from flowpilot_tui.services.redact import redact
+
+SECRET = "Hunter2!"
+
+
+def full_bundle(**overrides: object) -> SessionBundle:
+    """A realistic VPN/DNS session; fact text goes through the redactor as the bundle builder does."""
+    raw = [
+        ("symptom", "Users cannot open the intranet over VPN; whole finance team affected", None),
+        ("environment", "Windows 11 23H2 laptops, GlobalProtect 6.1, DC01.contoso.local at 10.0.0.5", None),
+        ("confirmed", "VPN tunnel is up and 10.0.0.5 answers ping", None),
+        ("tried", "Rebooted the laptop", "no change"),
+        ("hypothesis", "VPN profile does not push the internal DNS suffix", None),
+        ("tried", f"Re-entered VPN credentials (password: {SECRET})", "did not help"),
+        ("tried", "Flushed DNS cache and reconnected", "worked, intranet loads again"),
+    ]
+    redactions = []
+    facts = []
+    for n, (kind, text, outcome) in enumerate(raw, 1):
+        r = redact(text)
+        redactions += r.items
+        facts.append(BundleFact(id=f"F{n}", kind=kind, text=r.text, outcome=outcome))
+    data: dict[str, object] = dict(
+        session_id="3b1f0c2e-0000-4000-8000-000000000001", title="Finance VPN: intranet unreachable", status="active",
+        state_version=7, ticket=BundleTicket(connection="contoso-cw", ticket_id="123456"), facts=facts,
+        fixes=[
+            BundleFix(id="X1", title="Reinstall the GlobalProtect client", decision="dismissed"),
+            BundleFix(id="X2", title="Flush the DNS cache", rationale="stale negative cache entries",
+                      steps=["ipconfig /flushdns", "Disconnect and reconnect the VPN"], decision="one_off"),
+        ],
+        scripts=[BundleScript(id="S1", name="flush-dns.ps1", shell="powershell", fix_id="X2")],
+        redactions=redactions,
+    )
+    data.update(overrides)
+    return SessionBundle(**data)  # type: ignore[arg-type]
+
+
+def headings(markdown: str) -> list[str]:
+    return [line[3:] for line in markdown.splitlines() if line.startswith("#")]
+
+
+def section(markdown: str, heading: str) -> str:
+    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\nAsk for|\Z)", markdown, re.S | re.M)
+    assert match, heading
+    return match.group(1).strip()
+
+
+async def test_same_bundle_gives_byte_identical_markdown() -> None:
+    gen = OfflineGenerator()
+    for kind in ("resolve", "escalate"):
+        first = (await gen.generate(full_bundle(), kind)).markdown
+        second = (await OfflineGenerator().generate(full_bundle(), kind)).markdown
+        assert first.encode() == second.encode()
+    assert gen.render("resolve", full_bundle()) != gen.render("escalate", full_bundle())
+
+
+def test_escalation_has_exactly_the_five_headings_in_order() -> None:
+    markdown = OfflineGenerator().render("escalate", full_bundle())
+    assert headings(markdown) == [h for _, h in ESCALATION_HEADINGS]
+    assert headings(markdown) == ["Problem", "What we've confirmed", "What we've tried", "Current hypothesis",
+                                  "Suggested next steps"]
+
+
+def test_escalation_items_cite_existing_ids() -> None:
+    bundle = full_bundle()
+    markdown = OfflineGenerator().render("escalate", bundle)
+    known = set(bundle.ids())
+    body = markdown.split("## Problem", 1)[1]
+    items = [line for line in body.splitlines() if re.match(r"^(- |\d+\. )", line)]
+    assert len(items) >= 8
+    for line in items:
+        cited = re.search(r"\[((?:[FXS]\d+)(?:, [FXS]\d+)*)\]$", line)
+        assert cited, line
+        assert set(cited.group(1).split(", ")) <= known
+    assert "- Rebooted the laptop — result: no change. [F4]" in markdown
+    assert section(markdown, "Current hypothesis") == "VPN profile does not push the internal DNS suffix. [F5]"
+
+
+def test_escalation_includes_environment_impact_ticket_and_an_ask() -> None:
+    markdown = OfflineGenerator().render("escalate", full_bundle())
+    assert "Ticket: #123456 (contoso-cw)" in markdown
+    assert "- Windows 11 23H2 laptops, GlobalProtect 6.1, DC01.contoso.local at 10.0.0.5. [F2]" in markdown
+    assert markdown.count("Impact: ") == 1 and "whole finance team affected" in markdown.split("## Problem")[0]
+    assert "Ask for the next engineer: Please take ownership: confirm or rule out the current hypothesis" in markdown
+    steps = section(markdown, "Suggested next steps")
+    assert steps.startswith("1. Apply the suggested fix: Flush the DNS cache (stale negative cache entries). [X2]")
+    assert "Script prepared for this fix: flush-dns.ps1 (powershell) [S1]" in steps
+
+
+def test_empty_sections_say_none_recorded() -> None:
+    bundle = full_bundle(facts=[BundleFact(id="F1", kind="symptom", text="Printer on floor 2 prints blank pages")],
+                         fixes=[], scripts=[], ticket=None)
+    markdown = OfflineGenerator().render("escalate", bundle)
+    for heading in ("What we've confirmed", "What we've tried", "Current hypothesis", "Suggested next steps"):
+        assert section(markdown, heading) == "None recorded."
+    assert section(markdown, "Problem") == "Printer on floor 2 prints blank pages. [F1]"
+    assert "Ticket: none linked" in markdown
+    assert "Ask for the next engineer" not in markdown and "Environment:" not in markdown
+
+
+def test_problem_falls_back_to_the_title_without_symptoms() -> None:
+    markdown = OfflineGenerator().render("escalate", full_bundle(facts=[], fixes=[], scripts=[]))
+    assert section(markdown, "Problem") == "Finance VPN: intranet unreachable (session title; no symptoms recorded)."
+
+
+def test_customer_note_leaves_out_hypotheses_dead_ends_dismissed_fixes_and_secrets() -> None:
+    bundle = full_bundle()
+    markdown = OfflineGenerator().render("resolve", bundle)
+    assert "Issue reported: Users cannot open the intranet over VPN; whole finance team affected." in markdown
+    assert "What we did: Flushed DNS cache and reconnected." in markdown
+    assert "How we verified: Flushed DNS cache and reconnected: worked, intranet loads again." in markdown
+    for internal in ("DNS suffix", "hypothes", "Reinstall", "GlobalProtect client", "Rebooted", "did not help",
+                     "Re-entered", SECRET, "[F", "[X"):
+        assert internal not in markdown, internal
+    assert not headings(markdown)  # plain labelled paragraphs: it may print on an invoice
+
+
+def test_customer_note_never_leaks_a_secret_even_from_an_unredacted_bundle() -> None:
+    bundle = full_bundle(facts=[
+        BundleFact(id="F1", kind="symptom", text="Cannot log in to the portal"),
+        BundleFact(id="F2", kind="tried", text=f"Reset password to {SECRET} via pwd={SECRET}", outcome="worked"),
+    ])
+    for kind in ("resolve", "escalate"):
+        markdown = OfflineGenerator().render(kind, bundle)
+        assert SECRET not in markdown
+        assert "[REDACTED:password]" in markdown
+
+
+def test_undecided_fix_is_not_presented_to_the_customer_as_done() -> None:
+    bundle = full_bundle(facts=[BundleFact(id="F1", kind="symptom", text="Outlook crashes on start")],
+                         fixes=[BundleFix(id="X1", title="Repair Office", decision=None)])
+    note = OfflineGenerator().resolution(bundle)
+    assert note.fix_applied == "No changes were recorded."
+    assert note.root_cause == "The cause could not be determined."
+    assert note.fact_ids == ["F1"]
+
+
+async def test_preview_records_generator_redactions_and_state() -> None:
+    bundle = full_bundle()
+    seen: list[str] = []
+    preview = await OfflineGenerator().generate(bundle, "escalate", on_progress=seen.append)
+    assert preview.generator == "offline" and preview.model is None
+    assert preview.state_version == 7
+    assert preview.redaction_count == 1 and preview.redactions[0].original == SECRET
+    assert seen == [preview.markdown]
+    assert "redactions" not in preview.model_dump()
+    assert "Offline template" in preview.header() and "1 item(s) redacted" in preview.header()
