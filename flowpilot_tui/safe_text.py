@@ -1,0 +1,47 @@
+"""Render untrusted text (users, tickets, the model) safely in the TUI.
+
+Why: such text must never be parsed as Rich markup (``[bold]``, ``[link=...]``) and must never
+carry terminal control sequences (e.g. ``ESC ] 52`` would write the user's clipboard). Every
+widget showing untrusted text goes through :func:`plain` or :func:`strip_controls`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.text import Text
+
+# C0 controls except \t and \n, DEL, and C1 controls (0x80-0x9f, e.g. CSI 0x9b / OSC 0x9d).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Whole escape sequences first, so their parameters don't survive as visible junk.
+_ESCAPES = re.compile(
+    r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL / ST
+    r"|\x1b[P^_X][^\x1b]*(?:\x1b\\)?"  # DCS / PM / APC / SOS ... ST
+    r"|\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x1b[@-Z\\-_]"  # two-byte escapes
+)
+# Bidi overrides/isolates can visually reorder text (Trojan-Source style); show them as nothing.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(text: str) -> str:
+    """Return ``text`` without terminal control characters/sequences; keeps ``\\n`` and ``\\t``."""
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ESCAPES.sub("", text)
+    text = _CONTROLS.sub("", text)
+    return _BIDI.sub("", text)
+
+
+def plain(text: str | None, style: str = "") -> Text:
+    """A Rich ``Text`` holding ``text`` literally (no markup parsing), controls stripped."""
+    return Text(strip_controls(text or ""), style=style, end="")
+
+
+def one_line(text: str | None, limit: int = 0) -> str:
+    """Single-line, control-free version of ``text`` (for table cells and titles), optionally clipped."""
+    flat = " ".join(strip_controls(text or "").split())
+    if limit and len(flat) > limit:
+        return flat[: max(limit - 1, 0)] + "…"
+    return flat
