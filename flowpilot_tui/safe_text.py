@@ -19,6 +19,8 @@ _ESCAPES = re.compile(
     r"|\x1b[P^_X][^\x1b]*(?:\x1b\\)?"  # DCS / PM / APC / SOS ... ST
     r"|\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
     r"|\x1b[@-Z\\-_]"  # two-byte escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+    r"|\x9d[^\x07\x9c\x1b]*(?:\x07|\x9c)?"  # 8-bit OSC
 )
 # Bidi overrides/isolates can visually reorder text (Trojan-Source style); show them as nothing.
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
