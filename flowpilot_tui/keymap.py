@@ -1,0 +1,110 @@
+"""Registry of every key binding: one id, default keys, action and description per entry.
+
+Why one registry: screens build their `BINDINGS` from it, the help screen and the command palette list it, and the
+user's `keymap` setting (binding id -> keys) is validated against it, so the three can never drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    keys: str
+    action: str
+    description: str
+    scope: str
+    show: bool = True
+    priority: bool = False
+    writes: bool = False  # disabled for viewers
+    key_display: str | None = None
+
+
+SCOPES: dict[str, str] = {
+    "app": "Everywhere",
+    "list": "Session list",
+    "workspace": "Workspace",
+    "chat": "Chat (focus with F2)",
+    "facts": "Facts (focus with F3)",
+    "fix": "Suggested fix (focus with F4)",
+    "dialog": "Dialogs",
+}
+
+KEYS: tuple[Key, ...] = (
+    Key("app.help", "f1,question_mark", "help", "Help / keys", "app", key_display="F1"),
+    Key("app.commands", "ctrl+p", "command_palette", "Commands", "app", priority=True),
+    Key("app.theme", "ctrl+t", "change_theme", "Theme", "app", show=False),
+    Key("app.quit", "ctrl+q", "quit", "Quit", "app", priority=True),
+    Key("list.open", "enter", "open", "Open", "list"),
+    Key("list.new", "ctrl+n", "new_session", "New session", "list", writes=True),
+    Key("list.search", "ctrl+f,slash", "focus_search", "Search", "list"),
+    Key("list.status", "f3", "cycle_status", "Status filter", "list"),
+    Key("list.next_page", "right_square_bracket", "next_page", "Next page", "list", key_display="]"),
+    Key("list.prev_page", "left_square_bracket", "prev_page", "Prev page", "list", key_display="["),
+    Key("list.refresh", "f5", "refresh", "Refresh", "list", show=False),
+    Key("workspace.back", "escape", "back", "Back", "workspace"),
+    Key("workspace.pane_chat", "f2", "pane('chat')", "Chat", "workspace"),
+    Key("workspace.pane_facts", "f3", "pane('facts')", "Facts", "workspace"),
+    Key("workspace.pane_fix", "f4", "pane('fix')", "Fix", "workspace"),
+    Key("workspace.pane_preview", "f5", "pane('preview')", "Preview", "workspace"),
+    Key("workspace.toggle_kind", "ctrl+k", "toggle_kind", "Resolve/Escalate", "workspace"),
+    Key("workspace.regenerate", "ctrl+g", "regenerate", "Regenerate", "workspace", show=False, writes=True),
+    Key("workspace.post", "f9", "post", "Confirm & post…", "workspace", writes=True),
+    Key("workspace.copy_preview", "f10", "copy_preview", "Copy preview", "workspace", show=False),
+    Key("workspace.pause", "f7", "pause_resume", "Pause/Resume", "workspace", show=False, writes=True),
+    Key("workspace.escalate", "f8", "request_escalation", "Request escalation…", "workspace", show=False, writes=True),
+    Key("workspace.reload", "ctrl+r", "reload", "Reload", "workspace", show=False),
+    Key("chat.send", "enter", "send", "Send", "chat", priority=True, writes=True),
+    Key("chat.newline", "ctrl+j,alt+enter", "newline", "Newline", "chat", priority=True, key_display="^j"),
+    Key("chat.cancel", "escape", "cancel_reply", "Cancel reply", "chat"),
+    Key("chat.copy", "ctrl+y", "copy_message", "Copy message…", "chat"),
+    Key("chat.earlier", "ctrl+u", "load_earlier", "Load earlier", "chat", show=False),
+    Key("facts.add", "a,insert", "add", "Add fact", "facts", writes=True),
+    Key("facts.edit", "e,enter", "edit", "Edit", "facts", writes=True),
+    Key("facts.delete", "delete,d", "delete", "Delete…", "facts", writes=True),
+    Key("fix.one_off", "o", "decide('one_off')", "One-off script", "fix", writes=True),
+    Key("fix.draft_template", "t", "decide('draft_template')", "Draft template", "fix", writes=True),
+    Key("fix.build_template", "b", "decide('build_template')", "Build template", "fix", writes=True),
+    Key("fix.dismiss", "ctrl+x", "decide('dismissed')", "Dismiss", "fix", writes=True),
+    Key("fix.history", "h", "history", "History", "fix"),
+    Key("dialog.confirm", "y", "confirm", "Confirm", "dialog"),
+    Key("dialog.cancel", "escape,n", "cancel", "Cancel", "dialog"),
+)
+
+BY_ID: dict[str, Key] = {k.id: k for k in KEYS}
+WRITE_ACTIONS: dict[str, frozenset[str]] = {
+    scope: frozenset(k.action.split("(")[0] for k in KEYS if k.scope == scope and k.writes) for scope in SCOPES
+}
+
+
+def bindings(scope: str) -> list[Binding]:
+    """Textual `Binding`s for one scope, each carrying its registry id (so `App.set_keymap` can remap it)."""
+    return [
+        Binding(k.keys, k.action, k.description, show=k.show, priority=k.priority, id=k.id, key_display=k.key_display)
+        for k in KEYS
+        if k.scope == scope
+    ]
+
+
+def of_scope(scope: str) -> list[Key]:
+    return [k for k in KEYS if k.scope == scope]
+
+
+def effective_keys(key: Key, keymap: Mapping[str, str]) -> str:
+    """The keys a user actually presses for `key` after their keymap overrides."""
+    return keymap.get(key.id, key.keys)
+
+
+def display(keys: str) -> str:
+    """Human form of a Textual key list: 'ctrl+j,alt+enter' -> 'ctrl+j / alt+enter'."""
+    names = {"question_mark": "?", "slash": "/", "right_square_bracket": "]", "left_square_bracket": "["}
+    return " / ".join(names.get(part.strip(), part.strip()) for part in keys.split(","))
+
+
+def unknown_ids(keymap: Iterable[str]) -> list[str]:
+    return sorted(i for i in keymap if i not in BY_ID)

@@ -1,0 +1,91 @@
+"""Messages workers post to their screen: workers never touch widgets, one owner applies each result.
+
+Why dataclasses: they are plain records, easy to assert on in tests (`run_test(message_hook=...)`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from flowpilot_tui.services.identity import Actor
+    from flowpilot_tui.services.views import MessageView, Page, SessionDetail, SessionSummary
+
+
+@dataclass
+class ServicesReady(Message):
+    """The database is open and the configured user resolved (or first-run set-up finished)."""
+
+    actor: Actor
+
+
+@dataclass
+class FirstRunNeeded(Message):
+    """The database has no account yet: offer demo data or an empty account."""
+
+
+@dataclass
+class PageLoaded(Message):
+    page: Page
+    status: str | None
+    search: str
+
+
+@dataclass
+class SessionCreated(Message):
+    summary: SessionSummary
+
+
+@dataclass
+class SessionLoaded(Message):
+    """A fresh `SessionDetail` after opening or after any write (state_version moved)."""
+
+    detail: SessionDetail
+
+
+@dataclass
+class HistoryLoaded(Message):
+    """A window of chat history, oldest first; `earlier` means it goes above what is shown."""
+
+    messages: list[MessageView]
+    has_more: bool
+    earlier: bool = False
+
+
+@dataclass
+class ChatAppended(Message):
+    """A message persisted outside a streamed reply (the engineer's own line, an offline note)."""
+
+    message: MessageView
+
+
+@dataclass
+class ReplyStarted(Message):
+    pass
+
+
+@dataclass
+class ReplyChunk(Message):
+    text: str
+
+
+@dataclass
+class ReplyFinished(Message):
+    """The assistant turn ended (completed, interrupted or failed); `cards` are compact tool-call lines."""
+
+    text: str
+    interrupted: bool = False
+    error: str | None = None
+    cards: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class ServiceFailed(Message):
+    """A service call failed with a user-facing message; shown as an error notification, nothing crashes."""
+
+    message: str
+    severity: str = "error"
+    detail: Any = None
