@@ -6,49 +6,8 @@ import re
 
 from flowpilot_tui.services.generation.offline import OfflineGenerator
 from flowpilot_tui.services.generation.render import ESCALATION_HEADINGS
-from flowpilot_tui.services.generation.types import (
-    BundleFact,
-    BundleFix,
-    BundleScript,
-    BundleTicket,
-    SessionBundle,
-)
-from flowpilot_tui.services.redact import redact
-
-SECRET = "Hunter2!"
-
-
-def full_bundle(**overrides: object) -> SessionBundle:
-    """A realistic VPN/DNS session; fact text goes through the redactor as the bundle builder does."""
-    raw = [
-        ("symptom", "Users cannot open the intranet over VPN; whole finance team affected", None),
-        ("environment", "Windows 11 23H2 laptops, GlobalProtect 6.1, DC01.contoso.local at 10.0.0.5", None),
-        ("confirmed", "VPN tunnel is up and 10.0.0.5 answers ping", None),
-        ("tried", "Rebooted the laptop", "no change"),
-        ("hypothesis", "VPN profile does not push the internal DNS suffix", None),
-        ("tried", f"Re-entered VPN credentials (password: {SECRET})", "did not help"),
-        ("tried", "Flushed DNS cache and reconnected", "worked, intranet loads again"),
-    ]
-    redactions = []
-    facts = []
-    for n, (kind, text, outcome) in enumerate(raw, 1):
-        r = redact(text)
-        redactions += r.items
-        facts.append(BundleFact(id=f"F{n}", kind=kind, text=r.text, outcome=outcome))
-    data: dict[str, object] = dict(
-        session_id="3b1f0c2e-0000-4000-8000-000000000001", title="Finance VPN: intranet unreachable", status="active",
-        state_version=7, ticket=BundleTicket(connection="contoso-cw", ticket_id="123456"), facts=facts,
-        fixes=[
-            BundleFix(id="X1", title="Reinstall the GlobalProtect client", decision="dismissed"),
-            BundleFix(id="X2", title="Flush the DNS cache", rationale="stale negative cache entries",
-                      steps=["ipconfig /flushdns", "Disconnect and reconnect the VPN"], decision="one_off"),
-        ],
-        scripts=[BundleScript(id="S1", name="flush-dns.ps1", shell="powershell", fix_id="X2")],
-        redactions=redactions,
-    )
-    data.update(overrides)
-    return SessionBundle(**data)  # type: ignore[arg-type]
-
+from flowpilot_tui.services.generation.types import BundleFact, BundleFix
+from generation_samples import SECRET, full_bundle
 
 def headings(markdown: str) -> list[str]:
     return [line[3:] for line in markdown.splitlines() if line.startswith("#")]
@@ -99,7 +58,7 @@ def test_escalation_includes_environment_impact_ticket_and_an_ask() -> None:
     assert "Ask for the next engineer: Please take ownership: confirm or rule out the current hypothesis" in markdown
     steps = section(markdown, "Suggested next steps")
     assert steps.startswith("1. Apply the suggested fix: Flush the DNS cache (stale negative cache entries). [X2]")
-    assert "Script prepared for this fix: flush-dns.ps1 (powershell) [S1]" in steps
+    assert "A powershell script for this fix is saved in the session [S1]" in steps
 
 
 def test_empty_sections_say_none_recorded() -> None:

@@ -70,8 +70,7 @@ class OfflineGenerator:
             steps.append(CitedItem(text=f"Apply the suggested fix: {_clean(fix.title)}{detail}.", fact_ids=[fix.id]))
             steps += [CitedItem(text=f"Fix step {n}: {' '.join(s.split())}", fact_ids=[fix.id])
                       for n, s in enumerate(fix.steps, 1) if s.strip()]
-            steps += [CitedItem(text=f"Script prepared for this fix: {' '.join(s.name.split())}"
-                                     + (f" ({s.shell})" if s.shell else ""), fact_ids=[s.id])
+            steps += [CitedItem(text=f"A {s.shell} script for this fix is saved in the session", fact_ids=[s.id])
                       for s in b.scripts if s.fix_id == fix.id]
         steps += [CitedItem(text=f"Confirm or rule out: {_clean(h.text)}.", fact_ids=[h.id]) for h in hypotheses]
         impact_facts = [f for f in b.facts if f.kind in ("symptom", "environment", "confirmed") and _IMPACT.search(f.text)]

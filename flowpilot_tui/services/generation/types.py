@@ -51,13 +51,12 @@ class BundleFix(_Frozen):
 
 
 class BundleScript(_Frozen):
-    """A script produced from a fix decision (id S1..Sn); the body is not sent, only what it is."""
+    """A script produced for a fix (id S1..Sn); only what it is, never its body, goes to the model."""
 
     id: str
-    name: str
-    shell: str | None = None
+    shell: str
     fix_id: str | None = None
-    kind: str | None = None
+    generator: str = "offline"
 
 
 class BundleTicket(_Frozen):

@@ -1,0 +1,111 @@
+"""Grounding checks on a model's structured reply, done in code rather than trusted to the prompt.
+
+Failures become FlaggedItems: the item stays in the preview, marked, so the engineer sees and fixes it instead of
+content vanishing silently.
+"""
+
+from __future__ import annotations
+
+from flowpilot_tui.services.generation.types import (
+    NONE_RECORDED,
+    CitedItem,
+    EscalationPackage,
+    FlaggedItem,
+    ResolutionNote,
+    SessionBundle,
+)
+from flowpilot_tui.services.redact import find_secrets
+
+# Which kinds of session data each escalation list may rest on (§ "keep facts apart from assumptions").
+_ALLOWED = {
+    "confirmed": {"confirmed"},
+    "tried": {"tried"},
+}
+
+
+def _check_item(item: CitedItem, section: str, index: int | None, ids: dict[str, str], *,
+                citation_required: bool = True) -> list[FlaggedItem]:
+    flags: list[FlaggedItem] = []
+
+    def flag(reason: str) -> None:
+        flags.append(FlaggedItem(section=section, index=index, text=item.text, reason=reason))
+
+    if not item.text.strip():
+        flag("empty item")
+    if item.text.strip() == NONE_RECORDED:
+        return flags
+    if citation_required and not item.fact_ids:
+        flag("no fact cited")
+    unknown = [i for i in item.fact_ids if i not in ids]
+    if unknown:
+        flag(f"cites unknown fact {', '.join(unknown)}")
+    allowed = _ALLOWED.get(section)
+    if allowed is not None:
+        wrong = [i for i in item.fact_ids if i in ids and ids[i] not in allowed]
+        if wrong:
+            flag(f"cites {', '.join(f'{i} ({ids[i]})' for i in wrong)}, not a {section} fact")
+    if find_secrets(item.text):
+        flag("contains a secret-like string")
+    return flags
+
+
+def validate_escalation(pkg: EscalationPackage, bundle: SessionBundle) -> list[FlaggedItem]:
+    ids = bundle.ids()
+    flags = _check_item(pkg.problem, "problem", None, ids)
+    for section in ("confirmed", "tried", "next_steps", "environment"):
+        for i, item in enumerate(getattr(pkg, section)):
+            flags += _check_item(item, section, i, ids)
+    flags += _check_item(pkg.hypothesis, "hypothesis", None, ids)
+    if pkg.impact is not None:
+        flags += _check_item(pkg.impact, "impact", None, ids)
+    if pkg.ask is not None:
+        flags += _check_item(pkg.ask, "ask", None, ids, citation_required=False)
+    expected = {
+        "confirmed": len(bundle.facts_of("confirmed")),
+        "tried": len(bundle.facts_of("tried")),
+        "next_steps": int(bundle.current_fix() is not None) + len(bundle.facts_of("hypothesis")),
+    }
+    for section, recorded in expected.items():
+        if recorded and not getattr(pkg, section):
+            flags.append(FlaggedItem(section=section, reason=f"section empty although {recorded} related item(s) are recorded"))
+    if bundle.facts_of("hypothesis") and pkg.hypothesis.text.strip() in ("", NONE_RECORDED):
+        flags.append(FlaggedItem(section="hypothesis", reason="says none recorded although a hypothesis is recorded"))
+    hypothesis_ids = {f.id for f in bundle.facts_of("hypothesis")}
+    for i, item in enumerate(pkg.confirmed):
+        if hypothesis_ids & set(item.fact_ids):
+            flags.append(FlaggedItem(section="confirmed", index=i, text=item.text,
+                                     reason="presents a hypothesis as confirmed"))
+    return _dedupe(flags)
+
+
+def validate_resolution(note: ResolutionNote, bundle: SessionBundle) -> list[FlaggedItem]:
+    ids = bundle.ids()
+    flags: list[FlaggedItem] = []
+    for field in ("summary", "root_cause", "fix_applied", "verification"):
+        if not getattr(note, field).strip():
+            flags.append(FlaggedItem(section=field, reason="required section is empty"))
+    for field in ("summary", "root_cause", "fix_applied", "verification", "follow_up"):
+        text = getattr(note, field)
+        if find_secrets(text):
+            flags.append(FlaggedItem(section=field, text=text, reason="contains a secret-like string"))
+    if not note.fact_ids:
+        flags.append(FlaggedItem(section="note", reason="no fact cited"))
+    unknown = [i for i in note.fact_ids if i not in ids]
+    if unknown:
+        flags.append(FlaggedItem(section="note", reason=f"cites unknown fact {', '.join(unknown)}"))
+    internal = [i for i in note.fact_ids if ids.get(i) in ("hypothesis", "fix:dismissed")]
+    if internal:
+        flags.append(FlaggedItem(section="note", reason=f"rests on internal-only items {', '.join(internal)} "
+                                                        "(hypothesis or dismissed fix)"))
+    return flags
+
+
+def _dedupe(flags: list[FlaggedItem]) -> list[FlaggedItem]:
+    seen: set[tuple[str, int | None, str]] = set()
+    out = []
+    for f in flags:
+        key = (f.section, f.index, f.reason)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
