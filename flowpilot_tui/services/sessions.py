@@ -207,18 +207,28 @@ class SessionService:
         self, session_id: str, role: str, content: str, *, interrupted: bool = False, meta: dict | None = None
     ) -> MessageView:
         self.actor.require_writer()
+        async with self.store.write() as db:
+            row = await load_session(db, self.actor, session_id)
+            return await self.append_message_in(db, row, role, content, interrupted=interrupted, meta=meta)
+
+    # The `*_in` variants do the same inside the caller's open write transaction, for batches that must commit
+    # together (an assistant reply with the facts and fix it recorded). `row` comes from `load_session`.
+
+    async def append_message_in(
+        self, db: AsyncSession, row: AISession, role: str, content: str, *, interrupted: bool = False,
+        meta: dict | None = None,
+    ) -> MessageView:
+        self.actor.require_writer()
         if role not in CHAT_ROLES:
             raise InvalidInput(f"Unknown chat role {role!r}")
         if len(content) > MAX_MESSAGE:
             raise InvalidInput(f"Message is too long ({len(content):,} characters; the limit is {MAX_MESSAGE:,})")
         now = self.clock()
-        async with self.store.write() as db:
-            row = await load_session(db, self.actor, session_id)
-            msg = ChatMessage(session_id=row.id, role=role, content=content, interrupted=interrupted, meta=meta, created_at=now)
-            db.add(msg)
-            row.updated_at = now
-            await db.flush()
-            return MessageView.of(msg)
+        msg = ChatMessage(session_id=row.id, role=role, content=content, interrupted=interrupted, meta=meta, created_at=now)
+        db.add(msg)
+        row.updated_at = now
+        await db.flush()
+        return MessageView.of(msg)
 
     # ---- facts ------------------------------------------------------------------------------------------------
 
@@ -226,18 +236,26 @@ class SessionService:
         self, session_id: str, kind: str, text: str, *, outcome: str | None = None, source: str = "engineer"
     ) -> FactView:
         self.actor.require_writer()
+        async with self.store.write() as db:
+            row = await load_session(db, self.actor, session_id)
+            return await self.add_fact_in(db, row, kind, text, outcome=outcome, source=source)
+
+    async def add_fact_in(
+        self, db: AsyncSession, row: AISession, kind: str, text: str, *, outcome: str | None = None,
+        source: str = "engineer",
+    ) -> FactView:
+        """Validates before touching the transaction, so a caller may catch InvalidInput and carry on."""
+        self.actor.require_writer()
         if kind not in FACT_KINDS:
             raise InvalidInput(f"Unknown fact kind {kind!r}; use one of: {', '.join(FACT_KINDS)}")
         text = clean_text(text, "Fact text")
         outcome = clean_text(outcome, "Outcome", required=False) or None
         now = self.clock()
-        async with self.store.write() as db:
-            row = await load_session(db, self.actor, session_id)
-            fact = SessionFact(session_id=row.id, kind=kind, text=text, outcome=outcome, source=source, created_at=now, updated_at=now)
-            db.add(fact)
-            await db.flush()
-            await bump_state_version(db, row.id, now)
-            return FactView.of(fact)
+        fact = SessionFact(session_id=row.id, kind=kind, text=text, outcome=outcome, source=source, created_at=now, updated_at=now)
+        db.add(fact)
+        await db.flush()
+        await bump_state_version(db, row.id, now)
+        return FactView.of(fact)
 
     async def _load_fact(self, db: AsyncSession, session_id: str, fact_id: int) -> SessionFact:
         row = await load_session(db, self.actor, session_id)
@@ -289,28 +307,45 @@ class SessionService:
     ) -> FixView:
         """A new suggestion supersedes the active one: at most one active fix, history kept."""
         self.actor.require_writer()
+        async with self.store.write() as db:
+            row = await load_session(db, self.actor, session_id)
+            return await self.propose_fix_in(
+                db, row, title, rationale=rationale, steps=steps, target_shell=target_shell, source=source
+            )
+
+    async def propose_fix_in(
+        self,
+        db: AsyncSession,
+        row: AISession,
+        title: str,
+        *,
+        rationale: str = "",
+        steps: Sequence[str] = (),
+        target_shell: str | None = None,
+        source: str = "engineer",
+    ) -> FixView:
+        """Validates before touching the transaction, so a caller may catch InvalidInput and carry on."""
+        self.actor.require_writer()
         title = clean_text(title, "Fix title", limit=MAX_TITLE)
         rationale = clean_text(rationale, "Rationale", required=False)
         clean_steps = [clean_text(s, "Step") for s in steps if s and s.strip()]
         if target_shell not in (None, "powershell", "bash"):
             raise InvalidInput("Target shell must be 'powershell' or 'bash'")
         now = self.clock()
-        async with self.store.write() as db:
-            row = await load_session(db, self.actor, session_id)
-            await db.execute(
-                update(SessionSuggestedFix)
-                .where(SessionSuggestedFix.session_id == row.id, SessionSuggestedFix.superseded_at.is_(None))
-                .values(superseded_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            fix = SessionSuggestedFix(
-                session_id=row.id, title=title, rationale=rationale, steps=clean_steps, target_shell=target_shell,
-                source=source, created_at=now,
-            )
-            db.add(fix)
-            await db.flush()
-            await bump_state_version(db, row.id, now)
-            return FixView.of(fix)
+        await db.execute(
+            update(SessionSuggestedFix)
+            .where(SessionSuggestedFix.session_id == row.id, SessionSuggestedFix.superseded_at.is_(None))
+            .values(superseded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        fix = SessionSuggestedFix(
+            session_id=row.id, title=title, rationale=rationale, steps=clean_steps, target_shell=target_shell,
+            source=source, created_at=now,
+        )
+        db.add(fix)
+        await db.flush()
+        await bump_state_version(db, row.id, now)
+        return FixView.of(fix)
 
     async def decide_fix(self, session_id: str, fix_id: int, decision: str) -> FixView:
         self.actor.require_writer()
