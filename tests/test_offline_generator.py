@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from flowpilot_tui.services.generation.offline import OfflineGenerator
+import pytest
+
+from flowpilot_tui.services.generation.offline import OfflineGenerator, worked
 from flowpilot_tui.services.generation.render import ESCALATION_HEADINGS
 from flowpilot_tui.services.generation.types import BundleFact, BundleFix
 from generation_samples import SECRET, full_bundle
@@ -82,7 +84,7 @@ def test_customer_note_leaves_out_hypotheses_dead_ends_dismissed_fixes_and_secre
     markdown = OfflineGenerator().render("resolve", bundle)
     assert "Issue reported: Users cannot open the intranet over VPN; whole finance team affected." in markdown
     assert "What we did: Flushed DNS cache and reconnected." in markdown
-    assert "How we verified: Flushed DNS cache and reconnected: worked, intranet loads again." in markdown
+    assert "How we verified: worked, intranet loads again." in markdown
     for internal in ("DNS suffix", "hypothes", "Reinstall", "GlobalProtect client", "Rebooted", "did not help",
                      "Re-entered", SECRET, "[F", "[X"):
         assert internal not in markdown, internal
@@ -119,3 +121,14 @@ async def test_preview_records_generator_redactions_and_state() -> None:
     assert seen == [preview.markdown]
     assert "redactions" not in preview.model_dump()
     assert "Offline template" in preview.header() and "1 item(s) redacted" in preview.header()
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [("worked, intranet loads again", True), ("Printer back online; test page printed.", True),
+     ("Outlook no longer crashes", True), ("User confirmed it is fine now", True),
+     ("No improvement.", False), ("did not help", False), ("still crashes", False), ("no change", False),
+     ("partially worked", False), (None, False), ("", False)],
+)
+def test_only_steps_that_worked_count_as_the_fix(outcome: str | None, expected: bool) -> None:
+    assert worked(BundleFact(id="F1", kind="tried", text="x", outcome=outcome)) is expected

@@ -23,12 +23,18 @@ from flowpilot_tui.services.generation.types import (
 )
 from flowpilot_tui.services.redact import redact
 
-TEMPLATE_VERSION = f"t1{RENDER_VERSION}"
+TEMPLATE_VERSION = f"t2{RENDER_VERSION}"
 
-_WORKED = re.compile(r"\b(worked|works|working|resolved|fixed|success|successful|succeeded|solved|restored|ok)\b",
-                     re.IGNORECASE)
-_FAILED = re.compile(r"\b(not|no|didn'?t|did not|failed|fails|still|unchanged|partial(?:ly)?|worse)\b",
-                     re.IGNORECASE)
+_WORKED = re.compile(
+    r"\b(work(?:s|ed|ing)|resolved|fixed|success\w*|succeeded|solved|restored|back (?:online|up|to normal)"
+    r"|printed|printing|loads?|opens?|connects?|no longer|confirmed|ok|fine now)\b",
+    re.IGNORECASE,
+)
+_FAILED = re.compile(
+    r"\b(no (?:change|improvement|effect|difference|luck)|not (?:fixed|resolved|work\w*|help\w*|solved)"
+    r"|did(?:n'?t| not)|doesn'?t|failed|fails|still|unchanged|same (?:issue|problem|error)|worse|partial\w*)\b",
+    re.IGNORECASE,
+)
 _IMPACT = re.compile(r"\b(impact\w*|affect(?:s|ed|ing)?|outage|blocked|all users|whole (?:team|office)|down)\b",
                      re.IGNORECASE)
 
@@ -108,7 +114,7 @@ class OfflineGenerator:
             summary=_sentence([f.text for f in symptoms]) if symptoms else _sentence([b.title]),
             root_cause=_sentence([f.text for f in confirmed]) if confirmed else "The cause could not be determined.",
             fix_applied=_sentence(done) if done else "No changes were recorded.",
-            verification=(_sentence([f"{_clean(f.text)}: {_clean(f.outcome or '')}" for f in fixes_that_worked])
+            verification=(_sentence([f.outcome or "" for f in fixes_that_worked])
                           if fixes_that_worked else "Not recorded."),
             follow_up="None.",
             fact_ids=ids,
