@@ -40,7 +40,8 @@ class GenerationService:
 
     @property
     def uses_claude(self) -> bool:
-        return self.llm.provider == "anthropic" and self.llm.api_key is not None
+        """Claude only when chosen and a key (or an injected client factory) is there; otherwise offline."""
+        return self.llm.provider == "anthropic" and (self.llm.api_key is not None or self.client_factory is not None)
 
     def generator(self) -> OfflineGenerator | ClaudeGenerator:
         """The configured generator; the SDK client is created on first use only."""
