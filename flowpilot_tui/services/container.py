@@ -13,6 +13,9 @@ from flowpilot_tui.services.store import Store
 
 if TYPE_CHECKING:
     from flowpilot_tui.config import Settings
+    from flowpilot_tui.services.generation.service import GenerationService
+    from flowpilot_tui.services.assistant import AssistantService
+    from flowpilot_tui.services.scripts import ScriptService
 
 
 @dataclass
@@ -27,7 +30,39 @@ class Services:
     def sessions(self) -> SessionService:
         return SessionService(self.store, self.actor, self.clock)
 
+    @cached_property
+    def assistant(self) -> AssistantService:
+        from flowpilot_tui.services.assistant import AssistantService
+
+        svc = AssistantService(self.store, self.actor, self.settings.llm, self.clock,
+                               self.extras.get("anthropic_client_factory"), sessions=self.sessions)
+        self.extras.setdefault("closers", []).append(svc.aclose)
+        return svc
+
+    @cached_property
+    def scripts(self) -> ScriptService:
+        from flowpilot_tui.services.scripts import ScriptService
+
+        svc = ScriptService(self.store, self.actor, self.settings.llm, self.clock,
+                            self.extras.get("anthropic_client_factory"))
+        self.extras.setdefault("closers", []).append(svc.aclose)
+        return svc
+
+    @cached_property
+    def generation(self) -> GenerationService:
+        from flowpilot_tui.services.generation.service import GenerationService
+
+        return GenerationService(
+            self.store, self.actor, self.settings.llm, self.clock,
+            client_factory=self.extras.get("anthropic_client_factory"),
+        )
+
     async def close(self) -> None:
+        """Close every service that was built (cached) and owns a client, then the database."""
+        for value in list(self.__dict__.values()):
+            aclose = getattr(value, "aclose", None)
+            if callable(aclose):
+                await aclose()
         for closer in self.extras.get("closers", []):
             await closer()
         await self.store.close()
