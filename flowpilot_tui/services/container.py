@@ -34,19 +34,15 @@ class Services:
     def assistant(self) -> AssistantService:
         from flowpilot_tui.services.assistant import AssistantService
 
-        svc = AssistantService(self.store, self.actor, self.settings.llm, self.clock,
+        return AssistantService(self.store, self.actor, self.settings.llm, self.clock,
                                self.extras.get("anthropic_client_factory"), sessions=self.sessions)
-        self.extras.setdefault("closers", []).append(svc.aclose)
-        return svc
 
     @cached_property
     def scripts(self) -> ScriptService:
         from flowpilot_tui.services.scripts import ScriptService
 
-        svc = ScriptService(self.store, self.actor, self.settings.llm, self.clock,
+        return ScriptService(self.store, self.actor, self.settings.llm, self.clock,
                             self.extras.get("anthropic_client_factory"))
-        self.extras.setdefault("closers", []).append(svc.aclose)
-        return svc
 
     @cached_property
     def generation(self) -> GenerationService:
