@@ -35,14 +35,14 @@ class Services:
         from flowpilot_tui.services.assistant import AssistantService
 
         return AssistantService(self.store, self.actor, self.settings.llm, self.clock,
-                               self.extras.get("anthropic_client_factory"), sessions=self.sessions)
+                                self.extras.get("anthropic_client_factory"), sessions=self.sessions)
 
     @cached_property
     def scripts(self) -> ScriptService:
         from flowpilot_tui.services.scripts import ScriptService
 
         return ScriptService(self.store, self.actor, self.settings.llm, self.clock,
-                            self.extras.get("anthropic_client_factory"))
+                             self.extras.get("anthropic_client_factory"))
 
     @cached_property
     def generation(self) -> GenerationService:
