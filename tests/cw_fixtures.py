@@ -1,0 +1,60 @@
+"""ConnectWise emulator fixtures; import them into a test module to use them:
+
+    from cw_fixtures import cw, sleeps  # noqa: F401  (fixtures)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from flowpilot_tui.emulators.connectwise import DEMO_CLIENT_ID, DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, ConnectWiseEmulator
+from flowpilot_tui.services.psa.base import PsaCall
+from flowpilot_tui.services.psa.connectwise import ConnectWiseProvider
+
+PRIVATE_KEY = DEMO_PRIVATE_KEY
+
+
+class Sleeps:
+    """An injected sleeper: records requested waits instead of waiting, so retry tests stay instant."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def cw(clock: Any) -> Iterator[ConnectWiseEmulator]:
+    """A started emulator with the demo data, on the test's fixed clock."""
+    emulator = ConnectWiseEmulator(clock=clock).start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+def make_provider(
+    cw: ConnectWiseEmulator, sleeps: Sleeps | None = None, *, audit: list[PsaCall] | None = None, **kw: Any
+) -> ConnectWiseProvider:
+    """A real provider pointed at the emulator by site (codebase discovery) unless `api_url` is given."""
+    options: dict[str, Any] = {
+        "company_id": cw.company_id, "public_key": DEMO_PUBLIC_KEY, "private_key": PRIVATE_KEY,
+        "client_id": DEMO_CLIENT_ID, "timeout_s": 5.0, "connection_name": "demo-cw",
+    }
+    if "api_url" not in kw:
+        options["site"] = cw.site_url
+    options.update(kw)
+    if sleeps is not None:
+        options["sleep"] = sleeps
+    if audit is not None:
+        options["audit"] = audit.append
+    return ConnectWiseProvider(**options)
