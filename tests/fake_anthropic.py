@@ -15,6 +15,8 @@ Usage::
 
 Steps are served FIFO, one per `POST /v1/messages` request; an empty script answers 500 `api_error`.
 Every step takes `delay=` (seconds before the status line: use it for timeouts) and `headers=`.
+SSE steps also take `hold_after=n`: send n events, then stall until `release()` (or `stop()`) — a stream caught
+mid-reply, for cancel tests and for watching partial text in the UI.
 `POST /v1/messages/count_tokens` is answered without consuming a step. Like the real API, a history whose
 assistant `tool_use` is not followed by a user message starting with matching `tool_result` blocks gets a
 400 `invalid_request_error` (also without consuming a step).
@@ -109,6 +111,7 @@ class Step:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     event_delay: float = 0.0
+    hold_after: int | None = None
 
 
 @dataclass
@@ -126,20 +129,29 @@ class FakeAnthropic:
         self._steps: deque[Step] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._released = threading.Event()
+        self.held = threading.Event()  # set while a `hold_after` stream is stalled
         self.requests: list[RecordedRequest] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # scripting
     def reply(self, msg: dict[str, Any], *, delay: float = 0.0, event_delay: float = 0.0,
-              headers: dict[str, str] | None = None) -> FakeAnthropic:
+              headers: dict[str, str] | None = None, hold_after: int | None = None) -> FakeAnthropic:
         """Serve `msg` as JSON, or as a well-formed SSE stream when the request has `"stream": true`."""
-        return self._push(Step("message", msg, headers=headers or {}, delay=delay, event_delay=event_delay))
+        return self._push(Step("message", msg, headers=headers or {}, delay=delay, event_delay=event_delay,
+                               hold_after=hold_after))
 
     def reply_sse(self, events: list[tuple[str, dict[str, Any]]], *, delay: float = 0.0,
-                  event_delay: float = 0.0, headers: dict[str, str] | None = None) -> FakeAnthropic:
+                  event_delay: float = 0.0, headers: dict[str, str] | None = None,
+                  hold_after: int | None = None) -> FakeAnthropic:
         """Serve exactly these SSE events (for truncated streams and mid-stream errors)."""
-        return self._push(Step("sse", events, headers=headers or {}, delay=delay, event_delay=event_delay))
+        return self._push(Step("sse", events, headers=headers or {}, delay=delay, event_delay=event_delay,
+                               hold_after=hold_after))
+
+    def release(self) -> None:
+        """Let a stream stalled by `hold_after` continue."""
+        self._released.set()
 
     def truncated(self, msg: dict[str, Any], **kw: Any) -> FakeAnthropic:
         """Stream `msg` but end the body before `message_delta`/`message_stop` (stop_reason stays None)."""
@@ -192,6 +204,7 @@ class FakeAnthropic:
 
     def stop(self) -> None:
         self._stopping.set()  # wakes handlers sleeping in a delay
+        self._released.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -277,7 +290,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(200, step.payload, step.headers)
             else:
                 events = stream_events(step.payload) if step.kind == "message" else step.payload
-                self._send_sse(events, step.headers, step.event_delay)
+                self._send_sse(events, step.headers, step.event_delay, step.hold_after)
         except (BrokenPipeError, ConnectionResetError):  # client gave up (timeout/cancel): expected
             self.close_connection = True
 
@@ -293,7 +306,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
-    def _send_sse(self, events: list[tuple[str, dict[str, Any]]], headers: dict[str, str], event_delay: float) -> None:
+    def _send_sse(self, events: list[tuple[str, dict[str, Any]]], headers: dict[str, str], event_delay: float,
+                  hold_after: int | None = None) -> None:
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("transfer-encoding", "chunked")
@@ -302,7 +316,13 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in headers.items():
             self.send_header(k, v)
         self.end_headers()
-        for name, data in events:
+        for i, (name, data) in enumerate(events):
+            if i == hold_after:
+                self.owner.held.set()
+                self.owner._released.wait()
+                self.owner.held.clear()
+                if self.owner._stopping.is_set():
+                    break
             if event_delay and self.owner._stopping.wait(event_delay):
                 break
             chunk = f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()

@@ -106,7 +106,9 @@ async def _record_facts(sessions: SessionService, db: AsyncSession, row: AISessi
             notes.append(f"skipped: {exc.message}")
             cards.append(ToolCard("error", "Fact not recorded", exc.message))
     recorded = sum(1 for c in cards if c.kind == "fact")
-    return Applied("; ".join(notes).capitalize() + ".", recorded == 0 and any(c.kind == "error" for c in cards), cards)
+    summary = "; ".join(notes)
+    return Applied(summary[:1].upper() + summary[1:] + ".", recorded == 0 and any(c.kind == "error" for c in cards),
+                   cards)
 
 
 async def _propose_fix(sessions: SessionService, db: AsyncSession, row: AISession, data: dict[str, Any]) -> Applied:
