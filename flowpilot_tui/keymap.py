@@ -30,6 +30,7 @@ SCOPES: dict[str, str] = {
     "list": "Session list",
     "workspace": "Workspace",
     "chat": "Chat (focus with F2)",
+    "chat_input": "Chat input",
     "facts": "Facts (focus with F3)",
     "fix": "Suggested fix (focus with F4)",
     "dialog": "Dialogs",
@@ -37,7 +38,7 @@ SCOPES: dict[str, str] = {
 
 KEYS: tuple[Key, ...] = (
     Key("app.help", "f1,question_mark", "help", "Help / keys", "app", key_display="F1"),
-    Key("app.commands", "ctrl+p", "command_palette", "Commands", "app", priority=True),
+    Key("app.commands", "ctrl+p", "command_palette", "Commands", "app", show=False, priority=True),
     Key("app.theme", "ctrl+t", "change_theme", "Theme", "app", show=False),
     Key("app.quit", "ctrl+q", "quit", "Quit", "app", priority=True),
     Key("list.open", "enter", "open", "Open", "list"),
@@ -64,6 +65,7 @@ KEYS: tuple[Key, ...] = (
     Key("chat.cancel", "escape", "cancel_reply", "Cancel reply", "chat"),
     Key("chat.copy", "ctrl+y", "copy_message", "Copy message…", "chat"),
     Key("chat.earlier", "ctrl+u", "load_earlier", "Load earlier", "chat", show=False),
+    Key("chat.complete", "tab", "complete", "Complete /command", "chat_input", show=False),
     Key("facts.add", "a,insert", "add", "Add fact", "facts", writes=True),
     Key("facts.edit", "e,enter", "edit", "Edit", "facts", writes=True),
     Key("facts.delete", "delete,d", "delete", "Delete…", "facts", writes=True),
@@ -73,7 +75,8 @@ KEYS: tuple[Key, ...] = (
     Key("fix.dismiss", "ctrl+x", "decide('dismissed')", "Dismiss", "fix", writes=True),
     Key("fix.history", "h", "history", "History", "fix"),
     Key("dialog.confirm", "y", "confirm", "Confirm", "dialog"),
-    Key("dialog.cancel", "escape,n", "cancel", "Cancel", "dialog"),
+    Key("dialog.cancel", "escape", "cancel", "Cancel", "dialog"),
+    Key("dialog.no", "n", "cancel", "No", "dialog", show=False),
 )
 
 BY_ID: dict[str, Key] = {k.id: k for k in KEYS}

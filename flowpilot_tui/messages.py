@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from flowpilot_tui.services.container import Services
     from flowpilot_tui.services.identity import Actor
+    from flowpilot_tui.services.store import Store
     from flowpilot_tui.services.views import MessageView, Page, SessionDetail, SessionSummary
 
 
@@ -20,11 +22,14 @@ class ServicesReady(Message):
     """The database is open and the configured user resolved (or first-run set-up finished)."""
 
     actor: Actor
+    services: Services
 
 
 @dataclass
 class FirstRunNeeded(Message):
     """The database has no account yet: offer demo data or an empty account."""
+
+    store: Store
 
 
 @dataclass
@@ -57,9 +62,10 @@ class HistoryLoaded(Message):
 
 @dataclass
 class ChatAppended(Message):
-    """A message persisted outside a streamed reply (the engineer's own line, an offline note)."""
+    """A line to show outside a streamed reply (an offline note, a tool card)."""
 
-    message: MessageView
+    role: str
+    text: str
 
 
 @dataclass
@@ -80,6 +86,14 @@ class ReplyFinished(Message):
     interrupted: bool = False
     error: str | None = None
     cards: list[tuple[str, str]] = field(default_factory=list)
+    unsent: str = ""  # the engineer's text when it was not stored: put back into the input
+
+
+@dataclass
+class OpenScreen(Message):
+    """A worker's result is a screen to show (script viewer, template builder); the screen's owner pushes it."""
+
+    screen: Any
 
 
 @dataclass

@@ -38,7 +38,7 @@ def strip_controls(text: str) -> str:
 
 def plain(text: str | None, style: str = "") -> Text:
     """A Rich ``Text`` holding ``text`` literally (no markup parsing), controls stripped."""
-    return Text(strip_controls(text or ""), style=style, end="")
+    return Text(strip_controls(text or ""), style=style)
 
 
 def one_line(text: str | None, limit: int = 0) -> str:

@@ -1,0 +1,122 @@
+"""The Textual application: a thin shell that opens services, applies keymap/theme and hosts the screens.
+
+Why thin: layout and wiring live in `screens/`, behaviour in `services/`. Screens are imported lazily so the first
+frame does not pay for widgets (Markdown, TextArea) that only the workspace needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from flowpilot_tui import keymap, themes
+from flowpilot_tui.commands import FlowPilotCommands
+from flowpilot_tui.messages import FirstRunNeeded, ServicesReady
+
+if TYPE_CHECKING:
+    from flowpilot_tui.config import Settings
+    from flowpilot_tui.services.container import Services
+    from flowpilot_tui.services.store import Store
+
+
+class FlowPilotApp(App[None]):
+    CSS_PATH = "styles/app.tcss"
+    TITLE = "FlowPilot"
+    BINDINGS = keymap.bindings("app")
+    COMMANDS = App.COMMANDS | {FlowPilotCommands}
+
+    def __init__(self, settings: Settings, services: Services | None = None, clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.services: Services | None = services
+        self._owns_services = services is None
+        self.clock = clock or (services.clock if services else None) or _utcnow
+        self.animation_level = settings.ui.animations  # type: ignore[assignment]
+
+    def compose(self) -> ComposeResult:
+        yield Static("Opening the database…", id="boot")
+
+    def on_mount(self) -> None:
+        themes.register(self)
+        self.theme = themes.initial_theme(self, self.settings.theme)
+        self.theme_changed_signal.subscribe(self, lambda theme: themes.remember(theme.name))
+        self.set_keymap(self.settings.keymap)
+        unknown = keymap.unknown_ids(self.settings.keymap)
+        if unknown:
+            self.notify(f"Unknown binding ids in keymap: {', '.join(unknown)} (see F1 for the list)", severity="warning")
+        if self.services is not None:
+            self.post_message(ServicesReady(self.services.actor, self.services))
+        else:
+            self.open_services()
+
+    @work(exclusive=True, group="startup", exit_on_error=False)
+    async def open_services(self) -> None:
+        """Open the DB inside the app's event loop (the async engine belongs to this loop)."""
+        from flowpilot_tui.services import accounts
+        from flowpilot_tui.services.container import open_services, open_store
+        from flowpilot_tui.services.errors import DomainError, NotFound
+
+        try:
+            store = await open_store(self.settings)
+            if await accounts.is_empty(store):
+                self.post_message(FirstRunNeeded(store))
+                return
+            services = await open_services(self.settings, clock=self.clock, store=store)
+        except NotFound as exc:
+            self.exit(return_code=2, message=f"flowpilot: {exc.message}")
+            return
+        except DomainError as exc:
+            self.exit(return_code=exc.exit_code, message=f"flowpilot: {exc.message}")
+            return
+        self._owns_services = True
+        self.post_message(ServicesReady(services.actor, services))
+
+    @on(FirstRunNeeded)
+    def show_first_run(self, event: FirstRunNeeded) -> None:
+        from flowpilot_tui.screens.first_run import FirstRun
+
+        self.push_screen(FirstRun(self.settings, event.store, self.clock))
+
+    @on(ServicesReady)
+    def show_sessions(self, event: ServicesReady) -> None:
+        from flowpilot_tui.screens.session_list import SessionList
+
+        self.services = event.services
+        self.query_one("#boot", Static).update(f"FlowPilot · {event.actor.account_name}")
+        if len(self.screen_stack) > 1:
+            self.switch_screen(SessionList(event.services))
+        else:
+            self.push_screen(SessionList(event.services))
+
+    def action_help(self) -> None:
+        from flowpilot_tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def on_unmount(self) -> None:
+        if self.services is not None and self._owns_services:
+            await self.services.close()
+
+
+def _utcnow() -> datetime:
+    from datetime import UTC
+
+    return datetime.now(UTC)
+
+
+def make_app(settings: Settings, services: Services | None = None, clock: Callable[[], datetime] | None = None) -> FlowPilotApp:
+    """Factory used by the CLI, tests and snapshots: pass `services` to reuse an open DB (the caller closes it)."""
+    return FlowPilotApp(settings, services, clock)
+
+
+def run_app(settings: Settings, **run_kwargs: Any) -> int:
+    """Run the TUI; the return code is 0, or the domain error's exit code (2 for an unknown configured user)."""
+    app = make_app(settings)
+    app.run(**run_kwargs)
+    return int(app.return_code or 0)

@@ -1,0 +1,405 @@
+"""The session workspace: chat, facts, the active fix and the Resolve/Escalate preview.
+
+Why this file only wires: widgets render and ask (messages), workers call services and post results, and the
+handlers here apply them. Wide terminals show the panes side by side; below NARROW columns they become tabs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static, Tab, Tabs
+
+from flowpilot_tui import keymap
+from flowpilot_tui.messages import (
+    ChatAppended, HistoryLoaded, OpenScreen, ReplyChunk, ReplyFinished, ServiceFailed, SessionLoaded,
+)
+from flowpilot_tui.safe_text import one_line, plain
+from flowpilot_tui.services import rules
+from flowpilot_tui.services.errors import DomainError
+from flowpilot_tui.widgets.chat_input import ChatInput
+from flowpilot_tui.widgets.chat_pane import ChatPane
+from flowpilot_tui.widgets.facts_pane import FactsPane
+from flowpilot_tui.widgets.fix_card import DECISION_LABEL, FixCard
+from flowpilot_tui.widgets.session_header import SessionHeader
+
+if TYPE_CHECKING:
+    from flowpilot_tui.services.container import Services
+    from flowpilot_tui.services.views import SessionDetail
+
+NARROW = 100
+PANES = ("chat", "facts", "fix", "preview")
+INITIAL_HISTORY = 50
+VIEWER_REASON = "Read-only: your role (viewer) can read this session but not change it"
+
+
+def make_preview(services: Services, session_id: str) -> Widget:
+    """tui-preview's pane, or an honest placeholder while it is not installed."""
+    try:
+        from flowpilot_tui.widgets.preview_pane import PreviewPane
+    except ImportError:
+        return Static("Preview unavailable in this build (generator unavailable).", id="pane-preview", classes="pane")
+    pane = PreviewPane(services, session_id, kind="resolve")
+    pane.id = "pane-preview"
+    pane.add_class("pane")
+    return pane
+
+
+class Workspace(Screen[None]):
+    BINDINGS = keymap.bindings("workspace")
+    PALETTE_SCOPES = {"workspace": None, "chat": "ChatPane", "chat_input": "ChatInput", "facts": "FactsPane", "fix": "FixCard"}
+
+    def __init__(self, services: Services, session_id: str) -> None:
+        super().__init__()
+        self.services = services
+        self.session_id = session_id
+        self.can_write = services.actor.can_write
+        self.detail: SessionDetail | None = None
+        self.pane = "chat"
+
+    def compose(self) -> ComposeResult:
+        yield SessionHeader(id="ws-header")
+        if not self.can_write:
+            yield Static(VIEWER_REASON + ": chat, facts, fix decisions and posting are disabled.", classes="readonly")
+        yield Tabs(*(Tab(p.title(), id=f"tab-{p}") for p in PANES), id="ws-tabs")
+        with Horizontal(id="ws-body"):
+            yield ChatPane(id="pane-chat", read_only_reason="" if self.can_write else VIEWER_REASON,
+                           cursor_blink=self.services.settings.ui.cursor_blink)
+            with Vertical(id="ws-middle"):
+                yield FactsPane(id="pane-facts", can_write=self.can_write)
+                yield FixCard(id="pane-fix", can_write=self.can_write)
+            yield make_preview(self.services, self.session_id)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for pane, title in zip(PANES, ("Chat", "Facts", "Suggested fix", "Preview")):
+            self.query_one(f"#pane-{pane}").border_title = title
+        self.query_one("#pane-chat").add_class("pane")
+        self.query_one("#pane-facts").add_class("pane")
+        self.query_one("#pane-fix").add_class("pane")
+        self._layout(self.app.size.width)
+        self._assistant_status()
+        self.focus_pane("chat")
+        self.load(history=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout(event.size.width)
+
+    def _layout(self, width: int) -> None:
+        self.set_class(width < NARROW, "-narrow")
+        for p in PANES:
+            self.set_class(self.pane == p, f"-show-{p}")
+
+    # ---- services -------------------------------------------------------------------------------------------
+
+    def _assistant(self) -> Any:
+        try:
+            return self.services.assistant  # type: ignore[attr-defined]
+        except (AttributeError, ImportError):
+            return None
+
+    def _assistant_status(self) -> None:
+        assistant, chat = self._assistant(), self.query_one(ChatPane)
+        if assistant is None:
+            chat.set_status("Assistant offline", "The assistant is not installed in this build: the chat is your log.")
+            return
+        chat.input.slash_commands = list(assistant.slash_commands())
+        if assistant.offline:
+            chat.set_status("Assistant offline · /help", assistant.offline_notice)
+        else:
+            chat.set_status(f"Assistant: {self.services.settings.llm.model} · Esc cancels a reply")
+
+    @work(exclusive=True, group="load", exit_on_error=False)
+    async def load(self, history: bool = False) -> None:
+        try:
+            detail = await self.services.sessions.get(self.session_id)
+            if history:
+                window = min(INITIAL_HISTORY, self.services.settings.ui.history_window)
+                messages = await self.services.sessions.list_messages(self.session_id, limit=window)
+        except DomainError as exc:
+            self.post_message(ServiceFailed(exc.message))
+            return
+        self.post_message(SessionLoaded(detail))
+        if history:
+            self.post_message(HistoryLoaded(messages, detail.message_count > len(messages)))
+
+    async def _reload(self) -> None:
+        try:
+            self.post_message(SessionLoaded(await self.services.sessions.get(self.session_id)))
+        except DomainError as exc:
+            self.post_message(ServiceFailed(exc.message))
+
+    @work(group="write", exit_on_error=False)
+    async def mutate(self, op: Callable[[], Awaitable[Any]], done: str = "") -> None:
+        """Run one service write; any domain error becomes a notification, then the session is re-read."""
+        try:
+            await op()
+        except DomainError as exc:
+            self.post_message(ServiceFailed(exc.message))
+        else:
+            if done:
+                self.post_message(ServiceFailed(done, severity="information"))
+        await self._reload()
+
+    # ---- applying results -------------------------------------------------------------------------------------
+
+    @on(SessionLoaded)
+    def session_loaded(self, event: SessionLoaded) -> None:
+        self.detail = d = event.detail
+        self.query_one(SessionHeader).show(d.summary)
+        self.query_one(FactsPane).show(d.facts)
+        active = d.active_fix
+        self.query_one(FixCard).show(active, len(d.fixes) - (1 if active else 0))
+        self.refresh_bindings()
+
+    @on(HistoryLoaded)
+    async def history_loaded(self, event: HistoryLoaded) -> None:
+        await self.query_one(ChatPane).log_view.show_history(event.messages, event.has_more, event.earlier)
+
+    @on(ServiceFailed)
+    def service_failed(self, event: ServiceFailed) -> None:
+        self.notify(event.message, severity=event.severity, markup=False)  # type: ignore[arg-type]
+
+    # ---- chat -------------------------------------------------------------------------------------------------
+
+    @on(ChatInput.Submitted)
+    async def chat_submitted(self, event: ChatInput.Submitted) -> None:
+        chat = self.query_one(ChatPane)
+        if not self.can_write or chat.log_view.streaming:
+            self.notify("Wait for the reply to finish (Esc cancels it)" if self.can_write else VIEWER_REASON, severity="warning")
+            return
+        chat.input.clear()
+        await chat.log_view.add_message("user", event.text)
+        self.send(event.text)
+
+    @work(exclusive=True, group="reply", exit_on_error=False)
+    async def send(self, text: str) -> None:
+        assistant = self._assistant()
+        if assistant is None:
+            await self._send_offline(text)
+            return
+
+        async def on_text(chunk: str) -> None:
+            self.post_message(ReplyChunk(chunk))
+
+        try:
+            result = await assistant.send(self.session_id, text, on_text=on_text)
+        except asyncio.CancelledError:
+            self.post_message(ReplyFinished("", interrupted=True))
+            await self._reload()
+            raise
+        except DomainError as exc:
+            self.post_message(ReplyFinished("", error=exc.message, unsent=text))
+            return
+        reply = result.reply.content if result.reply else None
+        cards = [(c.kind, f"{c.title} {c.detail}".strip()) for c in result.cards]
+        unsent = text if result.error and result.user_message is None else ""
+        self.post_message(ReplyFinished(reply or "", interrupted=result.interrupted, error=result.error, cards=cards, unsent=unsent))
+        await self._reload()
+
+    async def _send_offline(self, text: str) -> None:
+        try:
+            await self.services.sessions.append_message(self.session_id, "user", text)
+        except DomainError as exc:
+            self.post_message(ReplyFinished("", error=exc.message, unsent=text))
+            return
+        self.post_message(ChatAppended("system", "Assistant offline: your message is saved in the session log."))
+
+    @on(ReplyChunk)
+    async def reply_chunk(self, event: ReplyChunk) -> None:
+        await self.query_one(ChatPane).log_view.write_chunk(event.text)
+
+    @on(ReplyFinished)
+    async def reply_finished(self, event: ReplyFinished) -> None:
+        chat = self.query_one(ChatPane)
+        log = chat.log_view
+        if log.streaming or event.text:
+            await log.finish_reply(event.text or None, interrupted=event.interrupted, error=event.error)
+        elif event.error:
+            self.notify(event.error, severity="error", markup=False)
+        for kind, line in event.cards:
+            await log.add_message("tool", line, note=kind)
+        if event.unsent and not chat.input.text:
+            chat.input.text = event.unsent  # nothing the engineer typed is lost
+
+    @on(ChatAppended)
+    async def chat_appended(self, event: ChatAppended) -> None:
+        await self.query_one(ChatPane).log_view.add_message(event.role, event.text)
+
+    @on(ChatPane.CancelRequested)
+    def cancel_reply(self) -> None:
+        self.workers.cancel_group(self, "reply")
+
+    @on(ChatPane.EarlierRequested)
+    def earlier_requested(self) -> None:
+        self.load_earlier(self.query_one(ChatPane).log_view.oldest_id)
+
+    @work(exclusive=True, group="history", exit_on_error=False)
+    async def load_earlier(self, before_id: int | None) -> None:
+        if before_id is None:
+            return
+        window = self.services.settings.ui.history_window
+        try:
+            messages = await self.services.sessions.list_messages(self.session_id, limit=window + 1, before_id=before_id)
+        except DomainError as exc:
+            self.post_message(ServiceFailed(exc.message))
+            return
+        has_more = len(messages) > window
+        self.post_message(HistoryLoaded(messages[-window:], has_more, earlier=True))
+
+    # ---- facts and fixes ----------------------------------------------------------------------------------------
+
+    @on(FactsPane.Requested)
+    def fact_requested(self, event: FactsPane.Requested) -> None:
+        from flowpilot_tui.widgets.confirm_dialog import ConfirmDialog
+        from flowpilot_tui.widgets.fact_editor import FactEdit, FactEditor
+
+        sessions, sid, fact = self.services.sessions, self.session_id, event.fact
+        if event.action == "delete" and fact is not None:
+            def delete(answer: str | None) -> None:
+                if answer is not None:
+                    self.mutate(lambda: sessions.delete_fact(sid, fact.id), "Fact deleted")
+
+            self.app.push_screen(ConfirmDialog("Delete fact?", one_line(fact.text, 200), "Delete"), delete)
+            return
+
+        def save(edit: FactEdit | None) -> None:
+            if edit is None:
+                return
+            if fact is None:
+                self.mutate(lambda: sessions.add_fact(sid, edit.kind, edit.text, outcome=edit.outcome or None))
+            else:
+                self.mutate(lambda: sessions.edit_fact(sid, fact.id, text=edit.text, kind=edit.kind, outcome=edit.outcome))
+
+        self.app.push_screen(FactEditor(fact, event.kind), save)
+
+    @on(FixCard.Decided)
+    def fix_decided(self, event: FixCard.Decided) -> None:
+        self.decide(event.fix.id, event.decision)
+
+    @work(group="write", exit_on_error=False)
+    async def decide(self, fix_id: int, decision: str) -> None:
+        from flowpilot_tui.decisions import follow_up
+
+        try:
+            await self.services.sessions.decide_fix(self.session_id, fix_id, decision)
+            message = await follow_up(self, fix_id, decision)
+        except DomainError as exc:
+            self.post_message(ServiceFailed(exc.message))
+        else:
+            self.post_message(ServiceFailed(message or f"Decision recorded: {DECISION_LABEL[decision]}", severity="information"))
+        await self._reload()
+
+    @on(OpenScreen)
+    def open_screen(self, event: OpenScreen) -> None:
+        self.app.push_screen(event.screen)
+
+    @on(FixCard.HistoryRequested)
+    def fix_history(self) -> None:
+        from flowpilot_tui.widgets.fix_history import FixHistory
+
+        if self.detail is not None:
+            self.app.push_screen(FixHistory(self.detail.fixes))
+
+    # ---- actions ----------------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in keymap.WRITE_ACTIONS["workspace"] and not self.can_write:
+            return None
+        status = self.detail.summary.status if self.detail else ""
+        if action == "pause_resume":
+            return (rules.allowed("pause", status) or rules.allowed("resume", status)) or None
+        if action == "request_escalation":
+            return rules.allowed("request_escalation", status) or None
+        if action in ("toggle_kind", "regenerate", "post", "copy_preview"):
+            return hasattr(self.query_one("#pane-preview"), _PREVIEW_ACTIONS[action]) or None
+        return True
+
+    def action_back(self) -> None:
+        if self.query_one(ChatPane).log_view.streaming:
+            self.workers.cancel_group(self, "reply")
+        else:
+            self.app.pop_screen()
+
+    def action_pane(self, pane: str) -> None:
+        self.focus_pane(pane)
+
+    def focus_pane(self, pane: str) -> None:
+        self.pane = pane
+        self.query_one(Tabs).active = f"tab-{pane}"
+        self._layout(self.app.size.width)
+        widget = self.query_one(f"#pane-{pane}")
+        if pane == "chat":
+            chat = self.query_one(ChatPane)
+            widget = chat.input if self.can_write else chat.log_view
+        target = widget if widget.focusable else next((w for w in widget.query("*") if w.focusable), None)
+        if target is not None:
+            target.focus()
+
+    @on(Tabs.TabActivated)
+    def tab_activated(self, event: Tabs.TabActivated) -> None:
+        pane = (event.tab.id or "tab-chat").removeprefix("tab-")
+        if pane != self.pane:
+            self.focus_pane(pane)
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_pause_resume(self) -> None:
+        if self.detail is None:
+            return
+        sessions, sid = self.services.sessions, self.session_id
+        if rules.allowed("pause", self.detail.summary.status):
+            self.mutate(lambda: sessions.pause(sid), "Session paused")
+        else:
+            self.mutate(lambda: sessions.resume(sid), "Session resumed")
+
+    def action_request_escalation(self) -> None:
+        from flowpilot_tui.widgets.confirm_dialog import ConfirmDialog
+
+        sessions, sid = self.services.sessions, self.session_id
+
+        def done(reason: str | None) -> None:
+            if reason is not None:
+                self.mutate(lambda: sessions.request_escalation(sid, reason or None), "Escalation requested")
+
+        self.app.push_screen(ConfirmDialog(
+            "Request escalation?", "Marks the session as requesting escalation; a senior engineer picks it up.",
+            "Request escalation", ask_reason="Reason (optional), e.g. needs storage admin access",
+        ), done)
+
+    def _preview_call(self, action: str) -> None:
+        method = getattr(self.query_one("#pane-preview"), _PREVIEW_ACTIONS[action], None)
+        if method is None:
+            self.notify("The preview pane is not available in this build", severity="warning")
+            return
+        result = method()
+        if asyncio.iscoroutine(result):
+            self.run_worker(result, group="preview-action", exit_on_error=False)
+
+    def action_toggle_kind(self) -> None:
+        self._preview_call("toggle_kind")
+
+    def action_regenerate(self) -> None:
+        self._preview_call("regenerate")
+
+    def action_post(self) -> None:
+        self._preview_call("post")
+
+    def action_copy_preview(self) -> None:
+        self._preview_call("copy_preview")
+
+
+_PREVIEW_ACTIONS = {
+    "toggle_kind": "toggle_kind",
+    "regenerate": "action_regenerate",
+    "post": "action_confirm_post",
+    "copy_preview": "action_copy",
+}

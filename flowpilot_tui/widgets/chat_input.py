@@ -1,0 +1,69 @@
+"""Multi-line chat input: Enter sends, ctrl+j / alt+enter insert a newline (both remappable by binding id).
+
+Why not Shift+Enter: most terminals deliver it as plain Enter (Textual #5667); ctrl+j and alt+enter arrive
+everywhere. Tab completes a slash command when exactly one matches, otherwise moves focus as usual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+from textual.widgets import TextArea
+
+from flowpilot_tui import keymap
+
+PLACEHOLDER = "Message · Enter sends · ctrl+j newline · /help"
+
+
+class ChatInput(TextArea):
+    BINDINGS = [
+        *(b for b in keymap.bindings("chat") if b.id in ("chat.send", "chat.newline")),
+        *keymap.bindings("chat_input"),
+    ]
+
+    @dataclass
+    class Submitted(Message):
+        text: str
+
+    def __init__(self, *, id: str | None = None, cursor_blink: bool = True) -> None:
+        super().__init__(
+            soft_wrap=True, tab_behavior="focus", show_line_numbers=False, placeholder=PLACEHOLDER, id=id, compact=True,
+        )
+        self.cursor_blink = cursor_blink
+        self.slash_commands: list[tuple[str, str]] = []
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "complete":
+            return self._completion() is not None
+        if action == "send":
+            return not self.read_only
+        return True
+
+    def action_send(self) -> None:
+        if self.text.strip():
+            self.post_message(self.Submitted(self.text))
+
+    def action_newline(self) -> None:
+        self.insert("\n")
+
+    def _completion(self) -> str | None:
+        text = self.text
+        if not text.startswith("/") or " " in text or "\n" in text:
+            return None
+        matches = [name for name, _ in self.slash_commands if name.startswith(text) and name != text]
+        return matches[0] if len(matches) == 1 else None
+
+    def action_complete(self) -> None:
+        name = self._completion()
+        if name:
+            self.text = name + " "
+            self.move_cursor(self.document.end)
+
+    def matching_commands(self) -> list[tuple[str, str]]:
+        """Slash commands matching what is typed so far (for the hint line under the input)."""
+        text = self.text
+        if not text.startswith("/") or "\n" in text:
+            return []
+        word = text.split(" ", 1)[0]
+        return [(n, h) for n, h in self.slash_commands if n.startswith(word)]

@@ -1,0 +1,151 @@
+"""Chat history that stays cheap for thousands of messages.
+
+Why this shape: a window of history is ONE `Static` holding a Rich `Group` (not a widget per message); older
+windows load on demand ("Load earlier") as further single `Static`s. Only the reply being streamed is a live
+`Markdown` widget fed by one `MarkdownStream`. The view is anchored to the bottom and follows new text until the
+engineer scrolls up. Every message body goes through `safe_text`: no markup, no terminal controls.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown as RichMarkdown
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Button, Static
+
+from flowpilot_tui.safe_text import plain, strip_controls
+from flowpilot_tui.services.views import MessageView
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
+    from textual.widgets.markdown import MarkdownStream
+
+ROLE_LABEL = {"user": "You", "assistant": "Assistant", "system": "Note", "tool": "Tool"}
+ROLE_STYLE = {"user": "bold $accent", "assistant": "bold $primary", "system": "italic", "tool": "dim"}
+RICH_ROLE_STYLE = {"user": "bold cyan", "assistant": "bold blue", "system": "italic", "tool": "dim"}
+MARKDOWN_RECENT = 20  # newest assistant messages rendered as Markdown; older ones as plain text (cheap)
+
+
+def header(role: str, when: str = "", note: str = "") -> Text:
+    line = Text(ROLE_LABEL.get(role, role), style=RICH_ROLE_STYLE.get(role, "bold"))
+    if when:
+        line.append(f"  {when}", style="dim")
+    if note:
+        line.append(f"  {note}", style="italic yellow")
+    return line
+
+
+def render_messages(messages: list[MessageView], markdown_from: int) -> Group:
+    """One renderable for many messages; assistant messages at index >= markdown_from render as Markdown."""
+    parts: list[RenderableType] = []
+    for i, m in enumerate(messages):
+        parts.append(header(m.role, m.created_at.astimezone().strftime("%H:%M"), "(interrupted)" if m.interrupted else ""))
+        if m.role == "assistant" and i >= markdown_from:
+            parts.append(RichMarkdown(strip_controls(m.content), hyperlinks=False))
+        else:
+            parts.append(plain(m.content))
+        parts.append(Text(""))
+    return Group(*parts)
+
+
+class ChatLog(VerticalScroll, can_focus=True):
+    DEFAULT_CSS = """
+    ChatLog { height: 1fr; padding: 0 1; }
+    ChatLog > .history { height: auto; }
+    ChatLog > #earlier { width: 100%; height: 1; min-width: 0; border: none; margin-bottom: 1; }
+    ChatLog > #notice { height: auto; margin-bottom: 1; color: $text-muted; text-style: italic; }
+    ChatLog > .reply { height: auto; margin: 0 0 1 0; padding: 0; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.entries: list[tuple[str, str]] = []  # (role, text) oldest first, for copy
+        self.oldest_id: int | None = None
+        self._stream: MarkdownStream | None = None
+        self._reply: Markdown | None = None
+        self._reply_text: list[str] = []
+
+    def compose(self) -> Any:
+        notice = Static("", id="notice")
+        notice.display = False
+        yield notice
+        earlier = Button("▲ Load earlier messages (ctrl+u)", id="earlier", compact=True)
+        earlier.display = False
+        yield earlier
+
+    def on_mount(self) -> None:
+        self.anchor()
+
+    def set_notice(self, text: str) -> None:
+        """A standing note above the history (e.g. why the assistant is offline and how to enable it)."""
+        notice = self.query_one("#notice", Static)
+        notice.update(plain(text))
+        notice.display = bool(text)
+
+    @property
+    def streaming(self) -> bool:
+        return self._stream is not None
+
+    # ---- history ----------------------------------------------------------------------------------------------
+
+    async def show_history(self, messages: list[MessageView], has_more: bool, earlier: bool = False) -> None:
+        if messages:
+            self.oldest_id = messages[0].id
+        self.query_one("#earlier", Button).display = has_more
+        if not messages:
+            return
+        markdown_from = len(messages) if earlier else max(0, len(messages) - MARKDOWN_RECENT)
+        block = Static(render_messages(messages, markdown_from), classes="history")
+        pairs = [(m.role, m.content) for m in messages]
+        if earlier:
+            await self.mount(block, after=self.query_one("#earlier"))
+            self.entries[:0] = pairs
+        else:
+            await self.mount(block)
+            self.entries.extend(pairs)
+            self.scroll_end(animate=False, immediate=True)
+
+    # ---- live messages ----------------------------------------------------------------------------------------
+
+    async def add_message(self, role: str, text: str, note: str = "") -> None:
+        """A single message appended live (the engineer's line, an offline note, a tool card)."""
+        await self.mount(Static(Group(header(role, note=note), plain(text), Text("")), classes="history"))
+        self.entries.append((role, text))
+
+    async def start_reply(self) -> None:
+        from textual.widgets import Markdown
+
+        await self.mount(Static(header("assistant"), classes="history"))
+        self._reply = Markdown("", classes="reply", open_links=False)
+        await self.mount(self._reply)
+        self._stream = Markdown.get_stream(self._reply)
+        self._reply_text = []
+        self.anchor()
+
+    async def write_chunk(self, text: str) -> None:
+        if self._stream is None:
+            await self.start_reply()
+        assert self._stream is not None
+        text = strip_controls(text)
+        self._reply_text.append(text)
+        await self._stream.write(text)
+
+    async def finish_reply(self, final: str | None, *, interrupted: bool = False, error: str | None = None) -> None:
+        """Flush the stream, then one full update (per-chunk appends can drop text after code fences)."""
+        if self._stream is None and not (final or error):
+            return
+        if self._stream is None:
+            await self.start_reply()
+        assert self._stream is not None and self._reply is not None
+        await self._stream.stop()
+        text = strip_controls(final) if final is not None else "".join(self._reply_text)
+        await self._reply.update(text)
+        self.entries.append(("assistant", text))
+        if interrupted or error:
+            note = "(interrupted — partial reply kept)" if interrupted else f"(failed: {error})"
+            await self.mount(Static(plain(note, style="italic yellow"), classes="history"))
+        self._stream = None
+        self._reply = None

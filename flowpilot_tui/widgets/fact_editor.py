@@ -1,0 +1,76 @@
+"""Modal editor for one fact (kind, text, outcome for "tried").
+
+Why a modal that returns a plain record: the editor never calls services; the workspace saves from a worker,
+and on a validation error the engineer's text is still on screen to fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select
+
+from flowpilot_tui import keymap
+from flowpilot_tui.services.models import FACT_KINDS
+from flowpilot_tui.services.views import FactView
+from flowpilot_tui.widgets.facts_pane import KIND_TITLE
+
+
+@dataclass(frozen=True)
+class FactEdit:
+    kind: str
+    text: str
+    outcome: str
+
+
+class FactEditor(ModalScreen[FactEdit | None]):
+    BINDINGS = [b for b in keymap.bindings("dialog") if b.id == "dialog.cancel"]
+
+    def __init__(self, fact: FactView | None = None, kind: str | None = None) -> None:
+        super().__init__()
+        self.fact = fact
+        self.kind = fact.kind if fact else (kind or "symptom")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Edit fact" if self.fact else "Add fact", classes="title")
+            yield Select([(KIND_TITLE[k], k) for k in FACT_KINDS], value=self.kind, allow_blank=False, id="kind")
+            yield Label("Fact")
+            yield Input(self.fact.text if self.fact else "", placeholder="What did you observe, confirm or try?", id="text")
+            yield Label("Outcome (for tried steps)", id="outcome-label")
+            yield Input((self.fact.outcome or "") if self.fact else "", placeholder="What happened when you tried it?", id="outcome")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Save", id="save", variant="primary")
+
+    def on_mount(self) -> None:
+        self._show_outcome(self.kind)
+        self.query_one("#text", Input).focus()
+
+    @on(Select.Changed, "#kind")
+    def kind_changed(self, event: Select.Changed) -> None:
+        self._show_outcome(str(event.value))
+
+    def _show_outcome(self, kind: str) -> None:
+        for selector in ("#outcome", "#outcome-label"):
+            self.query_one(selector).display = kind == "tried"
+
+    @on(Button.Pressed, "#save")
+    @on(Input.Submitted)
+    def save(self) -> None:
+        text = self.query_one("#text", Input).value.strip()
+        if not text:
+            self.notify("The fact needs some text", severity="warning")
+            self.query_one("#text", Input).focus()
+            return
+        kind = str(self.query_one("#kind", Select).value)
+        outcome = self.query_one("#outcome", Input).value.strip() if kind == "tried" else ""
+        self.dismiss(FactEdit(kind, text, outcome))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,69 @@
+"""The session list table: one page of `SessionSummary` rows, every cell literal text.
+
+Why a page at a time: the service pages in SQL, so 100,000 sessions cost the same to show as 50.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from flowpilot_tui.safe_text import one_line, plain
+from flowpilot_tui.services.views import SessionSummary
+
+STATUS_STYLE = {
+    "active": "bold",
+    "paused": "dim",
+    "requesting_escalation": "bold yellow",
+    "escalated": "yellow",
+    "resolved": "green",
+}
+
+
+FIXED_WIDTH = 7 + 15 + 12 + 12 + 5 * 2 + 4  # other columns, cell padding, scrollbar and border
+
+
+def when(value: datetime | None) -> str:
+    return value.astimezone().strftime("%b %d %H:%M") if value else ""
+
+
+def status_text(status: str) -> Text:
+    """Status as words (never colour alone)."""
+    label = "req. escalation" if status == "requesting_escalation" else status.replace("_", " ")
+    return Text(label, style=STATUS_STYLE.get(status, ""))
+
+
+class SessionTable(DataTable[Text]):
+    DEFAULT_CSS = "SessionTable { height: 1fr; }"
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        self.add_column("Ticket", key="ticket", width=7)
+        self.add_column("Title", key="title")
+        self.add_column("Status", key="status", width=15)
+        self.add_column("Owner", key="owner", width=12)
+        self.add_column("Updated", key="updated", width=12)
+
+    def show(self, rows: tuple[SessionSummary, ...]) -> None:
+        """Replace the rows; the title is clipped to what fits beside the fixed columns."""
+        title_width = max(self.app.size.width - FIXED_WIDTH, 12)
+        self.clear()
+        for s in rows:
+            self.add_row(
+                Text(f"#{s.ticket_id}" if s.ticket_id else "local", style="" if s.ticket_id else "dim"),
+                plain(one_line(s.title, title_width)),
+                status_text(s.status),
+                plain(one_line(s.owner_name, 12)),
+                Text(when(s.updated_at)),
+                key=s.id,
+            )
+
+    @property
+    def selected_id(self) -> str | None:
+        if not self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        return key.value
