@@ -1,0 +1,129 @@
+"""How every command runs: settings, one `Services` per invocation, and domain errors mapped to exit codes.
+
+Only click and the standard library are imported here at module level, so `--help` and `--version` stay fast;
+settings, the database and the services load inside `run`/`with_services`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from flowpilot_tui.config import Settings
+    from flowpilot_tui.services.container import Services
+
+T = TypeVar("T")
+
+
+@dataclass
+class Ctx:
+    debug: bool = False
+
+
+class JsonFailure(Exception):
+    """Raised by a command body to print a JSON document on stdout *and* fail with a domain error's exit code."""
+
+    def __init__(self, document: dict[str, Any], error: BaseException) -> None:
+        super().__init__(str(error))
+        self.document = document
+        self.error = error
+
+
+def fail(message: str, code: int) -> NoReturn:
+    click.echo(f"flowpilot: {one_line(message)}", err=True)
+    sys.exit(code)
+
+
+def one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+def debug_enabled() -> bool:
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_object(Ctx) if ctx else None
+    return bool(obj and obj.debug)
+
+
+def error_document(exc: BaseException, code: int) -> dict[str, Any]:
+    """The `{"error": ...}` object a `--json` command prints on failure (documented in the README)."""
+    from flowpilot_tui.services.errors import DomainError
+
+    message = exc.message if isinstance(exc, DomainError) else f"{exc.__class__.__name__}: {exc}"
+    doc: dict[str, Any] = {"type": exc.__class__.__name__, "message": message, "exit_code": code}
+    for name in ("ticket_id", "external_note_id", "status_code", "operation"):
+        value = getattr(exc, name, None)
+        if value is not None:
+            doc[name] = value
+    return {"error": doc}
+
+
+def run(fn: Callable[[], Awaitable[T]], *, json_errors: bool = False) -> T:
+    """Run an async command body. A domain error becomes one stderr line and its exit code; with `json_errors`
+    stdout also gets an `{"error": ...}` document. Unexpected errors exit 1 without a traceback unless --debug."""
+    import asyncio
+
+    from flowpilot_tui.cli.output import emit_json
+    from flowpilot_tui.services.errors import DomainError
+
+    debug = debug_enabled()
+    try:
+        return asyncio.run(fn())
+    except JsonFailure as exc:
+        code = exc.error.exit_code if isinstance(exc.error, DomainError) else 1
+        emit_json(exc.document)
+        fail(str(exc.error), code)
+    except DomainError as exc:
+        if debug:
+            raise
+        if json_errors:
+            emit_json(error_document(exc, exc.exit_code))
+        fail(exc.message, exc.exit_code)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except Exception as exc:  # never a traceback unless asked for
+        if debug:
+            raise
+        if json_errors:
+            emit_json(error_document(exc, 1))
+        fail(f"unexpected error: {exc.__class__.__name__}: {exc} (run with --debug for details)", 1)
+
+
+def load_settings() -> Settings:
+    """Settings, or a one-line config error with exit code 2."""
+    from flowpilot_tui.config import load_settings as _load
+    from flowpilot_tui.services.errors import DomainError
+
+    try:
+        return _load()
+    except DomainError as exc:
+        fail(exc.message, exc.exit_code)
+
+
+async def open_services(settings: Settings) -> Services:
+    """The same `Services` the TUI uses. An unknown configured user is a configuration problem (exit 2)."""
+    from flowpilot_tui.services.container import open_services as _open
+    from flowpilot_tui.services.errors import ConfigError, NotFound
+
+    try:
+        return await _open(settings)
+    except NotFound as exc:
+        raise ConfigError(exc.message) from None
+
+
+def with_services(body: Callable[[Services], Awaitable[T]], *, json_errors: bool = False) -> T:
+    """Load settings, open services, run `body`, always close them."""
+    settings = load_settings()
+
+    async def go() -> T:
+        services = await open_services(settings)
+        try:
+            return await body(services)
+        finally:
+            await services.close()
+
+    return run(go, json_errors=json_errors)
