@@ -1,0 +1,136 @@
+"""Confirm & post: the one gate between the engineer's text and a ticket the customer can read.
+
+Why so explicit: writing a customer-visible note by mistake is the classic helpdesk incident, so the modal states
+the target, the visibility and the status step in words, starts on Cancel, needs a modified key or the button, and
+refuses to go on while secret-like strings in a customer-visible note are unacknowledged. It never edits the text.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Static
+
+from flowpilot_tui.posting import KIND_LABEL, LONG_NOTE, PostPlanView
+from flowpilot_tui.safe_text import one_line, plain
+from flowpilot_tui.services.redact import RedactedItem, find_secrets
+
+MAX_LISTED = 6
+
+
+def _secret_line(text: str, item: RedactedItem) -> str:
+    line = text.count("\n", 0, item.start) + 1
+    shown = one_line(item.original, 28)
+    return f"line {line}: {item.kind.replace('_', ' ')} “{shown}”"
+
+
+class ConfirmPost(ModalScreen[bool]):
+    """Dismisses with True only after an explicit confirm; Esc, Cancel and anything else give False."""
+
+    DEFAULT_CSS = """
+    ConfirmPost { align: center middle; }
+    ConfirmPost > #cp-box {
+        width: 90%; max-width: 96; height: auto; max-height: 90%;
+        border: thick $warning; background: $surface; padding: 0 1;
+    }
+    ConfirmPost.-internal > #cp-box, ConfirmPost.-local > #cp-box { border: thick $primary; }
+    ConfirmPost #cp-kind { text-style: bold; background: $warning 30%; padding: 0 1; }
+    ConfirmPost.-internal #cp-kind, ConfirmPost.-local #cp-kind { background: $primary 30%; }
+    ConfirmPost #cp-body { height: auto; max-height: 16; }
+    ConfirmPost .cp-line { margin-top: 1; }
+    ConfirmPost #cp-secrets { color: $error; }
+    ConfirmPost #cp-refuse { color: $error; text-style: bold; }
+    ConfirmPost #cp-buttons { height: auto; align-horizontal: right; margin-top: 1; }
+    ConfirmPost #cp-buttons Button { margin-left: 2; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="confirm_post.cancel"),
+        Binding("ctrl+y,ctrl+enter", "confirm", "Post", id="confirm_post.confirm", key_display="ctrl+y"),
+    ]
+    AUTO_FOCUS = "#cp-cancel"
+
+    def __init__(self, plan: PostPlanView, text: str) -> None:
+        super().__init__(classes="-local" if plan.local else ("-internal" if plan.kind == "escalate" else "-customer"))
+        self.plan = plan
+        self.text = text
+        self.secrets = find_secrets(text) if not plan.local else []
+        self.refusal = self._refusal()
+
+    def _refusal(self) -> str:
+        if self.plan.blocked_reason:
+            return f"{one_line(self.plan.blocked_reason).rstrip('.')}: nothing to post."
+        if not self.text.strip():
+            return "Nothing to post: the note is empty. Write or regenerate it first."
+        return ""
+
+    @property
+    def needs_ack(self) -> bool:
+        return self.plan.customer_visible and bool(self.secrets)
+
+    def compose(self) -> ComposeResult:
+        plan, text = self.plan, self.text
+        size = f"Note: {len(text):,} characters, {text.count(chr(10)) + 1 if text else 0:,} lines."
+        if len(text) > LONG_NOTE:
+            size += f" This is long (over {LONG_NOTE:,} characters): check it is what you mean to send."
+        with Vertical(id="cp-box") as box:
+            box.border_title = "Confirm & post"
+            yield Static(plain(KIND_LABEL[plan.kind] if not plan.local else f"{plan.kind.upper()} — local only"), id="cp-kind")
+            with VerticalScroll(id="cp-body"):
+                yield Static(plain(plan.action_text()), id="cp-action", classes="cp-line")
+                if plan.warning_text():
+                    yield Static(plain(plan.warning_text()), id="cp-warning")
+                yield Static(plain(size), id="cp-size", classes="cp-line")
+                if self.secrets:
+                    yield Static(plain(self._secrets_text()), id="cp-secrets", classes="cp-line")
+                if self.refusal:
+                    yield Static(plain(self.refusal), id="cp-refuse", classes="cp-line")
+            if self.needs_ack and not self.refusal:
+                yield Checkbox("These strings are safe to send to the customer (I checked them)", id="cp-ack")
+            with Horizontal(id="cp-buttons"):
+                yield Button("Cancel (Esc)", id="cp-cancel", variant="default")
+                yield Button(self._confirm_label(), id="cp-confirm", variant="warning" if plan.customer_visible else "primary",
+                             disabled=bool(self.refusal) or self.needs_ack)
+
+    def _confirm_label(self) -> str:
+        if self.plan.local:
+            return ("Resolve" if self.plan.kind == "resolve" else "Escalate") + " locally (ctrl+y)"
+        return f"Post to ticket #{self.plan.ticket_id} (ctrl+y)"
+
+    def _secrets_text(self) -> str:
+        head = f"{len(self.secrets)} secret-like string(s) found in the note"
+        if self.plan.customer_visible:
+            head += " — the customer would see them. Edit the note, or acknowledge below:"
+        else:
+            head += " (internal note; consider pointing to where the secret is kept instead):"
+        lines = [f"  • {_secret_line(self.text, s)}" for s in self.secrets[:MAX_LISTED]]
+        if len(self.secrets) > MAX_LISTED:
+            lines.append(f"  … and {len(self.secrets) - MAX_LISTED} more")
+        return "\n".join([head, *lines])
+
+    @property
+    def acknowledged(self) -> bool:
+        if not self.needs_ack:
+            return True
+        return self.query_one("#cp-ack", Checkbox).value
+
+    @on(Checkbox.Changed, "#cp-ack")
+    def _ack_changed(self) -> None:
+        self.query_one("#cp-confirm", Button).disabled = bool(self.refusal) or not self.acknowledged
+
+    @on(Button.Pressed, "#cp-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#cp-confirm")
+    def action_confirm(self) -> None:
+        if self.refusal:
+            self.notify(self.refusal, severity="error", markup=False)
+            return
+        if not self.acknowledged:
+            self.notify("Tick the acknowledgement for the secret-like strings first (or edit the note).",
+                        severity="warning", markup=False)
+            return
+        self.dismiss(True)
