@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from flowpilot_tui.cli.runtime import with_services
+from flowpilot_tui.cli.runtime import Cancelled, fail, with_services
 
 if TYPE_CHECKING:
     from flowpilot_tui.services.container import Services
     from flowpilot_tui.services.generation.types import GeneratedPreview
+    from flowpilot_tui.services.views import SessionDetail
 
 KIND_OPTION = click.option("--kind", required=True, type=click.Choice(["resolve", "escalate"]),
                            help="resolve: customer-visible note; escalate: internal five-section package.")
@@ -60,8 +62,78 @@ def preview(session_id: str, kind: str, regenerate: bool, as_json: bool) -> None
 
 
 @click.command()
-def post() -> None:
-    """Post a note to the session's ticket and verify the status change (not available yet)."""
-    from flowpilot_tui.cli.runtime import fail
+@click.argument("session_id")
+@KIND_OPTION
+@click.option("--file", "source", required=True, type=click.File("r", encoding="utf-8", lazy=False),
+              help="The final markdown to post; '-' reads it from stdin.")
+@click.option("--yes", is_flag=True, help="Post without asking. Required when stdin is not a terminal.")
+@click.option("--allow-secrets", is_flag=True,
+              help="Post a customer-visible note even though it looks like it contains a password or key.")
+@JSON_OPTION
+def post(session_id: str, kind: str, source: TextIO, yes: bool, allow_secrets: bool, as_json: bool) -> None:
+    """Resolve or escalate: post the note to the linked ticket, change the status and re-read it to verify.
 
-    fail("post is not available yet", 1)
+    Without a linked ticket the session is resolved/escalated locally and nothing is sent. Retrying after a
+    failure resumes where it stopped and never posts the same note twice.
+    """
+    from flowpilot_tui.cli import output
+
+    markdown = _read(source)
+    interactive = not yes
+    if interactive and (source is sys.stdin or not sys.stdin.isatty()):
+        fail("refusing to post without --yes: stdin is not a terminal, so nobody can confirm", 2)
+
+    async def body(s: Services) -> None:
+        _check_secrets(kind, markdown, allow_secrets)
+        if interactive:
+            detail = await s.sessions.get(session_id)
+            click.echo(describe(detail, kind, markdown), err=True)
+            if not click.confirm("Post it?", default=False, err=True):
+                raise Cancelled("cancelled; nothing was posted")
+        outcome = await s.writeback.post(session_id, kind, markdown)
+        if as_json:
+            output.emit_json(outcome.to_json())
+        else:
+            click.echo(output.cell(outcome.message))
+
+    with_services(body, json_errors=as_json)
+
+
+def _read(source: TextIO) -> str:
+    try:
+        return source.read()
+    except UnicodeDecodeError:
+        fail(f"cannot read {getattr(source, 'name', 'the file')}: not UTF-8 text", 2)
+
+
+def _check_secrets(kind: str, markdown: str, allowed: bool) -> None:
+    """A customer-visible note that looks like it holds a secret needs an explicit --allow-secrets."""
+    if kind != "resolve" or allowed:
+        return
+    from flowpilot_tui.services.errors import InvalidInput
+    from flowpilot_tui.services.redact import find_secrets
+
+    found = find_secrets(markdown)
+    if found:
+        kinds = ", ".join(sorted({f.kind.replace("_", " ") for f in found}))
+        raise InvalidInput(
+            f"the customer-visible note looks like it contains {len(found)} secret(s) ({kinds}); "
+            "remove them or pass --allow-secrets; nothing was posted"
+        )
+
+
+def describe(detail: SessionDetail, kind: str, markdown: str) -> str:
+    """What confirming will do, in plain words, shown before the prompt."""
+    from flowpilot_tui.cli import output
+
+    s = detail.summary
+    what = "customer-visible resolution note" if kind == "resolve" else "internal escalation note"
+    verb = "resolved" if kind == "resolve" else "escalated"
+    lines = [f"Session: {output.cell(s.title, 80)} ({s.status})"]
+    if s.ticket_id is None:
+        lines.append(f"No ticket is linked: the session is marked {verb} locally and nothing is sent.")
+    else:
+        lines.append(f"Posts a {what} ({len(markdown.strip()):,} characters) to ConnectWise ticket #{s.ticket_id} "
+                     f"via {output.cell(s.connection_name)}, sets the account's {verb} status and re-reads the "
+                     "ticket to verify it.")
+    return "\n".join(lines)

@@ -1,7 +1,7 @@
 """How every command runs: settings, one `Services` per invocation, and domain errors mapped to exit codes.
 
-Only click and the standard library are imported here at module level, so `--help` and `--version` stay fast;
-settings, the database and the services load inside `run`/`with_services`.
+Only click, the standard library and the dependency-free domain errors load at module level, so `--help` and
+`--version` stay fast; settings, the database and the services load inside `run`/`with_services`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
+
+from flowpilot_tui.services.errors import DomainError
 
 if TYPE_CHECKING:
     from flowpilot_tui.config import Settings
@@ -25,13 +27,10 @@ class Ctx:
     debug: bool = False
 
 
-class JsonFailure(Exception):
-    """Raised by a command body to print a JSON document on stdout *and* fail with a domain error's exit code."""
+class Cancelled(DomainError):
+    """The user said no at a confirmation prompt: nothing was done."""
 
-    def __init__(self, document: dict[str, Any], error: BaseException) -> None:
-        super().__init__(str(error))
-        self.document = document
-        self.error = error
+    exit_code = 2
 
 
 def fail(message: str, code: int) -> NoReturn:
@@ -50,15 +49,18 @@ def debug_enabled() -> bool:
 
 
 def error_document(exc: BaseException, code: int) -> dict[str, Any]:
-    """The `{"error": ...}` object a `--json` command prints on failure (documented in the README)."""
-    from flowpilot_tui.services.errors import DomainError
+    """The `{"error": ...}` object a `--json` command prints on failure (documented in the README).
 
+    Errors that know more (a writeback error after the note was posted carries the note's external id) add their
+    own `to_json()` fields; PSA call errors add the ticket, HTTP status and operation."""
     message = exc.message if isinstance(exc, DomainError) else f"{exc.__class__.__name__}: {exc}"
     doc: dict[str, Any] = {"type": exc.__class__.__name__, "message": message, "exit_code": code}
-    for name in ("ticket_id", "external_note_id", "status_code", "operation"):
-        value = getattr(exc, name, None)
-        if value is not None:
-            doc[name] = value
+    to_json = getattr(exc, "to_json", None)
+    extra = to_json() if callable(to_json) else {
+        name: getattr(exc, name) for name in ("session_id", "ticket_id", "status_code", "operation")
+        if getattr(exc, name, None) is not None
+    }
+    doc.update({k: v for k, v in extra.items() if k not in ("error", "message", "type", "exit_code")})
     return {"error": doc}
 
 
@@ -68,15 +70,10 @@ def run(fn: Callable[[], Awaitable[T]], *, json_errors: bool = False) -> T:
     import asyncio
 
     from flowpilot_tui.cli.output import emit_json
-    from flowpilot_tui.services.errors import DomainError
 
     debug = debug_enabled()
     try:
         return asyncio.run(fn())
-    except JsonFailure as exc:
-        code = exc.error.exit_code if isinstance(exc.error, DomainError) else 1
-        emit_json(exc.document)
-        fail(str(exc.error), code)
     except DomainError as exc:
         if debug:
             raise
@@ -96,7 +93,6 @@ def run(fn: Callable[[], Awaitable[T]], *, json_errors: bool = False) -> T:
 def load_settings() -> Settings:
     """Settings, or a one-line config error with exit code 2."""
     from flowpilot_tui.config import load_settings as _load
-    from flowpilot_tui.services.errors import DomainError
 
     try:
         return _load()
