@@ -53,19 +53,19 @@ KEYS: tuple[Key, ...] = (
     Key("workspace.pane_facts", "f3", "pane('facts')", "Facts", "workspace"),
     Key("workspace.pane_fix", "f4", "pane('fix')", "Fix", "workspace"),
     Key("workspace.pane_preview", "f5", "pane('preview')", "Preview", "workspace"),
-    Key("workspace.toggle_kind", "ctrl+k", "toggle_kind", "Resolve/Escalate", "workspace"),
+    Key("workspace.toggle_kind", "ctrl+k", "toggle_kind", "Resolve/Escal.", "workspace"),
     Key("workspace.regenerate", "ctrl+g", "regenerate", "Regenerate", "workspace", show=False, writes=True),
     Key("workspace.post", "f9", "post", "Confirm & post…", "workspace", writes=True),
     Key("workspace.copy_preview", "f10", "copy_preview", "Copy preview", "workspace", show=False),
     Key("workspace.pause", "f7", "pause_resume", "Pause/Resume", "workspace", show=False, writes=True),
-    Key("workspace.escalate", "f8", "request_escalation", "Request escalation…", "workspace", show=False, writes=True),
+    Key("workspace.escalate", "f8", "request_escalation", "Ask escalation…", "workspace", show=False, writes=True),
     Key("workspace.reload", "ctrl+r", "reload", "Reload", "workspace", show=False),
     Key("chat.send", "enter", "send", "Send", "chat", priority=True, writes=True),
     Key("chat.newline", "ctrl+j,alt+enter", "newline", "Newline", "chat", priority=True, key_display="^j"),
     Key("chat.cancel", "escape", "cancel_reply", "Cancel reply", "chat"),
     Key("chat.copy", "ctrl+y", "copy_message", "Copy message…", "chat"),
     Key("chat.earlier", "ctrl+u", "load_earlier", "Load earlier", "chat", show=False),
-    Key("chat.complete", "tab", "complete", "Complete /command", "chat_input", show=False),
+    Key("chat.complete", "tab", "complete", "Complete /cmd", "chat_input", show=False),
     Key("facts.add", "a,insert", "add", "Add fact", "facts", writes=True),
     Key("facts.edit", "e,enter", "edit", "Edit", "facts", writes=True),
     Key("facts.delete", "delete,d", "delete", "Delete…", "facts", writes=True),
@@ -104,9 +104,9 @@ def effective_keys(key: Key, keymap: Mapping[str, str]) -> str:
 
 
 def display(keys: str) -> str:
-    """Human form of a Textual key list: 'ctrl+j,alt+enter' -> 'ctrl+j / alt+enter'."""
+    """Human form of a Textual key list: 'ctrl+j,alt+enter' -> 'ctrl+j, alt+enter'."""
     names = {"question_mark": "?", "slash": "/", "right_square_bracket": "]", "left_square_bracket": "["}
-    return " / ".join(names.get(part.strip(), part.strip()) for part in keys.split(","))
+    return ", ".join(names.get(part.strip(), part.strip()) for part in keys.split(","))
 
 
 def unknown_ids(keymap: Iterable[str]) -> list[str]:

@@ -1,51 +1,69 @@
 """F1 help: every key, what it does and its binding id (the name to use in the `keymap` setting).
 
-Why generated from the registry: the list always matches the real bindings, including the user's remaps.
+Why generated from the registry: the list always matches the real bindings, including the user's remaps. Two
+columns when wide so the whole list fits one 120×36 screen; stacked and scrollable when narrow.
 """
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from flowpilot_tui import keymap
 
 INTRO = (
-    "Remap any key in config.toml, e.g.  [keymap]  \"chat.newline\" = \"ctrl+j,alt+enter\".  "
-    "Every key is also in the command palette (ctrl+p). Irreversible steps always ask first."
+    "Remap keys in config.toml under [keymap], e.g.  \"chat.newline\" = \"ctrl+j,alt+enter\".  Every key is also a "
+    "command in the palette (ctrl+p). Posting, deleting and dismissing always ask first or need a modified key."
 )
+COLUMNS = (("app", "list", "workspace"), ("chat", "chat_input", "facts", "fix", "dialog"))
 
 
-def keys_table(user_map: dict[str, str]) -> Table:
-    table = Table(box=None, expand=True, show_edge=False, pad_edge=False, padding=(0, 1))
-    table.add_column("Keys", style="bold", no_wrap=True, ratio=2)
-    table.add_column("Action", ratio=3)
-    table.add_column("Binding id", style="dim", no_wrap=True, ratio=3)
-    for scope, title in keymap.SCOPES.items():
-        table.add_row(Text(title, style="bold underline"), "", "")
-        for key in keymap.of_scope(scope):
-            table.add_row(keymap.display(keymap.effective_keys(key, user_map)), key.description, key.id)
+def keys_table(scope: str, user_map: dict[str, str]) -> Table:
+    """One scope: keys and ids never wrap (they are typed into the config); the description takes the rest."""
+    table = Table(
+        box=None, expand=True, show_header=False, pad_edge=False, padding=(0, 1),
+        title=Text(keymap.SCOPES[scope], style="bold underline"), title_justify="left",
+    )
+    table.add_column("Keys", style="bold", no_wrap=True, width=17)
+    table.add_column("Action", ratio=1)
+    table.add_column("Binding id", style="dim", no_wrap=True, width=22)
+    for key in keymap.of_scope(scope):
+        table.add_row(keymap.display(keymap.effective_keys(key, user_map)), key.description, key.id)
     return table
 
 
-class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close", id="help.close")]
+class HelpScreen(Screen[None]):
+    BINDINGS = [Binding("escape,f1,q", "close", "Close", id="help.close")]
+    DEFAULT_CSS = """
+    HelpScreen #help-body { padding: 0 1; }
+    HelpScreen #help-columns { height: auto; }
+    HelpScreen #help-columns > Static { width: 1fr; margin-right: 1; }
+    HelpScreen.-narrow #help-columns { layout: vertical; }
+    """
 
     def compose(self) -> ComposeResult:
         user_map = getattr(getattr(self.app, "settings", None), "keymap", {}) or {}
-        with VerticalScroll(id="help-body", classes="dialog wide"):
-            yield Static(Text("Keys", style="bold"), classes="title")
+        with VerticalScroll(id="help-body"):
+            yield Static(Text("FlowPilot keys  (Esc closes)", style="bold"))
             yield Static(Text(INTRO), classes="hint")
-            yield Static(keys_table(user_map))
+            with Horizontal(id="help-columns"):
+                for scopes in COLUMNS:
+                    yield Static(Group(*(keys_table(scope, user_map) for scope in scopes)))
         yield Footer()
 
     def on_mount(self) -> None:
+        self.set_class(self.app.size.width < 100, "-narrow")
         self.query_one("#help-body").focus()
 
-    async def action_dismiss(self, result: None = None) -> None:
-        self.dismiss(result)
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < 100, "-narrow")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

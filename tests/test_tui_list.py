@@ -1,0 +1,211 @@
+"""Session list, first run, start-up errors, keymap, theme and palette: what an engineer sees and can do."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from textual.widgets import Button, Input, Select
+
+from conftest import FixedClock
+from flowpilot_tui import ui_state
+from flowpilot_tui.app import make_app
+from flowpilot_tui.screens.first_run import FirstRun
+from flowpilot_tui.screens.help import HelpScreen
+from flowpilot_tui.screens.new_session import NewSession
+from flowpilot_tui.screens.session_list import SessionList
+from flowpilot_tui.screens.workspace import Workspace
+from flowpilot_tui.services.models import AISession
+from flowpilot_tui.widgets.session_table import SessionTable
+from tui_helpers import CW_CONNECTION, demo_services, flat, make_settings, settle
+
+
+@pytest.fixture
+async def demo(db_url: str, clock: FixedClock):  # type: ignore[no-untyped-def]
+    services = await demo_services(db_url, clock)
+    yield services
+    await services.close()
+
+
+def rows(app) -> int:  # type: ignore[no-untyped-def]
+    return app.screen.query_one(SessionTable).row_count
+
+
+async def test_list_shows_ticket_title_status_owner_and_update(demo) -> None:
+    app = make_app(demo.settings, demo)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        text = flat(app)
+        assert isinstance(app.screen, SessionList)
+        assert "#48213 Outlook keeps prompting for password after M365 migration active alice" in text
+        assert "Accounting share on FS01 very slow since Tuesday req. escalation Dana Ortiz" in text
+        assert "resolved" in text and "1–4 of 4 sessions" in text
+
+
+async def test_status_filter_and_search_narrow_the_list(demo) -> None:
+    app = make_app(demo.settings, demo)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert rows(app) == 4
+        await pilot.press("f3")  # all -> active
+        await settle(pilot)
+        assert app.screen.query_one("#status", Select).value == "active"
+        assert rows(app) == 2 and "Printer" not in flat(app)
+        await pilot.press("f3", "f3", "f3", "f3")  # paused, requesting, escalated, resolved
+        await settle(pilot)
+        assert rows(app) == 1 and "Second-floor shared printer" in flat(app)
+        await pilot.press("f3", "slash", *"#48213", "enter")  # back to all statuses, search by ticket
+        await settle(pilot)
+        assert rows(app) == 1 and "Outlook keeps prompting" in flat(app)
+        app.screen.query_one("#search", Input).value = "nothing like this"
+        await pilot.press("slash", "enter")
+        await settle(pilot)
+        assert rows(app) == 0 and "No sessions match the search/filter" in flat(app)
+
+
+async def test_next_and_previous_page(demo) -> None:
+    for n in range(60):
+        await demo.sessions.create(f"Bulk session {n:03d}")
+    app = make_app(demo.settings, demo)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert rows(app) == 50 and "1–50 of 64 sessions · page 1/2" in flat(app)
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert rows(app) == 14 and "51–64 of 64 sessions · page 2/2" in flat(app)
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert "page 1/2" in flat(app)
+
+
+async def test_new_session_linked_to_a_ticket_opens_its_workspace(db_url: str, clock: FixedClock) -> None:
+    services = await demo_services(db_url, clock, connections={"acme-cw": CW_CONNECTION})
+    try:
+        app = make_app(services.settings, services)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+n")
+            await settle(pilot)
+            assert isinstance(app.screen, NewSession)
+            await pilot.press(*"Printer [bold]jam[/bold]")
+            app.screen.query_one("#connection", Select).value = "acme-cw"
+            app.screen.query_one("#ticket", Input).focus()
+            await pilot.press(*"#7001", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, Workspace)
+            assert "#7001 Printer [bold]jam[/bold]" in flat(app)
+        async with services.store.read() as db:
+            row = await db.scalar(select(AISession).where(AISession.psa_ticket_id == 7001))
+        assert row is not None and row.title == "Printer [bold]jam[/bold]" and row.status == "active"
+    finally:
+        await services.close()
+
+
+async def test_viewer_sees_sessions_but_cannot_create(db_url: str, clock: FixedClock) -> None:
+    services = await demo_services(db_url, clock, user="demo.viewer")
+    try:
+        app = make_app(services.settings, services)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            assert rows(app) == 4
+            assert "Read-only: your role (viewer)" in flat(app)
+            assert app.screen.query_one("#new", Button).disabled
+            await pilot.press("ctrl+n")
+            await settle(pilot)
+            assert isinstance(app.screen, SessionList)
+    finally:
+        await services.close()
+
+
+async def test_first_run_offers_demo_data(db_url: str, clock: FixedClock) -> None:
+    app = make_app(make_settings(db_url), clock=clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, FirstRun)
+        assert "Load demo data" in flat(app) and "Start an empty account" in flat(app)
+        await pilot.press("enter")  # "Load demo data" has focus
+        await settle(pilot)
+        assert isinstance(app.screen, SessionList)
+        assert rows(app) == 4 and "Demo MSP (demo data)" in flat(app)
+
+
+async def test_first_run_empty_account(db_url: str, clock: FixedClock) -> None:
+    app = make_app(make_settings(db_url), clock=clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#account-name", Input).focus()
+        await pilot.press(*"Acme IT", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionList)
+        assert "Acme IT · alice (admin)" in flat(app) and "No sessions yet" in flat(app)
+
+
+async def test_unknown_user_in_a_populated_database_exits_with_code_2(
+    db_url: str, clock: FixedClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    services = await demo_services(db_url, clock)
+    await services.close()
+    app = make_app(make_settings(db_url, user="nobody"), clock=clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+    assert app.return_code == 2
+    printed = " ".join(capsys.readouterr().err.split())
+    assert "flowpilot: User 'nobody' is not a member of any account in this database" in printed
+
+
+async def test_keymap_from_settings_remaps_a_binding(db_url: str, clock: FixedClock) -> None:
+    services = await demo_services(db_url, clock, keymap={"app.help": "f12"})
+    try:
+        app = make_app(services.settings, services)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("f1")
+            await settle(pilot)
+            assert not isinstance(app.screen, HelpScreen)
+            await pilot.press("f12")
+            await settle(pilot)
+            assert isinstance(app.screen, HelpScreen)
+            assert "f12 Help / keys app.help" in flat(app)
+    finally:
+        await services.close()
+
+
+async def test_help_lists_keys_with_binding_ids(demo) -> None:
+    app = make_app(demo.settings, demo)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        text = flat(app)
+        assert "enter Send chat.send" in text
+        assert "ctrl+j, alt+enter Newline chat.newline" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionList)
+
+
+async def test_theme_choice_persists_across_runs(demo) -> None:
+    app = make_app(demo.settings, demo)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert app.theme == "textual-dark"
+        app.theme = "ansi-light"
+        await settle(pilot)
+    assert ui_state.load()["theme"] == "ansi-light"
+    again = make_app(demo.settings, demo)
+    async with again.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert again.theme == "ansi-light"
+
+
+async def test_palette_runs_a_screen_action(demo) -> None:
+    app = make_app(demo.settings, demo)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"new session")
+        await settle(pilot)
+        assert "Session list: New session" in flat(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, NewSession)

@@ -1,0 +1,82 @@
+"""Helpers for TUI tests: settings, a demo database behind real services, waiting on state, reading the screen.
+
+Why read the compositor's strips: they are exactly the characters the terminal would receive (styles aside), so
+"literal text" and "no control characters" are checked on what the user sees, not on widget internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.pilot import Pilot
+
+from conftest import FixedClock
+from flowpilot_tui.config import Settings
+
+CW_CONNECTION = {
+    "api_url": "http://127.0.0.1:9/v4_6_release/apis/3.0", "company_id": "acme", "public_key": "pub",
+    "private_key_env": "CW_TEST_PRIVATE_KEY", "client_id": "client",
+}
+
+
+def make_settings(db_url: str, user: str = "alice", **overrides: Any) -> Settings:
+    ui = {"cursor_blink": False, "animations": "none", **overrides.pop("ui", {})}
+    settings = Settings(db_url=db_url, ui=ui, **overrides)
+    settings.user = user  # the test environment sets FLOWPILOT_USER, which would win over an init argument
+    return settings
+
+
+async def demo_services(db_url: str, clock: FixedClock, user: str = "alice", **settings: Any) -> Any:
+    """Seed the labelled demo account (fixed clock) and open services as `user`."""
+    from flowpilot_tui.services import demo
+    from flowpilot_tui.services.container import open_services
+    from flowpilot_tui.services.store import Store
+
+    store = await Store.open(db_url)
+    await demo.seed_demo(store, "alice", clock())
+    await store.close()
+    return await open_services(make_settings(db_url, user, **settings), clock=clock)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let queued messages, workers and the follow-up refresh finish."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_until(pilot: Pilot[Any], predicate: Callable[[], bool], tries: int = 200) -> None:
+    for _ in range(tries):
+        if predicate():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("condition not reached")
+
+
+def screen_lines(app: Any) -> list[str]:
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def screen_text(app: Any) -> str:
+    return "\n".join(screen_lines(app))
+
+
+def flat(app: Any) -> str:
+    """Screen text with line breaks and runs of spaces collapsed (wrapped text can be searched as a phrase)."""
+    return " ".join(screen_text(app).split())
+
+
+def screen_segments(app: Any) -> list[Any]:
+    return [seg for strip in app.screen._compositor.render_strips() for seg in strip]
+
+
+async def open_session(pilot: Pilot[Any], title_part: str) -> None:
+    """From the session list, open the session whose title contains `title_part` (via search + Enter)."""
+    await pilot.press("slash")
+    await pilot.press(*title_part)
+    await pilot.press("enter")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
