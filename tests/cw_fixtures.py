@@ -58,3 +58,17 @@ def make_provider(
     if audit is not None:
         options["audit"] = audit.append
     return ConnectWiseProvider(**options)
+
+
+@pytest.fixture
+async def cw_provider(cw: ConnectWiseEmulator, sleeps: Sleeps):  # type: ignore[no-untyped-def]
+    """A provider on the emulator (site discovery), with the injected sleeper; closed after the test."""
+    provider = make_provider(cw, sleeps)
+    yield provider
+    await provider.aclose()
+
+
+async def link_connection(store: Any, actor: Any, name: str = "demo-cw") -> None:
+    from flowpilot_tui.services import accounts
+
+    await accounts.sync_connections(store, actor, [(name, "connectwise")])

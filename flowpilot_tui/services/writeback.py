@@ -1,0 +1,362 @@
+"""Resolve / escalate a session: post the note to the linked ticket, change and verify its status, flip the session.
+
+Order (reference §4.6, §5.5): claim the (session, kind) journal entry and commit the intent → POST the note →
+commit its external id → change the status and re-read to verify → flip the session, store the markdown, clear
+the draft, close the journal entry (one commit). Every step that talks to the PSA is resumable: a retry after any
+failure continues where it stopped and never posts the same note twice. A POST whose outcome is unknown is settled
+by reading the ticket's newest notes back before anything is posted again. Sessions without a ticket are flipped
+locally and nothing is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flowpilot_tui.services import audit, journal, rules
+from flowpilot_tui.services.access import load_session
+from flowpilot_tui.services.errors import Conflict, InvalidInput
+from flowpilot_tui.services.identity import Actor
+from flowpilot_tui.services.models import Account, AISession, Draft, PSAConnection, WritebackJournal
+from flowpilot_tui.services.psa.base import PostedNote, PsaCall, PsaProvider, collect_calls
+from flowpilot_tui.services.psa.errors import PsaCallError
+from flowpilot_tui.services.sessions import Clock, utcnow
+from flowpilot_tui.services.store import Store
+from flowpilot_tui.services.writeback_status import StatusResult, apply_status
+from flowpilot_tui.services.writeback_types import (
+    KindSpec,
+    NoteOutcomeUnknown,
+    NoteRef,
+    StatusChangeError,
+    StatusVerificationError,
+    WritebackOutcome,
+    kind_spec,
+)
+
+__all__ = [
+    "NoteOutcomeUnknown", "StatusChangeError", "StatusVerificationError", "WritebackOutcome", "WritebackService",
+]
+
+MAX_NOTE = 20_000
+RECENT_NOTES = 50
+Providers = Callable[[str], PsaProvider]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Link:
+    ticket_id: int | None
+    connection_name: str | None
+    target_status_id: int | None
+    skipped_reason: str | None
+
+
+@dataclass
+class _Claim:
+    id: int
+    state: str
+    fresh: bool  # nothing can have been sent for this entry yet
+    marker: str
+    text_hash: str
+    external_note_id: str | None
+    posted_at: datetime | None
+
+
+class WritebackService:
+    def __init__(
+        self,
+        store: Store,
+        actor: Actor,
+        providers: Providers,
+        clock: Clock = utcnow,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        recheck_after_s: float = 2.0,
+        lease_s: float = 180.0,
+    ) -> None:
+        self.store = store
+        self.actor = actor
+        self.providers = providers
+        self.clock = clock
+        self.sleep = sleep
+        self.recheck_after_s = recheck_after_s
+        self.lease = timedelta(seconds=lease_s)
+
+    async def post(self, session_id: str, kind: str, markdown: str) -> WritebackOutcome:
+        """Resolve or escalate `session_id` with the engineer's confirmed `markdown`. See the module docstring."""
+        self.actor.require_writer()
+        spec = kind_spec(kind)
+        text = (markdown or "").strip()
+        if not text:
+            raise InvalidInput(f"The {spec.label} is empty; nothing was sent")
+        if len(text) > MAX_NOTE:
+            raise InvalidInput(f"The {spec.label} is too long ({len(text):,} characters; the limit is {MAX_NOTE:,})")
+        link = await self._link(session_id, spec)
+        if link.ticket_id is None or link.connection_name is None:
+            return await self._complete_local(session_id, spec, text)
+        provider = self.providers(link.connection_name)
+        with collect_calls() as calls:
+            return await _Run(self, session_id, spec, text, link, provider, calls).execute()
+
+    async def _link(self, session_id: str, spec: KindSpec) -> _Link:
+        async with self.store.read() as db:
+            row = await load_session(db, self.actor, session_id)
+            rules.target_status(spec.kind, row.status)
+            if row.psa_ticket_id is None or row.psa_connection_id is None:
+                return _Link(None, None, None, None)
+            name = await db.scalar(select(PSAConnection.name).where(
+                PSAConnection.id == row.psa_connection_id, PSAConnection.account_id == self.actor.account_id))
+            prefs = await db.scalar(select(Account.preferences).where(Account.id == self.actor.account_id)) or {}
+        raw = prefs.get(spec.status_pref)
+        target, reason = None, None
+        if raw in (None, ""):
+            reason = f"no target status is configured ({spec.status_pref} is not set)"
+        else:
+            try:
+                target = int(raw)
+            except (TypeError, ValueError):
+                reason = f"{spec.status_pref} is not a status id ({raw!r})"
+        return _Link(row.psa_ticket_id, name, target, reason)
+
+    async def _complete_local(self, session_id: str, spec: KindSpec, text: str) -> WritebackOutcome:
+        now = self.clock()
+        async with self.store.write() as db:
+            row = await load_session(db, self.actor, session_id)
+            if row.psa_ticket_id is not None:
+                raise Conflict("The session was linked to a ticket meanwhile; confirm again to post to it")
+            flip_session(db, row, spec, text, now)
+            await db.execute(delete(Draft).where(Draft.session_id == row.id, Draft.kind == spec.kind))
+            audit.add_event(db, self.actor, row.id, f"writeback.{spec.local_outcome}", {"sent": False}, now)
+        verb = "resolved" if spec.kind == "resolve" else "escalated"
+        return WritebackOutcome(
+            spec.local_outcome, session_id, None, None, None, None, None, None, False,
+            f"Session {verb} locally; no ticket is linked, so nothing was sent",
+        )
+
+
+def flip_session(db: AsyncSession, row: AISession, spec: KindSpec, text: str, now: datetime) -> None:
+    """The session-side effect of a completed writeback (rules checked again inside the caller's transaction)."""
+    row.status = rules.target_status(spec.kind, row.status)
+    setattr(row, spec.markdown_field, text)
+    setattr(row, spec.time_field, now)
+    row.updated_at = now
+
+
+class _Run:
+    """One `post` call against a linked ticket: holds the lease and the PSA calls still to be audited."""
+
+    def __init__(
+        self, svc: WritebackService, session_id: str, spec: KindSpec, text: str, link: _Link, provider: PsaProvider,
+        calls: list[PsaCall],
+    ) -> None:
+        self.svc, self.session_id, self.spec, self.text, self.link = svc, session_id, spec, text, link
+        self.ticket_id: int = link.ticket_id  # type: ignore[assignment]
+        self.provider, self.calls = provider, calls
+        self.owner = uuid.uuid4().hex
+        self.audited = 0
+
+    # ---- orchestration ----------------------------------------------------------------------------------------
+
+    async def execute(self) -> WritebackOutcome:
+        claim = await self._claim()
+        try:
+            note, resumed = await self._ensure_note(claim)
+            status: StatusResult | None = None
+            if self.link.target_status_id is not None:
+                status = await apply_status(
+                    self.provider, note, self.link.target_status_id, pref_name=self.spec.status_pref,
+                    sleep=self.svc.sleep, recheck_after_s=self.svc.recheck_after_s,
+                )
+            return await self._finish(claim, note, resumed, status)
+        except (StatusVerificationError, StatusChangeError) as exc:
+            await self._stop(claim, state="posted", error=str(exc), event="writeback.status_failed")
+            raise
+        except BaseException as exc:
+            await self._stop(claim, state=None, error=str(exc) or type(exc).__name__, event="writeback.failed")
+            raise
+
+    async def _claim(self) -> _Claim:
+        now = self.svc.clock()
+        async with self.svc.store.write() as db:  # BEGIN IMMEDIATE: one claimant at a time across processes
+            row = await load_session(db, self.svc.actor, self.session_id)
+            rules.target_status(self.spec.kind, row.status)
+            entry = await journal.open_entry(db, row.id, self.spec.kind)
+            if entry is not None and journal.lease_held(entry, now):
+                raise Conflict(
+                    f"The {self.spec.label} for this session is being posted by another FlowPilot right now; "
+                    "wait for it to finish (nothing was sent from here)"
+                )
+            if entry is None:
+                entry = WritebackJournal(
+                    session_id=row.id, kind=self.spec.kind, state="intent", ticket_id=self.ticket_id,
+                    connection_name=self.link.connection_name, text_hash="", created_at=now, updated_at=now,
+                )
+                db.add(entry)
+                fresh = True
+                self._set_text(entry)
+            else:
+                fresh = entry.state == "not_posted"
+                if fresh:  # the PSA refused the earlier attempt: post the current text
+                    entry.state = "intent"
+                    self._set_text(entry)
+            entry.lease_owner, entry.lease_until, entry.updated_at = self.owner, now + self.svc.lease, now
+            await db.flush()
+            return _Claim(
+                entry.id, entry.state, fresh, entry.marker or "", entry.text_hash, entry.external_note_id, entry.posted_at
+            )
+
+    def _set_text(self, entry: WritebackJournal) -> None:
+        entry.marker = journal.new_marker()
+        entry.text_hash = journal.text_hash(self._sent_text(entry.marker))
+
+    def _sent_text(self, marker: str) -> str:
+        return journal.text_to_send(self.text, self.spec.visibility, marker)
+
+    # ---- the note -------------------------------------------------------------------------------------------
+
+    async def _ensure_note(self, claim: _Claim) -> tuple[NoteRef, bool]:
+        """The note on the ticket for this entry: already recorded, found by reading back, or posted now."""
+        if claim.state == "posted" and claim.external_note_id:
+            return self._ref(claim.external_note_id, claim.posted_at), True
+        if claim.state in journal.NEEDS_RECONCILE and not claim.fresh:
+            found = await self._find(claim)
+            if found is not None:
+                return await self._record_posted(claim, found.id), True
+            await self._update(claim, state="intent", new_text=True)
+        return await self._post(claim), False
+
+    async def _post(self, claim: _Claim) -> NoteRef:
+        sent = self._sent_text(claim.marker)
+        try:
+            note = await self.provider.post_note(self.ticket_id, sent, self.spec.visibility)
+        except PsaCallError as exc:
+            if not exc.outcome_unknown:
+                await self._update(claim, state="not_posted", error=str(exc))
+                raise
+            await self._update(claim, state="unknown", error=str(exc))
+            note = await self._settle_unknown(claim, sent, exc)
+        return await self._record_posted(claim, note.id)
+
+    async def _settle_unknown(self, claim: _Claim, sent: str, first: PsaCallError) -> PostedNote:
+        """The POST may have created the note: look for it; only if it is not there, post once more."""
+        unknown = NoteOutcomeUnknown(
+            f"Could not confirm whether the {self.spec.label} reached ticket #{self.ticket_id} ({first}); "
+            "a retry checks the ticket's notes before posting again",
+            session_id=self.session_id, ticket_id=self.ticket_id,
+        )
+        try:
+            found = await self._find(claim)
+        except PsaCallError as exc:
+            raise unknown from exc
+        if found is not None:
+            return found
+        try:
+            return await self.provider.post_note(self.ticket_id, sent, self.spec.visibility)
+        except PsaCallError as exc:
+            if exc.outcome_unknown:
+                raise unknown from exc
+            await self._update(claim, state="not_posted", error=str(exc))
+            raise
+
+    async def _find(self, claim: _Claim) -> PostedNote | None:
+        recent = await self.provider.list_recent_notes(self.ticket_id, RECENT_NOTES)
+        return next(
+            (n for n in recent if journal.matches(n, self.spec.visibility, claim.marker, claim.text_hash)), None
+        )
+
+    def _ref(self, note_id: str, posted_at: datetime | None) -> NoteRef:
+        return NoteRef(self.session_id, self.ticket_id, note_id, posted_at)
+
+    # ---- journal writes (each its own commit) ---------------------------------------------------------------
+
+    async def _update(self, claim: _Claim, *, state: str, error: str | None = None, new_text: bool = False) -> None:
+        async with self.svc.store.write() as db:
+            entry = await self._entry(db, claim)
+            entry.state, entry.last_error, entry.updated_at = state, error, self.svc.clock()
+            if new_text:  # the earlier note is not on the ticket: from now on we post (and look for) this text
+                self._set_text(entry)
+                claim.marker, claim.text_hash = entry.marker or "", entry.text_hash
+            claim.state = state
+            self._audit(db)
+
+    async def _record_posted(self, claim: _Claim, note_id: str) -> NoteRef:
+        now = self.svc.clock()
+        async with self.svc.store.write() as db:
+            entry = await self._entry(db, claim)
+            entry.state, entry.external_note_id, entry.posted_at = "posted", str(note_id), now
+            entry.last_error, entry.updated_at = None, now
+            self._audit(db)
+        claim.state, claim.external_note_id, claim.posted_at = "posted", str(note_id), now
+        return self._ref(str(note_id), now)
+
+    async def _entry(self, db: AsyncSession, claim: _Claim) -> WritebackJournal:
+        entry = await db.get(WritebackJournal, claim.id)
+        if entry is None or entry.lease_owner != self.owner:
+            raise Conflict(f"Another FlowPilot took over posting the {self.spec.label}; nothing more is sent from here")
+        return entry
+
+    async def _stop(self, claim: _Claim, *, state: str | None, error: str, event: str) -> None:
+        """Release the lease and record where we stopped, so a retry resumes from there."""
+        now = self.svc.clock()
+        try:
+            async with self.svc.store.write() as db:
+                self._audit(db)
+                entry = await db.get(WritebackJournal, claim.id)
+                if entry is not None and journal.release(entry, self.owner, now, state=state, error=error[:2000]):
+                    audit.add_event(db, self.svc.actor, self.session_id, event, {
+                        "kind": self.spec.kind, "ticket_id": self.ticket_id, "journal_state": entry.state,
+                        "external_note_id": entry.external_note_id, "error": error[:500],
+                    }, now)
+        except Exception:  # the lease expires on its own; the original error matters more
+            pass
+
+    async def _finish(self, claim: _Claim, note: NoteRef, resumed: bool, status: StatusResult | None) -> WritebackOutcome:
+        now = self.svc.clock()
+        skipped = self.link.skipped_reason if status is None else None
+        async with self.svc.store.write() as db:
+            entry = await self._entry(db, claim)
+            row = await load_session(db, self.svc.actor, self.session_id)
+            flip_session(db, row, self.spec, self.text, now)
+            await db.execute(delete(Draft).where(Draft.session_id == row.id, Draft.kind == self.spec.kind))
+            entry.state = "done"
+            entry.target_status_id = self.link.target_status_id
+            entry.verified_status_id = status.status_id if status else None
+            entry.verified_status_name = status.status_name if status else None
+            entry.skipped_reason = skipped
+            journal.release(entry, self.owner, now, state="done")
+            self._audit(db)
+            audit.add_event(db, self.svc.actor, self.session_id, f"writeback.{self.spec.outcome}", {
+                "ticket_id": self.ticket_id, "external_note_id": note.external_note_id, "resumed": resumed,
+                "verified_status_id": entry.verified_status_id, "status_skipped_reason": skipped,
+            }, now)
+        return WritebackOutcome(
+            self.spec.outcome, self.session_id, self.ticket_id, note.external_note_id, note.posted_at,
+            status.status_id if status else None, status.status_name if status else None, skipped, resumed,
+            self._message(note, resumed, status, skipped),
+        )
+
+    def _message(self, note: NoteRef, resumed: bool, status: StatusResult | None, skipped: str | None) -> str:
+        label = self.spec.label[0].upper() + self.spec.label[1:]
+        head = (
+            f"{label} #{note.external_note_id} was already on ticket #{self.ticket_id} (not posted again)"
+            if resumed else f"{label} #{note.external_note_id} posted to ticket #{self.ticket_id}"
+        )
+        if status is None:
+            return f"{head}; status left unchanged: {skipped}"
+        if status.already:
+            return f"{head}; the ticket was already {status.status_name}"
+        return f"{head}; status verified: {status.status_name}"
+
+    def _audit(self, db: AsyncSession) -> None:
+        pending = self.calls[self.audited:]
+        self.audited = len(self.calls)
+        audit.add_psa_calls(
+            db, self.svc.actor, self.session_id, pending, self.svc.clock(),
+            connection=self.link.connection_name, ticket_id=self.ticket_id, kind=self.spec.kind,
+        )
