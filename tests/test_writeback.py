@@ -443,3 +443,26 @@ async def test_auth_header_and_keys_never_reach_logs_or_the_audit(wb, store, lin
     actions = [r.action for r in rows]
     assert actions.count("psa.call") == len(cw.requests)
     assert "writeback.status_failed" in actions and actions[-1] == "writeback.resolved"
+
+
+async def test_plan_states_what_will_happen_without_calling_the_psa(store, engineer, clock) -> None:
+    """The confirmation modal's text: customer-visible vs internal, ticket, target status, or local."""
+    from flowpilot_tui.services import accounts
+    from flowpilot_tui.services.sessions import SessionService
+    from flowpilot_tui.services.writeback import WritebackService
+
+    def no_provider(name: str):  # plan must never reach the PSA
+        raise AssertionError("plan() called the PSA")
+
+    await accounts.sync_connections(store, engineer, [("acme-cw", "connectwise")])
+    svc = SessionService(store, engineer, clock)
+    linked = await svc.create("Linked", connection_name="acme-cw", ticket_id=48213)
+    local = await svc.create("Local")
+    wb = WritebackService(store, engineer, no_provider, clock)
+    resolve = await wb.plan(linked.id, "resolve")
+    assert resolve.customer_visible and resolve.target_status_id == 17
+    assert resolve.describe()[0].startswith("Post a customer-visible Resolution note to ConnectWise ticket #48213")
+    escalate = await wb.plan(linked.id, "escalate")
+    assert not escalate.customer_visible and "internal analysis note" in escalate.describe()[0]
+    assert "status to id 12" in escalate.describe()[1]
+    assert (await wb.plan(local.id, "resolve")).describe()[0].startswith("Resolve this session locally")

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from flowpilot_tui.services.generation.service import GenerationService
     from flowpilot_tui.services.assistant import AssistantService
     from flowpilot_tui.services.scripts import ScriptService
+    from flowpilot_tui.services.writeback import WritebackService
+
+
+async def _noop() -> None:
+    return None
 
 
 @dataclass
@@ -52,6 +57,15 @@ class Services:
             self.store, self.actor, self.settings.llm, self.clock,
             client_factory=self.extras.get("anthropic_client_factory"),
         )
+
+    @cached_property
+    def writeback(self) -> WritebackService:
+        from flowpilot_tui.services.psa.factory import ProviderPool
+        from flowpilot_tui.services.writeback import WritebackService
+
+        providers = self.extras.get("psa_providers") or ProviderPool(self.settings.connections)
+        self.extras.setdefault("closers", []).append(getattr(providers, "aclose", _noop))
+        return WritebackService(self.store, self.actor, providers, self.clock, **self.extras.get("writeback_options", {}))
 
     async def close(self) -> None:
         """Close every service that was built (cached) and owns a client, then the database."""

@@ -33,6 +33,7 @@ from flowpilot_tui.services.writeback_types import (
     KindSpec,
     NoteOutcomeUnknown,
     NoteRef,
+    PostPlan,
     StatusChangeError,
     StatusVerificationError,
     WritebackOutcome,
@@ -103,6 +104,12 @@ class WritebackService:
         provider = self.providers(link.connection_name)
         with collect_calls() as calls:
             return await _Run(self, session_id, spec, text, link, provider, calls).execute()
+
+    async def plan(self, session_id: str, kind: str) -> PostPlan:
+        """What `post` would do, in words, without touching the PSA: the confirmation modal states exactly this."""
+        spec = kind_spec(kind)
+        link = await self._link(session_id, spec)
+        return PostPlan.of(spec, link.ticket_id, link.connection_name, link.target_status_id, link.skipped_reason)
 
     async def _link(self, session_id: str, spec: KindSpec) -> _Link:
         async with self.store.read() as db:
