@@ -12,7 +12,6 @@ from flowpilot_tui.cli.runtime import Cancelled, fail, with_services
 if TYPE_CHECKING:
     from flowpilot_tui.services.container import Services
     from flowpilot_tui.services.generation.types import GeneratedPreview
-    from flowpilot_tui.services.views import SessionDetail
 
 KIND_OPTION = click.option("--kind", required=True, type=click.Choice(["resolve", "escalate"]),
                            help="resolve: customer-visible note; escalate: internal five-section package.")
@@ -78,16 +77,20 @@ def post(session_id: str, kind: str, source: TextIO, yes: bool, allow_secrets: b
     """
     from flowpilot_tui.cli import output
 
-    markdown = _read(source)
     interactive = not yes
-    if interactive and (source is sys.stdin or not sys.stdin.isatty()):
+    if interactive and not sys.stdin.isatty():
         fail("refusing to post without --yes: stdin is not a terminal, so nobody can confirm", 2)
+    markdown = _read(source)
 
     async def body(s: Services) -> None:
-        _check_secrets(kind, markdown, allow_secrets)
+        plan = await s.writeback.plan(session_id, kind)  # not found / state rules fail here, before anything else
+        if plan.customer_visible and not allow_secrets:
+            _refuse_secrets(markdown)
         if interactive:
+            s.actor.require_writer()
             detail = await s.sessions.get(session_id)
-            click.echo(describe(detail, kind, markdown), err=True)
+            click.echo("\n".join([f"Session: {output.cell(detail.summary.title, 80)} ({detail.summary.status}); "
+                                  f"{len(markdown.strip()):,} characters", *plan.describe()]), err=True)
             if not click.confirm("Post it?", default=False, err=True):
                 raise Cancelled("cancelled; nothing was posted")
         outcome = await s.writeback.post(session_id, kind, markdown)
@@ -106,10 +109,8 @@ def _read(source: TextIO) -> str:
         fail(f"cannot read {getattr(source, 'name', 'the file')}: not UTF-8 text", 2)
 
 
-def _check_secrets(kind: str, markdown: str, allowed: bool) -> None:
+def _refuse_secrets(markdown: str) -> None:
     """A customer-visible note that looks like it holds a secret needs an explicit --allow-secrets."""
-    if kind != "resolve" or allowed:
-        return
     from flowpilot_tui.services.errors import InvalidInput
     from flowpilot_tui.services.redact import find_secrets
 
@@ -120,20 +121,3 @@ def _check_secrets(kind: str, markdown: str, allowed: bool) -> None:
             f"the customer-visible note looks like it contains {len(found)} secret(s) ({kinds}); "
             "remove them or pass --allow-secrets; nothing was posted"
         )
-
-
-def describe(detail: SessionDetail, kind: str, markdown: str) -> str:
-    """What confirming will do, in plain words, shown before the prompt."""
-    from flowpilot_tui.cli import output
-
-    s = detail.summary
-    what = "customer-visible resolution note" if kind == "resolve" else "internal escalation note"
-    verb = "resolved" if kind == "resolve" else "escalated"
-    lines = [f"Session: {output.cell(s.title, 80)} ({s.status})"]
-    if s.ticket_id is None:
-        lines.append(f"No ticket is linked: the session is marked {verb} locally and nothing is sent.")
-    else:
-        lines.append(f"Posts a {what} ({len(markdown.strip()):,} characters) to ConnectWise ticket #{s.ticket_id} "
-                     f"via {output.cell(s.connection_name)}, sets the account's {verb} status and re-reads the "
-                     "ticket to verify it.")
-    return "\n".join(lines)
