@@ -287,6 +287,14 @@ def test_unexpected_error_is_one_line_exit_1_and_debug_shows_the_traceback(tmp_p
     assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr
 
 
+def test_no_arguments_checks_the_config_before_opening_the_tui() -> None:
+    write_config("theme = [\n")
+    result = proc()
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("flowpilot: ") and "not valid TOML" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_domain_errors_in_a_real_process_are_one_line(demo: dict[str, str]) -> None:
     result = proc("sessions", "show", "nope")
     assert result.returncode == 3 and result.stderr == "flowpilot: Session nope not found\n" and result.stdout == ""
