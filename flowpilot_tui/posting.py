@@ -55,7 +55,7 @@ class PostPlanView:
     def status_label(self) -> str | None:
         if self.status_id is None:
             return None
-        return f"{one_line(self.status_name)} ({self.status_id})" if self.status_name else f"status id {self.status_id}"
+        return f"{one_line(self.status_name)} ({self.status_id})" if self.status_name else f"id {self.status_id}"
 
     @property
     def customer_visible(self) -> bool:
@@ -140,6 +140,8 @@ def outcome_text(outcome: Any) -> str:
     verb = "Resolved" if kind == "resolved" else "Escalated"
     note = getattr(outcome, "external_note_id", None)
     note_part = f"note #{note} posted" if note is not None else "note posted"
+    if getattr(outcome, "note_already_posted", False):
+        note_part = f"note #{note} was already on the ticket (not posted again)"
     status_id = getattr(outcome, "verified_status_id", None)
     if status_id is not None:
         name = one_line(getattr(outcome, "verified_status_name", None) or "")
@@ -155,23 +157,23 @@ KEPT = "The session stays open; your text is kept."
 
 def failure_text(exc: BaseException, kind: str) -> str:
     """What happened and what was NOT done, for an error notification. Never includes a traceback."""
-    what = "resolve" if kind == "resolve" else "escalate"
-    if isinstance(exc, DomainError):
-        message = one_line(exc.message).rstrip(".")
-    else:
-        message = f"unexpected {type(exc).__name__}"
+    done = _done(kind)
+    message = one_line(exc.message).rstrip(".") if isinstance(exc, DomainError) else f"unexpected {type(exc).__name__}"
     note = getattr(exc, "external_note_id", None)
-    if isinstance(exc, VerificationError):
-        posted = f"Note #{note} was posted" if note is not None else "The note was posted"
-        return f"{posted} but the status change was not verified: {message}. {KEPT}"
+    if note is not None:  # the note is on the ticket; only the status step failed
+        retry = "retrying will not post the note again."
+        observed = getattr(exc, "observed_status_name", None)
+        ticket = getattr(getattr(exc, "note", None), "ticket_id", None)
+        if isinstance(exc, VerificationError) and observed and ticket:
+            return (f"Note #{note} was posted but the status change was not verified: ConnectWise accepted the "
+                    f"change but ticket #{ticket} shows {one_line(observed)}. {KEPT[:-1]}; {retry}")
+        if isinstance(exc, VerificationError):
+            return f"Note #{note} was posted but the status change was not verified: {message}. {KEPT[:-1]}; {retry}"
+        return f"{message}. {KEPT[:-1]}; {retry}"
     if isinstance(exc, PsaError):
-        if note is not None:
-            return f"Note #{note} was posted but the status was not changed: {message}. {KEPT}"
-        return f"Could not post to ConnectWise: {message}. Nothing was marked {_done(kind)}. {KEPT}"
-    if isinstance(exc, Conflict):
-        return f"Not posted: {message}. Nothing was sent; your text is kept."
-    if isinstance(exc, (PermissionDenied, InvalidInput)):
+        return f"{message}. The session was not marked {done}; your text is kept."
+    if isinstance(exc, (Conflict, PermissionDenied, InvalidInput)):
         return f"Not posted: {message}. Nothing was sent; your text is kept."
     if isinstance(exc, DomainError):
-        return f"Could not {what}: {message}. {KEPT}"
-    return f"Could not {what} ({message}). Check the ticket before retrying. {KEPT}"
+        return f"Could not complete: {message}. {KEPT}"
+    return f"Could not complete ({message}). Check the ticket before retrying. {KEPT}"

@@ -81,6 +81,7 @@ class PreviewHarness(App[None]):
 
     async def on_mount(self) -> None:
         self.services = await open_services(self.settings, clock=self.clock)
+        _instant_waits(self.services)
         if self.prepare is not None:
             await self.prepare(self.services)
         pane = PreviewPane(self.services, self.session_id, kind=self.kind, id="preview")
@@ -125,3 +126,16 @@ async def wait_until(pilot: Pilot[Any], predicate: Callable[[], bool], what: str
         await pilot.pause()
         await asyncio.sleep(0.01)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+
+async def _no_wait(_seconds: float) -> None:
+    """Retry/recheck waits of the PSA client and writeback: instant in tests (the emulator answers at once)."""
+
+
+def _instant_waits(services: Services) -> None:
+    """Give writeback and its ConnectWise providers the instant sleeper (before `services.writeback` is built)."""
+    from flowpilot_tui.services.psa.factory import ProviderPool
+
+    services.extras["psa_providers"] = ProviderPool(services.settings.connections, sleep=_no_wait)
+    services.extras["writeback_options"] = {"sleep": _no_wait}

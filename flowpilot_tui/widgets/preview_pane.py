@@ -462,7 +462,8 @@ class PreviewPane(Widget, can_focus=False):
     def _post_done(self, event: _PostDone) -> None:
         event.stop()
         if event.error:
-            self.notify(event.error, title="Not completed", severity="error", timeout=20, markup=False)
+            title = f"{'Resolve' if event.kind == 'resolve' else 'Escalate'} not completed"
+            self.notify(event.error, title=title, severity="error", timeout=20, markup=False)
             return
         # Success: writeback cleared the DB draft; drop ours and show what the session now holds.
         self.texts[event.kind] = KindText()

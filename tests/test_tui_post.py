@@ -1,0 +1,251 @@
+"""Confirm & post from the preview pane: what the modal says, explicit confirm, local resolve, ConnectWise posts
+(real provider over loopback HTTP to the emulator), failures that keep the draft, and secret acknowledgement.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from cw_fixtures import PRIVATE_KEY, cw  # noqa: F401  (fixture)
+from preview_harness import CW_KEY_ENV, OUTLOOK, PRINTER, VPN, PreviewHarness, make_settings, seed_demo_db, settle, wait_until
+from textual.widgets import Button, Checkbox, Static
+
+from flowpilot_tui.emulators.connectwise import ConnectWiseEmulator
+from flowpilot_tui.screens.confirm_post import ConfirmPost
+from flowpilot_tui.services.container import Services
+
+
+def modal_text(screen: ConfirmPost) -> str:
+    return "\n".join(str(w.render()) for w in screen.query(Static) if not isinstance(w, Button))
+
+
+def messages(app: PreviewHarness) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def open_modal(pilot: Any, app: PreviewHarness) -> ConfirmPost:
+    await pilot.press("f9")
+    await wait_until(pilot, lambda: isinstance(app.screen, ConfirmPost), "confirm modal")
+    await pilot.pause()
+    assert isinstance(app.screen, ConfirmPost)
+    return app.screen
+
+
+async def type_text(pilot: Any, text: str) -> None:
+    await pilot.press(*[{" ": "space", ":": "colon"}.get(c, c) for c in text])
+
+
+def with_draft(session_id: str, kind: str, text: str, base: int):  # type: ignore[no-untyped-def]
+    async def prepare(services: Services) -> None:
+        await services.sessions.save_draft(session_id, kind, text, base)
+
+    return prepare
+
+
+@pytest.fixture
+def cw_env(cw: ConnectWiseEmulator, monkeypatch: pytest.MonkeyPatch) -> ConnectWiseEmulator:  # noqa: F811
+    monkeypatch.setenv(CW_KEY_ENV, PRIVATE_KEY)
+    return cw
+
+
+async def session_row(app: PreviewHarness) -> Any:
+    assert app.services is not None
+    return await app.services.sessions.get(app.session_id)
+
+
+# ---- local (no ticket) ---------------------------------------------------------------------------------------
+
+
+async def test_local_resolve_changes_status_and_clears_draft(db_url: str) -> None:
+    ids = await seed_demo_db(db_url)
+    app = PreviewHarness(make_settings(db_url), ids[VPN])
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "Done ")
+        modal = await open_modal(pilot, app)
+        assert "Resolve locally: no ticket is linked; nothing is sent" in modal_text(modal)
+        assert modal.focused is not None and modal.focused.id == "cp-cancel"
+        assert app.services is not None and await app.services.sessions.get_draft(app.session_id, "resolve") is not None
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: bool(app.posted), "Posted message")
+        await settle(pilot)
+        detail = await session_row(app)
+        assert detail.summary.status == "resolved"
+        assert detail.resolution_note_markdown.startswith("Done Issue")
+        assert await app.services.sessions.get_draft(app.session_id, "resolve") is None
+        assert app.posted[0].outcome.outcome == "resolved_local" and app.posted[0].kind == "resolve"
+        assert any("Resolved locally" in m for m in messages(app))
+        assert app.pane.text_area.text.startswith("Done Issue") and not app.pane.current.is_draft
+
+
+async def test_bare_keys_do_not_confirm_and_cancel_keeps_everything(db_url: str) -> None:
+    ids = await seed_demo_db(db_url)
+    app = PreviewHarness(make_settings(db_url), ids[VPN], prepare=with_draft(ids[VPN], "resolve", "My note", 7))
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        await open_modal(pilot, app)
+        await pilot.press("y", "p")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmPost)  # no single unmodified key posts
+        await pilot.press("enter")  # focus starts on Cancel
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmPost))
+        await pilot.pause()
+        await open_modal(pilot, app)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmPost))
+        await settle(pilot)
+        assert (await session_row(app)).summary.status == "active" and not app.posted
+        assert app.services is not None
+        assert await app.services.sessions.get_draft(app.session_id, "resolve") == ("My note", 7)
+        assert app.pane.text_area.text == "My note"
+        assert any("Not posted: nothing was sent; your text is kept." in m for m in messages(app))
+
+
+async def test_empty_note_is_refused(db_url: str) -> None:
+    ids = await seed_demo_db(db_url)
+    app = PreviewHarness(make_settings(db_url), ids[VPN], prepare=with_draft(ids[VPN], "resolve", "", 7))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        modal = await open_modal(pilot, app)
+        assert "Nothing to post: the note is empty" in modal_text(modal)
+        assert modal.query_one("#cp-confirm", Button).disabled
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmPost)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert (await session_row(app)).summary.status == "active"
+
+
+async def test_already_resolved_session_cannot_be_posted_again(db_url: str) -> None:
+    ids = await seed_demo_db(db_url)
+    app = PreviewHarness(make_settings(db_url), ids[PRINTER])
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmPost) or bool(messages(app)), "refusal")
+        if isinstance(app.screen, ConfirmPost):
+            assert "Session is already resolved: nothing to post." in modal_text(app.screen)
+            assert app.screen.query_one("#cp-confirm", Button).disabled
+        else:
+            assert any("already resolved" in m for m in messages(app))
+
+
+async def test_secrets_in_customer_visible_note_need_acknowledgement(db_url: str) -> None:
+    ids = await seed_demo_db(db_url)
+    note = "Reset the mailbox.\nTemporary password: Sup3r-Secr3t!x9 given to the user."
+    app = PreviewHarness(make_settings(db_url), ids[OUTLOOK], prepare=with_draft(ids[OUTLOOK], "resolve", note, 12))
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        modal = await open_modal(pilot, app)
+        text = modal_text(modal)
+        assert "1 secret-like string(s) found" in text and "line 2: password" in text
+        assert "customer-visible Resolution note to ConnectWise ticket #48213" in text
+        confirm = modal.query_one("#cp-confirm", Button)
+        assert confirm.disabled
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmPost)
+        assert any("Tick the acknowledgement" in m for m in messages(app))
+        modal.query_one("#cp-ack", Checkbox).value = True
+        await pilot.pause()
+        assert not confirm.disabled
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.pane.text_area.text == note  # never changed silently
+
+
+# ---- ConnectWise (emulator over loopback HTTP) ----------------------------------------------------------------
+
+
+async def test_psa_resolve_posts_note_sets_and_verifies_status(db_url: str, cw_env: ConnectWiseEmulator) -> None:
+    ids = await seed_demo_db(db_url)
+    app = PreviewHarness(make_settings(db_url, cw=cw_env), ids[OUTLOOK])
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "Fixed ")
+        modal = await open_modal(pilot, app)
+        text = modal_text(modal)
+        assert "Post a customer-visible Resolution note to ConnectWise ticket #48213 (connection demo-cw), then set " \
+               "status id 17 and verify it by re-reading the ticket." in text
+        assert "The customer can see this note" in text
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: bool(app.posted), "Posted message")
+        await settle(pilot)
+        notes = cw_env.notes_on(48213)
+        assert any("Fixed Issue reported" in n.text and n.flags.get("resolutionFlag") for n in notes)
+        assert cw_env.state.tickets[48213].status_id == 17
+        assert any(m.startswith("Resolved · ConnectWise ticket #48213 status verified: Completed (17)") for m in messages(app))
+        assert (await session_row(app)).summary.status == "resolved"
+        assert app.services is not None and await app.services.sessions.get_draft(app.session_id, "resolve") is None
+
+
+async def test_psa_escalate_posts_internal_note(db_url: str, cw_env: ConnectWiseEmulator) -> None:
+    ids = await seed_demo_db(db_url)
+    app = PreviewHarness(make_settings(db_url, cw=cw_env), ids[OUTLOOK], kind="escalate")
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        modal = await open_modal(pilot, app)
+        assert "Post an internal analysis note (not customer-visible, no notifications) to ConnectWise ticket #48213" \
+            in modal_text(modal)
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: bool(app.posted), "Posted message")
+        note = cw_env.notes_on(48213)[-1]
+        assert note.flags.get("internalAnalysisFlag") and not note.flags.get("resolutionFlag")
+        assert not note.flags.get("detailDescriptionFlag") and not note.process_notifications
+        assert cw_env.state.tickets[48213].status_id == 12
+        assert any(m.startswith("Escalated · ConnectWise ticket #48213 status verified: Escalated to L2 (12)")
+                   for m in messages(app))
+
+
+async def test_psa_error_keeps_draft_in_db_and_pane(db_url: str, cw_env: ConnectWiseEmulator) -> None:
+    ids = await seed_demo_db(db_url)
+    cw_env.faults.server_error_next = 20
+    cw_env.faults.server_error_methods = frozenset({"POST"})
+    app = PreviewHarness(make_settings(db_url, cw=cw_env), ids[OUTLOOK])
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "Keep me ")
+        await open_modal(pilot, app)
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: any("your text is kept" in m for m in messages(app)), "error notification")
+        await settle(pilot)
+        error = next(n for n in app._notifications if n.severity == "error")
+        assert error.title == "Resolve not completed"
+        assert error.message.endswith("The session was not marked resolved; your text is kept.")
+        assert not app.posted and app.pane.text_area.text.startswith("Keep me Issue")
+        assert app.services is not None
+        draft = await app.services.sessions.get_draft(app.session_id, "resolve")
+        assert draft is not None and draft[0].startswith("Keep me Issue")
+        assert (await session_row(app)).summary.status == "active"
+        assert not app.pane.text_area.read_only  # editor unlocked again
+
+
+async def test_unverified_status_says_note_posted_and_keeps_draft(db_url: str, cw_env: ConnectWiseEmulator) -> None:
+    ids = await seed_demo_db(db_url)
+    cw_env.faults.silent_status_ignore = True
+    app = PreviewHarness(make_settings(db_url, cw=cw_env), ids[OUTLOOK])
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "Again ")
+        await open_modal(pilot, app)
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: any(n.severity == "error" for n in app._notifications), "error notification")
+        await settle(pilot)
+        error = next(n for n in app._notifications if n.severity == "error").message
+        note_id = cw_env.notes_on(48213)[-1].id
+        assert error.startswith(f"Note #{note_id} was posted but the status change was not verified")
+        assert "ticket #48213 shows In Progress. The session stays open; your text is kept" in error
+        assert app.services is not None
+        draft = await app.services.sessions.get_draft(app.session_id, "resolve")
+        assert draft is not None and draft[0].startswith("Again Issue")
+        assert (await session_row(app)).summary.status == "active" and not app.posted
+        # Once ConnectWise behaves, confirming again finishes the job without a second note.
+        cw_env.faults.silent_status_ignore = False
+        await open_modal(pilot, app)
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: bool(app.posted), "Posted message")
+        assert [n.id for n in cw_env.notes_on(48213)] == [note_id]
+        assert any(f"note #{note_id} was already on the ticket (not posted again)" in m for m in messages(app))
+        assert (await session_row(app)).summary.status == "resolved"
