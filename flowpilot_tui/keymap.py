@@ -33,6 +33,7 @@ SCOPES: dict[str, str] = {
     "chat_input": "Chat input",
     "facts": "Facts (focus with F3)",
     "fix": "Suggested fix (focus with F4)",
+    "preview": "Preview (focus with F5)",
     "dialog": "Dialogs",
 }
 
@@ -49,22 +50,22 @@ KEYS: tuple[Key, ...] = (
     Key("list.prev_page", "left_square_bracket", "prev_page", "Prev page", "list", key_display="["),
     Key("list.refresh", "f5", "refresh", "Refresh", "list", show=False),
     Key("workspace.back", "escape", "back", "Back", "workspace"),
-    Key("workspace.pane_chat", "f2", "pane('chat')", "Chat", "workspace"),
-    Key("workspace.pane_facts", "f3", "pane('facts')", "Facts", "workspace"),
-    Key("workspace.pane_fix", "f4", "pane('fix')", "Fix", "workspace"),
-    Key("workspace.pane_preview", "f5", "pane('preview')", "Preview", "workspace"),
-    Key("workspace.toggle_kind", "ctrl+k", "toggle_kind", "Resolve/Escal.", "workspace"),
-    Key("workspace.regenerate", "ctrl+g", "regenerate", "Regenerate", "workspace", show=False, writes=True),
-    Key("workspace.post", "f9", "post", "Confirm & post…", "workspace", writes=True),
-    Key("workspace.copy_preview", "f10", "copy_preview", "Copy preview", "workspace", show=False),
-    Key("workspace.pause", "f7", "pause_resume", "Pause/Resume", "workspace", show=False, writes=True),
-    Key("workspace.escalate", "f8", "request_escalation", "Ask escalation…", "workspace", show=False, writes=True),
-    Key("workspace.reload", "ctrl+r", "reload", "Reload", "workspace", show=False),
+    Key("workspace.pane_chat", "f2", "pane('chat')", "Chat", "workspace", priority=True),
+    Key("workspace.pane_facts", "f3", "pane('facts')", "Facts", "workspace", priority=True),
+    Key("workspace.pane_fix", "f4", "pane('fix')", "Fix", "workspace", priority=True),
+    Key("workspace.pane_preview", "f5", "pane('preview')", "Preview", "workspace", priority=True),
+    Key("workspace.toggle_kind", "ctrl+k", "toggle_kind", "Resolve/Escal.", "workspace", priority=True),
+    Key("workspace.regenerate", "ctrl+g", "regenerate", "Regenerate", "workspace", show=False, writes=True, priority=True),
+    Key("workspace.post", "f9", "post", "Confirm & post…", "workspace", writes=True, priority=True),
+    Key("workspace.copy_preview", "f10", "copy_preview", "Copy preview", "workspace", show=False, priority=True),
+    Key("workspace.pause", "f7", "pause_resume", "Pause/Resume", "workspace", show=False, writes=True, priority=True),
+    Key("workspace.escalate", "f8", "request_escalation", "Ask escalation…", "workspace", show=False, writes=True, priority=True),
+    Key("workspace.reload", "ctrl+r", "reload", "Reload", "workspace", show=False, priority=True),
     Key("chat.send", "enter", "send", "Send", "chat", priority=True, writes=True),
     Key("chat.newline", "ctrl+j,alt+enter", "newline", "Newline", "chat", priority=True, key_display="^j"),
     Key("chat.cancel", "escape", "cancel_reply", "Cancel reply", "chat"),
-    Key("chat.copy", "ctrl+y", "copy_message", "Copy message…", "chat"),
-    Key("chat.earlier", "ctrl+u", "load_earlier", "Load earlier", "chat", show=False),
+    Key("chat.copy", "ctrl+y", "copy_message", "Copy message…", "chat", priority=True),
+    Key("chat.earlier", "ctrl+l", "load_earlier", "Load earlier", "chat", show=False),
     Key("chat.complete", "tab", "complete", "Complete /cmd", "chat_input", show=False),
     Key("facts.add", "a,insert", "add", "Add fact", "facts", writes=True),
     Key("facts.edit", "e,enter", "edit", "Edit", "facts", writes=True),
@@ -74,10 +75,19 @@ KEYS: tuple[Key, ...] = (
     Key("fix.build_template", "b", "decide('build_template')", "Build template", "fix", writes=True),
     Key("fix.dismiss", "ctrl+x", "decide('dismissed')", "Dismiss", "fix", writes=True),
     Key("fix.history", "h", "history", "History", "fix"),
+    # Defined in widgets/preview_pane.py (tui-preview); mirrored here for help and keymap validation, and a test
+    # checks they match. They act while focus is in the preview; the workspace.* keys act from anywhere.
+    Key("preview.toggle_kind", "ctrl+k", "toggle_kind", "Resolve/Escal.", "preview", priority=True),
+    Key("preview.regenerate", "ctrl+g", "regenerate", "Regenerate", "preview", writes=True),
+    Key("preview.confirm", "f9", "confirm_post", "Confirm & post…", "preview", writes=True),
+    Key("preview.copy", "f10", "copy", "Copy", "preview"),
     Key("dialog.confirm", "y", "confirm", "Confirm", "dialog"),
     Key("dialog.cancel", "escape", "cancel", "Cancel", "dialog"),
     Key("dialog.no", "n", "cancel", "No", "dialog", show=False),
 )
+
+# Workspace keys are priority bindings: the focused editors (TextArea) bind f5-f7, ctrl+k, ctrl+y themselves and
+# would otherwise swallow pane switching, pause and the preview keys while the engineer is typing.
 
 BY_ID: dict[str, Key] = {k.id: k for k in KEYS}
 WRITE_ACTIONS: dict[str, frozenset[str]] = {

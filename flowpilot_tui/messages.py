@@ -49,6 +49,7 @@ class SessionLoaded(Message):
     """A fresh `SessionDetail` after opening or after any write (state_version moved)."""
 
     detail: SessionDetail
+    focus_fact: int | None = None  # a fact just added/edited: highlight and scroll to it
 
 
 @dataclass

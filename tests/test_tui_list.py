@@ -209,3 +209,13 @@ async def test_palette_runs_a_screen_action(demo) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, NewSession)
+
+
+def test_help_registry_matches_the_preview_pane_bindings() -> None:
+    """The help screen and keymap validation list the preview's keys from the registry: they must not drift."""
+    from flowpilot_tui import keymap
+    from flowpilot_tui.widgets.preview_pane import PreviewPane
+
+    real = {(b.id, b.key, b.action) for b in PreviewPane.BINDINGS}  # type: ignore[union-attr]
+    mirrored = {(k.id, k.keys, k.action) for k in keymap.of_scope("preview")}
+    assert real == mirrored

@@ -68,6 +68,14 @@ def flat(app: Any) -> str:
     return " ".join(screen_text(app).split())
 
 
+def flat_in(app: Any, selector: str) -> str:
+    """Flattened text inside one widget's region on screen (side-by-side panes are not interleaved)."""
+    region = app.screen.query_one(selector).content_region
+    strips = app.screen._compositor.render_strips()
+    lines = [strips[y].crop(region.x, region.right).text for y in range(region.y, region.bottom)]
+    return " ".join(" ".join(lines).split())
+
+
 def screen_segments(app: Any) -> list[Any]:
     return [seg for strip in app.screen._compositor.render_strips() for seg in strip]
 

@@ -22,7 +22,7 @@ INTRO = (
     "Remap keys in config.toml under [keymap], e.g.  \"chat.newline\" = \"ctrl+j,alt+enter\".  Every key is also a "
     "command in the palette (ctrl+p). Posting, deleting and dismissing always ask first or need a modified key."
 )
-COLUMNS = (("app", "list", "workspace"), ("chat", "chat_input", "facts", "fix", "dialog"))
+COLUMNS = (("app", "list", "workspace"), ("chat", "chat_input", "facts", "fix", "preview", "dialog"))
 
 
 def keys_table(scope: str, user_map: dict[str, str]) -> Table:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static, Tab, Tabs
@@ -24,6 +25,7 @@ from flowpilot_tui.messages import (
 from flowpilot_tui.safe_text import one_line, plain
 from flowpilot_tui.services import rules
 from flowpilot_tui.services.errors import DomainError
+from flowpilot_tui.services.views import FactView, SessionDetail
 from flowpilot_tui.widgets.chat_input import ChatInput
 from flowpilot_tui.widgets.chat_pane import ChatPane
 from flowpilot_tui.widgets.facts_pane import FactsPane
@@ -32,7 +34,6 @@ from flowpilot_tui.widgets.session_header import SessionHeader
 
 if TYPE_CHECKING:
     from flowpilot_tui.services.container import Services
-    from flowpilot_tui.services.views import SessionDetail
 
 NARROW = 100
 PANES = ("chat", "facts", "fix", "preview")
@@ -46,10 +47,7 @@ def make_preview(services: Services, session_id: str) -> Widget:
         from flowpilot_tui.widgets.preview_pane import PreviewPane
     except ImportError:
         return Static("Preview unavailable in this build (generator unavailable).", id="pane-preview", classes="pane")
-    pane = PreviewPane(services, session_id, kind="resolve")
-    pane.id = "pane-preview"
-    pane.add_class("pane")
-    return pane
+    return PreviewPane(services, session_id, kind="resolve", id="pane-preview", classes="pane")
 
 
 class Workspace(Screen[None]):
@@ -130,23 +128,27 @@ class Workspace(Screen[None]):
         if history:
             self.post_message(HistoryLoaded(messages, detail.message_count > len(messages)))
 
-    async def _reload(self) -> None:
+    async def _reload(self, focus_fact: int | None = None, *, focus_newest_fact: bool = False) -> None:
         try:
-            self.post_message(SessionLoaded(await self.services.sessions.get(self.session_id)))
+            detail = await self.services.sessions.get(self.session_id)
+            if focus_newest_fact and detail.facts:
+                focus_fact = max(f.id for f in detail.facts)  # show what the assistant just recorded
+            self.post_message(SessionLoaded(detail, focus_fact))
         except DomainError as exc:
             self.post_message(ServiceFailed(exc.message))
 
     @work(group="write", exit_on_error=False)
     async def mutate(self, op: Callable[[], Awaitable[Any]], done: str = "") -> None:
         """Run one service write; any domain error becomes a notification, then the session is re-read."""
+        result = None
         try:
-            await op()
+            result = await op()
         except DomainError as exc:
             self.post_message(ServiceFailed(exc.message))
         else:
             if done:
                 self.post_message(ServiceFailed(done, severity="information"))
-        await self._reload()
+        await self._reload(result.id if isinstance(result, FactView) else None)
 
     # ---- applying results -------------------------------------------------------------------------------------
 
@@ -154,10 +156,17 @@ class Workspace(Screen[None]):
     def session_loaded(self, event: SessionLoaded) -> None:
         self.detail = d = event.detail
         self.query_one(SessionHeader).show(d.summary)
-        self.query_one(FactsPane).show(d.facts)
+        self.query_one(FactsPane).show(d.facts, event.focus_fact)
         active = d.active_fix
         self.query_one(FixCard).show(active, len(d.fixes) - (1 if active else 0))
+        update_preview = getattr(self.query_one("#pane-preview"), "update_session", None)
+        if update_preview is not None:
+            update_preview(d)  # stale marker and target follow every write
         self.refresh_bindings()
+
+    def on_preview_pane_posted(self, event: Message) -> None:
+        """PreviewPane.Posted: the session was resolved/escalated (status, notes changed): re-read it."""
+        self.load()
 
     @on(HistoryLoaded)
     async def history_loaded(self, event: HistoryLoaded) -> None:
@@ -202,7 +211,7 @@ class Workspace(Screen[None]):
         cards = [(c.kind, f"{c.title} {c.detail}".strip()) for c in result.cards]
         unsent = text if result.error and result.user_message is None else ""
         self.post_message(ReplyFinished(reply or "", interrupted=result.interrupted, error=result.error, cards=cards, unsent=unsent))
-        await self._reload()
+        await self._reload(focus_newest_fact=any(kind == "fact" for kind, _ in cards))
 
     async def _send_offline(self, text: str) -> None:
         try:

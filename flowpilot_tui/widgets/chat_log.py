@@ -72,7 +72,7 @@ class ChatLog(VerticalScroll, can_focus=True):
         notice = Static("", id="notice")
         notice.display = False
         yield notice
-        earlier = Button("▲ Load earlier messages (ctrl+u)", id="earlier", compact=True)
+        earlier = Button("▲ Load earlier messages (ctrl+l)", id="earlier", compact=True)
         earlier.display = False
         yield earlier
 

@@ -54,8 +54,8 @@ class FactsPane(OptionList):
         self.can_write = can_write
         self.facts: dict[str, FactView] = {}
 
-    def show(self, facts: tuple[FactView, ...]) -> None:
-        """Replace the content, keeping the highlighted fact where it still exists."""
+    def show(self, facts: tuple[FactView, ...], focus_fact: int | None = None) -> None:
+        """Replace the content, keeping the highlighted fact (or moving to `focus_fact`, just saved)."""
         current = self.current_fact
         self.facts = {str(f.id): f for f in facts}
         options: list[Option] = []
@@ -66,7 +66,9 @@ class FactsPane(OptionList):
                 options.append(Option(Text("  —", style="dim"), disabled=True))
             options.extend(Option(fact_prompt(f), id=str(f.id)) for f in of_kind)
         self.set_options(options)
-        if current is not None and str(current.id) in self.facts:
+        if focus_fact is not None and str(focus_fact) in self.facts:
+            self.highlighted = self.get_option_index(str(focus_fact))
+        elif current is not None and str(current.id) in self.facts:
             self.highlighted = self.get_option_index(str(current.id))
         elif self.facts:
             self.highlighted = self.get_option_index(next(iter(self.facts)))
