@@ -1,0 +1,84 @@
+"""Streaming chat in the workspace against the loopback fake Anthropic server (real SDK), incl. Esc to cancel."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from textual.widgets import Markdown
+
+from anthropic_fixtures import fake_anthropic  # noqa: F401  (fixture)
+from conftest import FixedClock
+from fake_anthropic import FakeAnthropic, message, text_block, tool_use_block
+from flowpilot_tui.app import make_app
+from flowpilot_tui.services.models import ChatMessage, SessionFact
+from flowpilot_tui.widgets.chat_log import ChatLog
+from tui_helpers import demo_services, flat_in, open_session, settle, wait_until
+
+OUTLOOK = "Outlook keeps"
+
+
+@pytest.fixture
+async def online(db_url: str, clock: FixedClock, fake_anthropic: FakeAnthropic):  # type: ignore[no-untyped-def]  # noqa: F811
+    llm = {"provider": "anthropic", "api_key": "test-key", "base_url": fake_anthropic.base_url, "max_retries": 0}
+    services = await demo_services(db_url, clock, llm=llm)
+    yield services
+    await services.close()
+
+
+def generator_falls_back(fake: FakeAnthropic) -> None:  # noqa: F811
+    """The preview asks Claude for the Resolve note when the workspace opens: fail it (offline fallback) so the
+    scripted reply goes to the chat."""
+    fake.error(500, "api_error", "preview generation is not under test here")
+
+
+async def last_message(services):  # type: ignore[no-untyped-def]
+    async with services.store.read() as db:
+        return await db.scalar(select(ChatMessage).order_by(ChatMessage.id.desc()))
+
+
+async def test_streamed_reply_renders_markdown_and_tool_cards(online, fake_anthropic: FakeAnthropic) -> None:  # noqa: F811
+    reply = message(
+        text_block("**Check** the `token` cache, then [bold]this[/bold] stays literal."),
+        tool_use_block("record_facts", {"facts": [{"kind": "confirmed", "text": "Token cache is 3 days old"}]}),
+    )
+    generator_falls_back(fake_anthropic)
+    fake_anthropic.reply(reply)
+    app = make_app(online.settings, online)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await open_session(pilot, OUTLOOK)
+        assert "Assistant: claude" in flat_in(app, "#assistant-status")
+        await pilot.press(*"What next?", "enter")
+        await settle(pilot)
+        log = app.screen.query_one(ChatLog)
+        reply_md = log.query_one(".reply", Markdown)
+        assert reply_md.source.startswith("**Check** the `token` cache")
+        chat = flat_in(app, "#chat-log")
+        assert "Check the token cache, then [bold]this[/bold] stays literal." in chat
+        assert "Token cache is 3 days old" in chat  # the tool card
+        assert not log.streaming
+        stored = await last_message(online)
+        assert stored.role == "assistant" and not stored.interrupted
+        async with online.store.read() as db:
+            assert await db.scalar(select(SessionFact).where(SessionFact.text == "Token cache is 3 days old"))
+
+
+async def test_escape_cancels_the_reply_and_keeps_the_partial_text(online, fake_anthropic: FakeAnthropic) -> None:  # noqa: F811
+    generator_falls_back(fake_anthropic)
+    fake_anthropic.reply(message(text_block("First I would check the adapter, then the resolver.")), hold_after=3)
+    app = make_app(online.settings, online)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await open_session(pilot, OUTLOOK)
+        await pilot.press(*"What next?", "enter")
+        log = app.screen.query_one(ChatLog)
+        await wait_until(pilot, lambda: log.streaming)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not log.streaming)
+        fake_anthropic.release()
+        await settle(pilot)
+        assert "First I would che" in flat_in(app, "#chat-log")
+        assert "(interrupted — partial reply kept)" in flat_in(app, "#chat-log")
+        assert app.screen.__class__.__name__ == "Workspace"  # Esc cancelled the reply, it did not leave
+        stored = await last_message(online)
+        assert stored.role == "assistant" and stored.interrupted and stored.content == "First I would che"
