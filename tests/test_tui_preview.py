@@ -179,7 +179,8 @@ async def test_closed_session_shows_the_stored_note(db_url: str) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         assert app.pane.text_area.text.startswith("## Resolution\n\nThe second-floor printer")
-        assert "stored when the session was resolved" in header(app.pane)
+        assert "the note saved when the session was resolved (read-only)" in header(app.pane)
+        assert app.pane.text_area.read_only and app.pane.check_action("confirm_post", ()) is None
 
 
 async def test_without_generator_the_pane_shows_no_invented_text(db_url: str) -> None:

@@ -41,6 +41,8 @@ class ConfirmPost(ModalScreen[bool]):
     ConfirmPost.-internal #cp-kind, ConfirmPost.-local #cp-kind { background: $primary 30%; }
     ConfirmPost #cp-body { height: auto; max-height: 16; }
     ConfirmPost .cp-line { margin-top: 1; }
+    ConfirmPost #cp-warning { color: $warning; text-style: bold; }
+    ConfirmPost.-internal #cp-warning { color: $text-muted; text-style: none; }
     ConfirmPost #cp-secrets { color: $error; }
     ConfirmPost #cp-refuse { color: $error; text-style: bold; }
     ConfirmPost #cp-buttons { height: auto; align-horizontal: right; margin-top: 1; }

@@ -23,6 +23,7 @@ from textual.widgets import Static, TextArea
 
 from flowpilot_tui import posting
 from flowpilot_tui.safe_text import one_line, strip_controls
+from flowpilot_tui.services import rules
 from flowpilot_tui.services.errors import DomainError
 
 if TYPE_CHECKING:
@@ -161,6 +162,7 @@ class PreviewPane(Widget, can_focus=False):
     def _render_header(self) -> None:
         st, detail = self.current, self.detail
         self.set_class(self.kind == "escalate", "-escalate")
+        self.refresh_bindings()
         self.query_one("#pv-kind", Static).update(Text(f"{posting.KIND_LABEL[self.kind]}  ·  {self.target_text()}"))
         parts = [f"state v{detail.summary.state_version}" if detail else "state …"]
         if self._error:
@@ -187,7 +189,7 @@ class PreviewPane(Widget, can_focus=False):
         area.placeholder = "" if st.loaded else "Loading…"
         if st.loaded and not st.text:
             area.placeholder = "No text yet: write the note here." if self.can_write else "No text."
-        area.read_only = not (self.can_write and st.loaded) or self.posting
+        area.read_only = not self._editable(st)
         if area.text != st.text:
             area.load_text(st.text)
         self._render_header()
@@ -216,8 +218,8 @@ class PreviewPane(Widget, can_focus=False):
                             saved_text=text, loaded=True)
         stored = detail.resolution_note_markdown if kind == "resolve" else detail.escalation_package_markdown
         if stored and detail.summary.status == CLOSED_STATUS[kind] and not regenerate:
-            return KindText(strip_controls(stored), "final", f"the {kind} note stored when the session was "
-                            f"{CLOSED_STATUS[kind]}", None, loaded=True)
+            return KindText(strip_controls(stored), "final", f"the note saved when the session was "
+                            f"{CLOSED_STATUS[kind]} (read-only)", None, loaded=True)
         generator = posting.optional_service(self.services, "generation")
         reason = "generator unavailable"
         if generator is not None:
@@ -272,10 +274,13 @@ class PreviewPane(Widget, can_focus=False):
 
     # ---- editing and draft autosave ---------------------------------------------------------------------------
 
+    def _editable(self, st: KindText) -> bool:
+        return self.can_write and st.loaded and not self.posting and st.origin != "final"
+
     def _capture(self) -> bool:
         """Copy the editor into the current kind's state; an actual change makes it a (dirty) draft."""
         st = self.current
-        if not self.can_write or not st.loaded or self.posting or not self.is_mounted:
+        if not self._editable(st) or not self.is_mounted:
             return False
         text = self.text_area.text
         if text == st.text:
@@ -345,6 +350,10 @@ class PreviewPane(Widget, can_focus=False):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("regenerate", "confirm_post") and not self.can_write:
             return None  # shown disabled; the header explains why
+        if action == "confirm_post" and self.detail is not None and not rules.allowed(self.kind, self.detail.summary.status):
+            return None  # already resolved / escalated: nothing to post
+        if action == "regenerate" and self.current.origin == "final":
+            return None  # the saved note of a closed session is a record, not a draft
         return True
 
     def toggle_kind(self) -> None:
@@ -363,6 +372,9 @@ class PreviewPane(Widget, can_focus=False):
     def action_regenerate(self) -> None:
         if not self.can_write:
             self.notify(VIEWER_REASON, severity="warning", markup=False)
+            return
+        if self.posting:
+            self.notify("A post is running; regenerate after it finishes.", severity="warning", markup=False)
             return
         if posting.optional_service(self.services, "generation") is None:
             self.notify("Cannot regenerate: the note generator is unavailable in this build. Your text is unchanged.",
@@ -452,7 +464,7 @@ class PreviewPane(Widget, can_focus=False):
     def _post_state(self, event: _PostState) -> None:
         event.stop()
         self.posting = event.running
-        self.text_area.read_only = event.running or not (self.can_write and self.current.loaded)
+        self.text_area.read_only = not self._editable(self.current)
         if event.running:
             self.query_one("#pv-meta", Static).update(Text("posting… (the editor is locked until ConnectWise answers)"))
         else:
