@@ -89,10 +89,7 @@ class PreviewHarness(App[None]):
         pane.text_area.focus()
 
     async def on_unmount(self) -> None:
-        if self.services is not None:
-            pane = self.query(PreviewPane).first() if self.query(PreviewPane) else None
-            if pane is not None:
-                await pane.flush_drafts()
+        if self.services is not None:  # as the real app: the pane saves pending drafts on its own unmount first
             await self.services.close()
 
     def on_preview_pane_posted(self, message: PreviewPane.Posted) -> None:

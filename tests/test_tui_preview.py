@@ -104,6 +104,19 @@ async def test_edit_is_autosaved_and_survives_a_restart(db_url: str) -> None:
         assert "your edited draft (based on v12)" in header(again.pane)
 
 
+async def test_text_typed_just_before_quitting_is_saved(db_url: str) -> None:
+    ids = await seed_demo_db(db_url)
+    app = PreviewHarness(make_settings(db_url), ids[OUTLOOK])
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "Last words ")
+        assert app.pane._dirty  # still inside the autosave delay when the app closes
+    again = PreviewHarness(make_settings(db_url), ids[OUTLOOK])
+    async with again.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert again.pane.text_area.text.startswith("Last words Issue reported")
+
+
 async def test_stale_marker_when_facts_change_after_edit(db_url: str) -> None:
     ids = await seed_demo_db(db_url)
     app = PreviewHarness(make_settings(db_url), ids[OUTLOOK])
