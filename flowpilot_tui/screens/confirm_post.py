@@ -40,6 +40,7 @@ class ConfirmPost(ModalScreen[bool]):
     ConfirmPost #cp-kind { text-style: bold; background: $warning 30%; padding: 0 1; }
     ConfirmPost.-internal #cp-kind, ConfirmPost.-local #cp-kind { background: $primary 30%; }
     ConfirmPost #cp-body { height: auto; max-height: 16; }
+    ConfirmPost #cp-ack { width: 100%; }
     ConfirmPost .cp-line { margin-top: 1; }
     ConfirmPost #cp-warning { color: $warning; text-style: bold; }
     ConfirmPost.-internal #cp-warning { color: $text-muted; text-style: none; }
@@ -90,11 +91,22 @@ class ConfirmPost(ModalScreen[bool]):
                 if self.refusal:
                     yield Static(plain(self.refusal), id="cp-refuse", classes="cp-line")
             if self.needs_ack and not self.refusal:
-                yield Checkbox("These strings are safe to send to the customer (I checked them)", id="cp-ack")
+                yield Checkbox("I checked them: safe to send to the customer", id="cp-ack")
             with Horizontal(id="cp-buttons"):
                 yield Button("Cancel (Esc)", id="cp-cancel", variant="default")
                 yield Button(self._confirm_label(), id="cp-confirm", variant="warning" if plan.customer_visible else "primary",
                              disabled=bool(self.refusal) or self.needs_ack)
+
+    def on_mount(self) -> None:
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Keep the buttons on screen in small terminals: the text part scrolls instead."""
+        reserved = 2 + 1 + 4 + 3 + (3 if self.needs_ack and not self.refusal else 0)  # border, kind, buttons, margin
+        self.query_one("#cp-body").styles.max_height = max(3, min(16, self.size.height - reserved))
 
     def _confirm_label(self) -> str:
         if self.plan.local:
