@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flowpilot_tui.safe_text import one_line
-from flowpilot_tui.services import accounts
 from flowpilot_tui.services.errors import (
     Conflict,
     DomainError,
@@ -22,11 +21,9 @@ from flowpilot_tui.services.errors import (
 
 if TYPE_CHECKING:
     from flowpilot_tui.services.container import Services
-    from flowpilot_tui.services.views import SessionDetail
 
 KIND_LABEL = {"resolve": "RESOLVE — customer-visible", "escalate": "ESCALATE — internal"}
 VISIBILITY = {"resolve": "customer-visible Resolution note", "escalate": "internal analysis note"}
-STATUS_PREF = {"resolve": "cw_resolved_status_id", "escalate": "cw_escalated_status_id"}
 LONG_NOTE = 20_000  # characters; the modal warns above this
 
 
@@ -40,7 +37,7 @@ def optional_service(services: Services, name: str) -> Any:
 
 @dataclass(frozen=True)
 class PostPlanView:
-    """What confirming will do, in the UI's terms (built from WritebackService.plan or, lacking it, the session)."""
+    """What confirming will do, in the UI's terms (built from WritebackService.plan)."""
 
     kind: str
     local: bool
@@ -49,7 +46,6 @@ class PostPlanView:
     status_id: int | None = None
     status_name: str | None = None
     status_skipped_reason: str | None = None
-    blocked_reason: str | None = None  # e.g. "Session is already resolved": confirming is impossible
 
     @property
     def status_label(self) -> str | None:
@@ -90,26 +86,9 @@ def _done(kind: str) -> str:
     return "resolved" if kind == "resolve" else "escalated"
 
 
-async def plan_post(services: Services, session_id: str, kind: str, detail: SessionDetail | None = None) -> PostPlanView:
-    """Ask the writeback service what a post will do; fall back to the session and account preferences."""
-    from flowpilot_tui.services import rules
-
-    writeback = optional_service(services, "writeback")
-    planner = getattr(writeback, "plan", None)
-    if planner is not None:
-        return from_service_plan(kind, await planner(session_id, kind))
-    detail = detail or await services.sessions.get(session_id)
-    summary = detail.summary
-    blocked = None
-    if not rules.allowed(kind, summary.status):
-        blocked = f"Session is already {summary.status.replace('_', ' ')}"
-    if summary.ticket_id is None:
-        return PostPlanView(kind, True, blocked_reason=blocked)
-    prefs = await accounts.get_preferences(services.store, services.actor)
-    status_id = prefs.get(STATUS_PREF[kind])
-    skipped = None if status_id else f"the account has no target status set ({STATUS_PREF[kind]})"
-    return PostPlanView(kind, False, summary.ticket_id, summary.connection_name,
-                        int(status_id) if status_id else None, None, skipped, blocked)
+async def plan_post(writeback: Any, session_id: str, kind: str) -> PostPlanView:
+    """Ask the writeback service what confirming will do (raises Conflict if the session is already closed)."""
+    return from_service_plan(kind, await writeback.plan(session_id, kind))
 
 
 def from_service_plan(kind: str, plan: Any) -> PostPlanView:
@@ -123,7 +102,6 @@ def from_service_plan(kind: str, plan: Any) -> PostPlanView:
         status_id=int(status_id) if status_id is not None else None,
         status_name=get("status_name", "target_status_name"),
         status_skipped_reason=get("status_skipped_reason", "skip_reason"),
-        blocked_reason=get("blocked_reason", "conflict"),
     )
 
 

@@ -249,3 +249,29 @@ async def test_unverified_status_says_note_posted_and_keeps_draft(db_url: str, c
         assert [n.id for n in cw_env.notes_on(48213)] == [note_id]
         assert any(f"note #{note_id} was already on the ticket (not posted again)" in m for m in messages(app))
         assert (await session_row(app)).summary.status == "resolved"
+
+
+async def test_without_target_status_the_note_is_posted_and_status_left_alone(
+    db_url: str, cw_env: ConnectWiseEmulator
+) -> None:
+    ids = await seed_demo_db(db_url)
+
+    async def no_target_status(services: Services) -> None:
+        from flowpilot_tui.services.models import Account
+
+        async with services.store.write() as db:
+            account = await db.get(Account, services.actor.account_id)
+            account.preferences = {"cw_escalated_status_id": 12}
+
+    app = PreviewHarness(make_settings(db_url, cw=cw_env), ids[OUTLOOK], prepare=no_target_status)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        modal = await open_modal(pilot, app)
+        assert "The ticket status is not changed: no target status is configured (cw_resolved_status_id is not set)." \
+            in modal_text(modal)
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: bool(app.posted), "Posted message")
+        note_id = cw_env.notes_on(48213)[-1].id
+        assert cw_env.state.tickets[48213].status_id == 2  # still In Progress
+        assert any(m.startswith(f"Resolved · Note #{note_id} posted to ConnectWise ticket #48213; status unchanged: "
+                                "no target status is configured") for m in messages(app))

@@ -63,8 +63,6 @@ class ConfirmPost(ModalScreen[bool]):
         self.refusal = self._refusal()
 
     def _refusal(self) -> str:
-        if self.plan.blocked_reason:
-            return f"{one_line(self.plan.blocked_reason).rstrip('.')}: nothing to post."
         if not self.text.strip():
             return "Nothing to post: the note is empty. Write or regenerate it first."
         return ""

@@ -9,7 +9,7 @@ session's facts moved on since it was generated or edited ("stale").
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -47,7 +47,6 @@ class KindText:
     is_draft: bool = False
     saved_text: str | None = None  # last text written to the DB draft
     loaded: bool = False
-    flagged: int = 0
 
 
 class PreviewPane(Widget, can_focus=False):
@@ -231,7 +230,7 @@ class PreviewPane(Widget, can_focus=False):
                 reason = f"generator unavailable ({type(exc).__name__})"
             else:
                 return KindText(strip_controls(preview.markdown), "generated", _provenance(preview),
-                                preview.state_version, loaded=True, flagged=len(preview.flagged_items or ()))
+                                preview.state_version, loaded=True)
         if stored:
             return KindText(strip_controls(stored), "stored", f"{reason}; showing the stored text", None, loaded=True)
         return KindText("", "empty", f"{reason}; no stored text", None, loaded=True)
@@ -255,7 +254,6 @@ class PreviewPane(Widget, can_focus=False):
         """The workspace passes every fresh SessionDetail here, so the stale marker and target follow the facts."""
         self.detail = detail
         self._render_header()
-
 
     @work(exclusive=True, group="preview-session", exit_on_error=False)
     async def refresh_session(self) -> None:
@@ -435,18 +433,18 @@ class PreviewPane(Widget, can_focus=False):
         try:
             await self.flush_drafts()  # the draft is safe in the DB before anything leaves the machine
             text = self.texts[kind].text
+            writeback = posting.optional_service(self.services, "writeback")
+            if writeback is None:
+                self.post_message(self._PostDone(kind, error="Posting is unavailable in this build (no writeback "
+                                                 "service). Nothing was sent; your text is kept."))
+                return
             try:
-                plan = await posting.plan_post(self.services, self.session_id, kind)
+                plan = await posting.plan_post(writeback, self.session_id, kind)
             except DomainError as exc:
                 self.post_message(self._PostDone(kind, error=f"Cannot post: {one_line(exc.message)}. Nothing was sent."))
                 return
             if not await self.app.push_screen_wait(ConfirmPost(plan, text)):
                 self.notify("Not posted: nothing was sent; your text is kept.", markup=False)
-                return
-            writeback = posting.optional_service(self.services, "writeback")
-            if writeback is None:
-                self.post_message(self._PostDone(kind, error="Posting is unavailable in this build (no writeback "
-                                                 "service). Nothing was sent; your text is kept."))
                 return
             self.post_message(self._PostState(True))
             try:
