@@ -15,7 +15,9 @@ Usage::
 
 Steps are served FIFO, one per `POST /v1/messages` request; an empty script answers 500 `api_error`.
 Every step takes `delay=` (seconds before the status line: use it for timeouts) and `headers=`.
-SSE steps also take `hold_after=n`: send n events, then stall until `release()` (or `stop()`) — a stream caught
+Any step takes `match=` (a predicate on the request body): it then answers only matching requests; each
+request takes the first step that accepts it — for apps that send two kinds of request concurrently (a chat
+turn and a note preview). SSE steps also take `hold_after=n`: send n events, then stall until `release()` (or `stop()`) — a stream caught
 mid-reply, for cancel tests and for watching partial text in the UI.
 `POST /v1/messages/count_tokens` is answered without consuming a step. Like the real API, a history whose
 assistant `tool_use` is not followed by a user message starting with matching `tool_result` blocks gets a
@@ -28,6 +30,7 @@ import itertools
 import json
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -112,6 +115,7 @@ class Step:
     delay: float = 0.0
     event_delay: float = 0.0
     hold_after: int | None = None
+    match: Callable[[dict[str, Any]], bool] | None = None
 
 
 @dataclass
@@ -137,17 +141,19 @@ class FakeAnthropic:
 
     # scripting
     def reply(self, msg: dict[str, Any], *, delay: float = 0.0, event_delay: float = 0.0,
-              headers: dict[str, str] | None = None, hold_after: int | None = None) -> FakeAnthropic:
+              headers: dict[str, str] | None = None, hold_after: int | None = None,
+              match: Callable[[dict[str, Any]], bool] | None = None) -> FakeAnthropic:
         """Serve `msg` as JSON, or as a well-formed SSE stream when the request has `"stream": true`."""
         return self._push(Step("message", msg, headers=headers or {}, delay=delay, event_delay=event_delay,
-                               hold_after=hold_after))
+                               hold_after=hold_after, match=match))
 
     def reply_sse(self, events: list[tuple[str, dict[str, Any]]], *, delay: float = 0.0,
                   event_delay: float = 0.0, headers: dict[str, str] | None = None,
-                  hold_after: int | None = None) -> FakeAnthropic:
+                  hold_after: int | None = None,
+                  match: Callable[[dict[str, Any]], bool] | None = None) -> FakeAnthropic:
         """Serve exactly these SSE events (for truncated streams and mid-stream errors)."""
         return self._push(Step("sse", events, headers=headers or {}, delay=delay, event_delay=event_delay,
-                               hold_after=hold_after))
+                               hold_after=hold_after, match=match))
 
     def release(self) -> None:
         """Let a stream stalled by `hold_after` continue."""
@@ -163,9 +169,10 @@ class FakeAnthropic:
         return self.reply_sse(stream_events(msg)[:after] + [("error", error_body(error_type, text))], **kw)
 
     def error(self, status: int, error_type: str, text: str = "error", *, delay: float = 0.0,
-              headers: dict[str, str] | None = None) -> FakeAnthropic:
+              headers: dict[str, str] | None = None,
+              match: Callable[[dict[str, Any]], bool] | None = None) -> FakeAnthropic:
         return self._push(Step("error", error_body(error_type, text), status=status, headers=headers or {},
-                               delay=delay))
+                               delay=delay, match=match))
 
     def _push(self, step: Step) -> FakeAnthropic:
         with self._lock:
@@ -222,10 +229,12 @@ class FakeAnthropic:
         with self._lock:
             self.requests.append(req)
 
-    def _next_step(self) -> Step:
+    def _next_step(self, body: dict[str, Any] | None = None) -> Step:
         with self._lock:
-            if self._steps:
-                return self._steps.popleft()
+            for step in self._steps:
+                if step.match is None if body is None else (step.match is None or step.match(body)):
+                    self._steps.remove(step)
+                    return step
         return Step("error", error_body("api_error", "fake server script exhausted"), status=500,
                     headers={"x-should-retry": "false"})
 
@@ -280,7 +289,7 @@ class _Handler(BaseHTTPRequestHandler):
         violation = tool_result_violation(body.get("messages") or [])
         if violation:
             return self._send_json(400, error_body("invalid_request_error", violation))
-        step = self.owner._next_step()
+        step = self.owner._next_step(body)
         if step.delay and self.owner._stopping.wait(step.delay):
             return
         try:
