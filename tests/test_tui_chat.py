@@ -222,3 +222,35 @@ def test_chat_with_tool_cards_snapshot(snap_compare, db_url, fake_anthropic) -> 
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=send)
+
+
+async def test_fix_decisions_open_the_script_viewer_and_template_builder(store, engineer, clock, db_url) -> None:
+    from flowpilot_tui.screens.script_viewer import ScriptViewer
+    from flowpilot_tui.screens.template_builder import TemplateBuilder
+
+    services = Services(settings_for(db_url), store, engineer, clock)
+    session = await services.sessions.create("Printer offline")
+    await services.sessions.add_fact(session.id, "environment", "Windows Server 2019 print server")
+    app = make_app(services.settings, services)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_first_session(pilot)
+        await type_text(pilot, "/fix Restart the spooler | Restart-Service Spooler")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("f4", "o")  # fix pane, one-off script
+        await settle(pilot)
+        assert isinstance(app.screen, ScriptViewer) and app.screen.script.shell == "powershell"
+        assert "Restart-Service Spooler" in app.screen.body
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("f2")  # back to the chat input
+        await type_text(pilot, "/fix Clear the queue on <Server> | Remove-Item C:\\spool\\* -Recurse")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("f4", "b")  # build template
+        await settle(pilot)
+        assert isinstance(app.screen, TemplateBuilder)
+        assert [p.name for p in app.screen.template.parameters] == ["Server"]
+    templates = await services.scripts.list_templates()
+    assert [(t.name, t.status) for t in templates] == [("Clear the queue on <Server>", "draft")]
+    assert len(await services.scripts.list_scripts(session.id)) == 1
