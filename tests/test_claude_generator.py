@@ -177,19 +177,19 @@ async def test_overloaded_falls_back_to_offline_with_a_notice(
     preview = await gen.generate(full_bundle(), "escalate")
     assert fake_anthropic.request_count == 3
     assert preview.generator == "offline"
-    assert preview.fallback_reason == "Claude is overloaded (HTTP 529)"
-    assert "fell back to the offline template: Claude is overloaded (HTTP 529)" in preview.header()
+    assert preview.fallback_reason == "Claude is overloaded (HTTP 529); try again shortly"
+    assert "fell back to the offline template: Claude is overloaded (HTTP 529); try again shortly" in preview.header()
     assert preview.markdown == gen.fallback.render("escalate", full_bundle())
 
 
 @pytest.mark.parametrize(
     ("script", "reason"),
     [
-        (lambda f: f.mid_stream_error(escalation_reply(), after=5), "the reply stream was interrupted (overloaded_error)"),
+        (lambda f: f.mid_stream_error(escalation_reply(), after=5), "The reply stream broke off (overloaded_error)"),
         (lambda f: f.truncated(escalation_reply()), "the reply stream ended early (truncated)"),
         (lambda f: f.reply(escalation_reply() | {"stop_reason": "max_tokens"}), "the reply hit the token limit (max_tokens)"),
         (lambda f: f.error(401, "authentication_error", "invalid x-api-key"),
-         "the API key was rejected (HTTP 401); check ANTHROPIC_API_KEY"),
+         "The API key was rejected (HTTP 401); check ANTHROPIC_API_KEY"),
         (lambda f: f.reply(message(tool_use_block("write_escalation_package", {"confirmed": []}))),
          "the reply did not match the note format (problem: Field required)"),
         (lambda f: f.reply(message({"type": "text", "text": "Here is the package..."})),

@@ -25,24 +25,16 @@ from flowpilot_tui.services.generation.types import (
     Usage,
 )
 from flowpilot_tui.services.generation.validate import validate_escalation, validate_resolution
+from flowpilot_tui.services.llm_client import describe_error, make_client
+
+__all__ = ["ClaudeGenerator", "GenerationFailed", "describe_error", "make_client"]
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
 
-    from flowpilot_tui.config import LlmSettings
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 ACCEPTED_STOP_REASONS = ("tool_use", "end_turn")
-
-
-def make_client(llm: LlmSettings) -> AsyncAnthropic:
-    """The real SDK client from settings (key from settings/env only; never logged)."""
-    from anthropic import AsyncAnthropic
-
-    if llm.api_key is None:
-        raise ValueError("no Anthropic API key configured")
-    return AsyncAnthropic(api_key=llm.api_key.get_secret_value(), base_url=llm.base_url,
-                          timeout=llm.timeout_s, max_retries=llm.max_retries)
 
 
 class GenerationFailed(Exception):
@@ -53,27 +45,6 @@ class GenerationFailed(Exception):
         self.reason = reason
         self.usage = usage or Usage()
         self.request_id = request_id
-
-
-def describe_api_error(exc: BaseException) -> str:
-    """A short reason for the header; never includes request bodies or headers."""
-    import anthropic
-
-    if isinstance(exc, anthropic.APITimeoutError):
-        return "Claude did not answer in time (timeout)"
-    if isinstance(exc, anthropic.APIConnectionError):
-        return "Claude could not be reached (connection error)"
-    if isinstance(exc, anthropic.AuthenticationError | anthropic.PermissionDeniedError):
-        return f"the API key was rejected (HTTP {exc.status_code}); check ANTHROPIC_API_KEY"
-    if isinstance(exc, anthropic.RateLimitError):
-        return "rate limited by the API (HTTP 429)"
-    if isinstance(exc, anthropic.APIStatusError):
-        if exc.status_code == 200:  # `event: error` after the stream started
-            return f"the reply stream was interrupted ({exc.type or 'error'})"
-        if exc.type == "overloaded_error" or exc.status_code == 529:
-            return "Claude is overloaded (HTTP 529)"
-        return f"API error (HTTP {exc.status_code}{', ' + exc.type if exc.type else ''})"
-    return f"API error ({exc.__class__.__name__})"
 
 
 class ClaudeGenerator:
@@ -136,7 +107,7 @@ class ClaudeGenerator:
                             last = partial
                 final = await stream.get_final_message()
         except anthropic.AnthropicError as exc:
-            raise GenerationFailed(describe_api_error(exc), _spent(stream), request_id) from None
+            raise GenerationFailed(describe_error(exc), _spent(stream), request_id) from None
         except ValueError:  # the SDK could not parse the streamed tool JSON
             raise GenerationFailed("the reply was not valid JSON", _spent(stream), request_id) from None
         except AssertionError:  # stream without message_start: nothing usable arrived

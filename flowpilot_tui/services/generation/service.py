@@ -15,6 +15,7 @@ from flowpilot_tui.services.generation.bundle import build_bundle
 from flowpilot_tui.services.generation.offline import OfflineGenerator
 from flowpilot_tui.services.generation.types import GeneratedPreview, PreviewKind, SessionBundle
 from flowpilot_tui.services.identity import Actor
+from flowpilot_tui.services.llm_client import is_configured
 from flowpilot_tui.services.store import Store
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ class GenerationService:
     @property
     def uses_claude(self) -> bool:
         """Claude only when chosen and a key (or an injected client factory) is there; otherwise offline."""
-        return self.llm.provider == "anthropic" and (self.llm.api_key is not None or self.client_factory is not None)
+        return is_configured(self.llm, self.client_factory)
 
     def generator(self) -> OfflineGenerator | ClaudeGenerator:
         """The configured generator; the SDK client is created on first use only."""
