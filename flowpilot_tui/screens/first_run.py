@@ -13,8 +13,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 
+from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui.messages import ServiceFailed, ServicesReady
 from flowpilot_tui.safe_text import plain
 
@@ -43,7 +44,7 @@ class FirstRun(Screen[None]):
                 yield Input(placeholder="Account name, e.g. Acme IT", id="account-name")
                 yield Button("Start an empty account", id="empty")
             yield Static("", id="first-run-status")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.query_one("#demo", Button).focus()

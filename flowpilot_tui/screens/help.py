@@ -14,8 +14,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui import keymap
 
 INTRO = (
@@ -56,7 +57,7 @@ class HelpScreen(Screen[None]):
             with Horizontal(id="help-columns"):
                 for scopes in COLUMNS:
                     yield Static(Group(*(keys_table(scope, user_map) for scope in scopes)))
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width < 100, "-narrow")

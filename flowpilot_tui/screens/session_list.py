@@ -13,8 +13,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, DataTable, Footer, Input, Select, Static
+from textual.widgets import Button, DataTable, Input, Select, Static
 
+from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui import keymap
 from flowpilot_tui.messages import PageLoaded, ServiceFailed, SessionCreated
 from flowpilot_tui.safe_text import plain
@@ -59,7 +60,7 @@ class SessionList(Screen[None]):
             yield Button("New session", id="new", disabled=not actor.can_write)
         yield SessionTable(id="sessions")
         yield Static("", id="pager")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.query_one(SessionTable).focus()

@@ -16,8 +16,9 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static, Tab, Tabs
+from textual.widgets import Static, Tab, Tabs
 
+from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui import keymap
 from flowpilot_tui.messages import (
     ChatAppended, HistoryLoaded, OpenScreen, ReplyChunk, ReplyFinished, ServiceFailed, SessionLoaded,
@@ -74,7 +75,7 @@ class Workspace(Screen[None]):
                 yield FactsPane(id="pane-facts", can_write=self.can_write)
                 yield FixCard(id="pane-fix", can_write=self.can_write)
             yield make_preview(self.services, self.session_id)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         for pane, title in zip(PANES, ("Chat", "Facts", "Suggested fix", "Preview")):
