@@ -35,6 +35,10 @@ SCOPES: dict[str, str] = {
     "fix": "Suggested fix (focus with F4)",
     "preview": "Preview (focus with F5)",
     "dialog": "Dialogs",
+    "confirm_post": "Confirm & post dialog",
+    "discard_draft": "Discard-draft question",
+    "script": "Script viewer",
+    "template": "Template builder",
 }
 
 KEYS: tuple[Key, ...] = (
@@ -84,6 +88,15 @@ KEYS: tuple[Key, ...] = (
     Key("dialog.confirm", "y", "confirm", "Confirm", "dialog"),
     Key("dialog.cancel", "escape", "cancel", "Cancel", "dialog"),
     Key("dialog.no", "n", "cancel", "No", "dialog", show=False),
+    # Modal screens from other modules, listed here so help, the palette and keymap validation know them.
+    Key("confirm_post.cancel", "escape", "cancel", "Cancel", "confirm_post"),
+    Key("confirm_post.confirm", "ctrl+y,ctrl+enter", "confirm", "Post", "confirm_post", key_display="ctrl+y"),
+    Key("discard_draft.keep", "escape", "keep", "Keep draft", "discard_draft"),
+    Key("discard_draft.discard", "ctrl+y", "discard", "Discard & regenerate", "discard_draft"),
+    Key("script.copy", "c", "copy", "Copy", "script"),
+    Key("script.close", "escape", "close", "Close", "script"),
+    Key("template.save", "f2", "save", "Save", "template"),
+    Key("template.close", "escape", "close", "Close", "template"),
 )
 
 # Workspace keys are priority bindings: the focused editors (TextArea) bind f5-f7, ctrl+k, ctrl+y themselves and

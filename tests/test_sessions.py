@@ -153,3 +153,13 @@ async def test_drafts_survive_and_are_per_kind(sessions, store, engineer, clock)
     assert (await fresh.get(s.id)).drafts == {"resolve": "Customer text, edited", "escalate": "Internal text"}
     await fresh.discard_draft(s.id, "resolve")
     assert await fresh.get_draft(s.id, "resolve") is None
+
+
+async def test_hash_search_matches_the_ticket_only(sessions, store, engineer) -> None:
+    from flowpilot_tui.services import accounts
+
+    await accounts.sync_connections(store, engineer, [("acme-cw", "connectwise")])
+    ticket = await sessions.create("Outlook prompts", connection_name="acme-cw", ticket_id=4821)
+    await sessions.create("Printer 4821 jams")  # a title containing the digits
+    assert [s.id for s in (await sessions.list_sessions(search="#4821")).items] == [ticket.id]
+    assert (await sessions.list_sessions(search="4821")).total == 2  # bare digits: title or ticket

@@ -211,11 +211,23 @@ async def test_palette_runs_a_screen_action(demo) -> None:
         assert isinstance(app.screen, NewSession)
 
 
-def test_help_registry_matches_the_preview_pane_bindings() -> None:
-    """The help screen and keymap validation list the preview's keys from the registry: they must not drift."""
-    from flowpilot_tui import keymap
-    from flowpilot_tui.widgets.preview_pane import PreviewPane
+@pytest.mark.parametrize(
+    ("scope", "module", "cls"),
+    [
+        ("preview", "flowpilot_tui.widgets.preview_pane", "PreviewPane"),
+        ("confirm_post", "flowpilot_tui.screens.confirm_post", "ConfirmPost"),
+        ("discard_draft", "flowpilot_tui.screens.discard_draft", "DiscardDraft"),
+        ("script", "flowpilot_tui.screens.script_viewer", "ScriptViewer"),
+        ("template", "flowpilot_tui.screens.template_builder", "TemplateBuilder"),
+    ],
+)
+def test_help_registry_matches_bindings_defined_elsewhere(scope: str, module: str, cls: str) -> None:
+    """The help screen and keymap validation list these keys from the registry: they must not drift."""
+    import importlib
 
-    real = {(b.id, b.key, b.action) for b in PreviewPane.BINDINGS}  # type: ignore[union-attr]
-    mirrored = {(k.id, k.keys, k.action) for k in keymap.of_scope("preview")}
+    from flowpilot_tui import keymap
+
+    owner = getattr(importlib.import_module(module), cls)
+    real = {(b.id, b.key, b.action) for b in owner.BINDINGS}  # type: ignore[union-attr]
+    mirrored = {(k.id, k.keys, k.action) for k in keymap.of_scope(scope)}
     assert real == mirrored

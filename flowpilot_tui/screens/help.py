@@ -23,7 +23,10 @@ INTRO = (
     "Remap keys in config.toml under [keymap], e.g.  \"chat.newline\" = \"ctrl+j,alt+enter\".  Every key is also a "
     "command in the palette (ctrl+p). Posting, deleting and dismissing always ask first or need a modified key."
 )
-COLUMNS = (("app", "list", "workspace"), ("chat", "chat_input", "facts", "fix", "preview", "dialog"))
+COLUMNS = (
+    ("app", "list", "workspace", "script", "template"),
+    ("chat", "chat_input", "facts", "fix", "preview", "dialog", "confirm_post", "discard_draft"),
+)
 
 
 def keys_table(scope: str, user_map: dict[str, str]) -> Table:

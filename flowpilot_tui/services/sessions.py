@@ -88,12 +88,16 @@ class SessionService:
             conds.append(AISession.status == status)
         if search and search.strip():
             term = search.strip()
-            like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            options = [AISession.title.ilike(like, escape="\\")]
-            digits = term.lstrip("#")
-            if digits.isdigit():
-                options.append(AISession.psa_ticket_id == int(digits))
-            conds.append(or_(*options))
+            digits = term[1:] if term.startswith("#") else term
+            if term.startswith("#") and digits.isdigit():
+                # "#48213" means the ticket: an indexed equality, not a scan of every title.
+                conds.append(AISession.psa_ticket_id == int(digits))
+            else:
+                like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                options = [AISession.title.ilike(like, escape="\\")]
+                if digits.isdigit():
+                    options.append(AISession.psa_ticket_id == int(digits))
+                conds.append(or_(*options))
         async with self.store.read() as db:
             total = await db.scalar(select(func.count()).select_from(AISession).where(*conds)) or 0
             rows = (
