@@ -62,20 +62,20 @@ async def build_bundle(db: AsyncSession, actor: Actor, session_id: str) -> Sessi
         .limit(CHAT_MESSAGES)
     )).all()
 
-    fix_ids = {fix.id: f"X{n}" for n, fix in enumerate(fixes, 1)}
+    fix_ids = {fix.id: f"X{fix.id}" for fix in fixes}
     return SessionBundle(
         session_id=row.id,
         title=r(row.title),
         status=row.status,
         state_version=row.state_version,
         ticket=ticket,
-        facts=[BundleFact(id=f"F{n}", kind=f.kind, text=r(f.text), outcome=r(f.outcome) or None, source=f.source)
-               for n, f in enumerate(facts, 1)],
+        facts=[BundleFact(id=f"F{f.id}", kind=f.kind, text=r(f.text), outcome=r(f.outcome) or None, source=f.source)
+               for f in facts],
         fixes=[BundleFix(id=fix_ids[x.id], title=r(x.title), rationale=r(x.rationale),
                          steps=[r(str(s)) for s in x.steps or []], target_shell=x.target_shell,
                          decision=x.user_decision, superseded=x.superseded_at is not None) for x in fixes],
-        scripts=[BundleScript(id=f"S{n}", shell=s.shell, fix_id=fix_ids.get(s.fix_id) if s.fix_id else None,
-                              generator=s.generator) for n, s in enumerate(scripts, 1)],
+        scripts=[BundleScript(id=f"S{s.id}", shell=s.shell, fix_id=fix_ids.get(s.fix_id) if s.fix_id else None,
+                              generator=s.generator) for s in scripts],
         chat_excerpt=_excerpt(list(reversed(recent)), r),
         redactions=r.items,
     )

@@ -25,7 +25,7 @@ class _Frozen(BaseModel):
 
 
 class BundleFact(_Frozen):
-    """A fact with its stable prompt id (F1..Fn in DB id order)."""
+    """A fact with its stable id (F + the fact's DB id): the same id the chat cards show, unchanged by deletes."""
 
     id: str
     kind: str  # symptom | environment | confirmed | tried | hypothesis
