@@ -39,6 +39,7 @@ SCOPES: dict[str, str] = {
     "discard_draft": "Discard-draft question",
     "script": "Script viewer",
     "template": "Template builder",
+    "redactions": "Redactions list",
 }
 
 KEYS: tuple[Key, ...] = (
@@ -85,6 +86,7 @@ KEYS: tuple[Key, ...] = (
     Key("preview.regenerate", "ctrl+g", "regenerate", "Regenerate", "preview", writes=True),
     Key("preview.confirm", "f9", "confirm_post", "Confirm & post…", "preview", writes=True),
     Key("preview.copy", "f10", "copy", "Copy", "preview"),
+    Key("preview.redactions", "f6", "show_redactions", "Redacted…", "preview", show=False, priority=True),
     Key("dialog.confirm", "y", "confirm", "Confirm", "dialog"),
     Key("dialog.cancel", "escape", "cancel", "Cancel", "dialog"),
     Key("dialog.no", "n", "cancel", "No", "dialog", show=False),
@@ -97,6 +99,7 @@ KEYS: tuple[Key, ...] = (
     Key("script.close", "escape", "close", "Close", "script"),
     Key("template.save", "f2", "save", "Save", "template"),
     Key("template.close", "escape", "close", "Close", "template"),
+    Key("redactions.close", "escape", "close", "Close", "redactions"),
 )
 
 # Workspace keys are priority bindings: the focused editors (TextArea) bind f5-f7, ctrl+k, ctrl+y themselves and

@@ -219,6 +219,7 @@ async def test_palette_runs_a_screen_action(demo) -> None:
         ("discard_draft", "flowpilot_tui.screens.discard_draft", "DiscardDraft"),
         ("script", "flowpilot_tui.screens.script_viewer", "ScriptViewer"),
         ("template", "flowpilot_tui.screens.template_builder", "TemplateBuilder"),
+        ("redactions", "flowpilot_tui.screens.redactions", "RedactionsScreen"),
     ],
 )
 def test_help_registry_matches_bindings_defined_elsewhere(scope: str, module: str, cls: str) -> None:

@@ -230,3 +230,39 @@ async def test_viewer_reads_but_cannot_edit_regenerate_or_post(db_url: str, monk
         assert not isinstance(app.screen, ConfirmPost)
         assert any("Read-only (viewer)" in n.message for n in app._notifications)
         assert await db_draft(app, "resolve") is None
+
+
+async def test_engineer_can_see_what_was_redacted_locally(db_url: str) -> None:
+    """The header counts redactions; F6 lists each masked value (local only), markup shown literally."""
+    from flowpilot_tui.screens.redactions import RedactionsScreen
+    from flowpilot_tui.services import accounts
+    from flowpilot_tui.services.sessions import SessionService
+    from flowpilot_tui.services.store import Store
+
+    ids = await seed_demo_db(db_url)
+    store = await Store.open(db_url)
+    svc = SessionService(store, await accounts.resolve_actor(store, "alice"))
+    await svc.add_fact(ids[VPN], "environment", "VPN admin login: password: [bold]Hunter2-Secret!")
+    await store.close()
+    app = PreviewHarness(make_settings(db_url), ids[VPN], kind="escalate")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert "1 redacted" in header(app.pane)
+        assert "Hunter2-Secret" not in app.pane.text_area.text
+        await pilot.press("f6")
+        await wait_until(pilot, lambda: isinstance(app.screen, RedactionsScreen))
+        await pilot.pause()
+        screen = app.screen
+        assert "Redacted before sending: 1" in str(screen.query_one("#rd-box").border_title)
+        from rich.console import Console
+
+        from flowpilot_tui.screens.redactions import redactions_table
+
+        console = Console(width=120, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+        console.print(redactions_table(screen.items))
+        listed = console.export_text()
+        # The original is shown literally (the "[bold]" is text, not Rich markup) next to its placeholder.
+        assert "[bold]Hunter2-Secret!" in listed and "[REDACTED:password]" in listed
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, RedactionsScreen)

@@ -68,6 +68,7 @@ class PreviewPane(Widget, can_focus=False):
         Binding("ctrl+g", "regenerate", "Regenerate", id="preview.regenerate"),
         Binding("f9", "confirm_post", "Confirm & post…", id="preview.confirm"),
         Binding("f10", "copy", "Copy", id="preview.copy"),
+        Binding("f6", "show_redactions", "Redacted…", id="preview.redactions", priority=True, show=False),
     ]
 
     @dataclass
@@ -408,6 +409,25 @@ class PreviewPane(Widget, can_focus=False):
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied {len(text):,} characters to the clipboard (OSC 52). If nothing arrived, your terminal "
                     "or tmux may block OSC 52 (tmux: set -g set-clipboard on).", markup=False)
+
+    def action_show_redactions(self) -> None:
+        self._load_redactions()
+
+    @work(exclusive=True, group="preview-redactions", exit_on_error=False)
+    async def _load_redactions(self) -> None:
+        """Rebuild the redacted bundle and list what was masked (local only; the model never sees the originals)."""
+        from flowpilot_tui.screens.redactions import RedactionsScreen
+
+        generation = getattr(self.services, "generation", None)
+        if generation is None:
+            self.notify("The generator is unavailable, so nothing was redacted or sent.", markup=False)
+            return
+        try:
+            bundle = await generation.bundle(self.session_id)
+        except DomainError as exc:
+            self.notify(exc.message, severity="error", markup=False)
+            return
+        self.app.push_screen(RedactionsScreen(bundle.redactions))
 
     def action_confirm_post(self) -> None:
         """Open Confirm & post for the current kind; the post runs in a worker and ends in a notification."""
