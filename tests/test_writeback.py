@@ -200,7 +200,20 @@ async def test_silently_ignored_status_is_a_verification_error_and_the_retry_pos
     out = await wb.post(linked, "resolve", NOTE)
     assert out.outcome == "resolved" and out.note_already_posted and out.external_note_id == str(note.id)
     assert "not posted again" in out.message and out.verified_status_name == "Completed"
+    assert "later edits were not posted" not in out.message  # same text as the note on the ticket
     assert len(cw.notes_on(48213)) == 1 and len(cw.api_calls("POST")) == 1
+
+
+async def test_a_retry_with_edited_text_says_the_edits_were_not_posted(wb, sessions, linked, cw) -> None:
+    cw.faults.silent_status_ignore = True
+    with pytest.raises(VerificationError):
+        await wb.post(linked, "resolve", NOTE)
+    cw.faults.silent_status_ignore = False
+    out = await wb.post(linked, "resolve", NOTE + "\n\nAlso replaced the toner.")
+    assert out.outcome == "resolved" and out.note_already_posted
+    assert "your later edits were not posted" in out.message
+    (note,) = cw.notes_on(48213)
+    assert "toner" not in note.text  # never a second note, and the posted one is unchanged
 
 
 async def test_workflow_override_is_caught_on_the_immediate_and_the_delayed_re_read(wb, sessions, linked, cw, sleeps) -> None:

@@ -167,6 +167,7 @@ class _Run:
         self.provider, self.calls = provider, calls
         self.owner = uuid.uuid4().hex
         self.audited = 0
+        self.unsent_edits = False  # a resumed post whose note on the ticket is an earlier version of the text
 
     # ---- orchestration ----------------------------------------------------------------------------------------
 
@@ -230,6 +231,7 @@ class _Run:
     async def _ensure_note(self, claim: _Claim) -> tuple[NoteRef, bool]:
         """The note on the ticket for this entry: already recorded, found by reading back, or posted now."""
         if claim.state == "posted" and claim.external_note_id:
+            self.unsent_edits = journal.text_hash(self._sent_text(claim.marker)) != claim.text_hash
             return self._ref(claim.external_note_id, claim.posted_at), True
         if claim.state in journal.NEEDS_RECONCILE and not claim.fresh:
             found = await self._find(claim)
@@ -354,6 +356,8 @@ class _Run:
             f"{label} #{note.external_note_id} was already on ticket #{self.ticket_id} (not posted again)"
             if resumed else f"{label} #{note.external_note_id} posted to ticket #{self.ticket_id}"
         )
+        if self.unsent_edits:
+            head += " (your later edits were not posted; edit the note on the ticket if they matter)"
         if status is None:
             return f"{head}; status left unchanged: {skipped}"
         if status.already:
