@@ -28,6 +28,7 @@ from flowpilot_tui.services import rules
 from flowpilot_tui.services.errors import DomainError
 from flowpilot_tui.services.views import FactView, SessionDetail
 from flowpilot_tui.widgets.chat_input import ChatInput
+from flowpilot_tui.widgets.chat_log import card_line
 from flowpilot_tui.widgets.chat_pane import ChatPane
 from flowpilot_tui.widgets.facts_pane import FactsPane
 from flowpilot_tui.widgets.fix_card import DECISION_LABEL, FixCard
@@ -209,7 +210,7 @@ class Workspace(Screen[None]):
             self.post_message(ReplyFinished("", error=exc.message, unsent=text))
             return
         reply = result.reply.content if result.reply else None
-        cards = [(c.kind, f"{c.title} {c.detail}".strip()) for c in result.cards]
+        cards = [(c.kind, card_line(c.title, c.detail)) for c in result.cards]
         unsent = text if result.error and result.user_message is None else ""
         self.post_message(ReplyFinished(reply or "", interrupted=result.interrupted, error=result.error, cards=cards, unsent=unsent))
         await self._reload(focus_newest_fact=any(kind == "fact" for kind, _ in cards))

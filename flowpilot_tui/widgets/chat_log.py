@@ -17,6 +17,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Button, Static
 
 from flowpilot_tui.safe_text import plain, strip_controls
+from flowpilot_tui.services.assistant_tools import cards_of
 from flowpilot_tui.services.views import MessageView
 
 if TYPE_CHECKING:
@@ -47,8 +48,15 @@ def render_messages(messages: list[MessageView], markdown_from: int) -> Group:
             parts.append(RichMarkdown(strip_controls(m.content), hyperlinks=False))
         else:
             parts.append(plain(m.content))
+        for card in cards_of(m):  # what the message recorded (facts, fixes): shown again on reload
+            parts.append(header("tool", note=card.kind))
+            parts.append(plain(card_line(card.title, card.detail)))
         parts.append(Text(""))
     return Group(*parts)
+
+
+def card_line(title: str, detail: str) -> str:
+    return f"{title} — {detail}" if title and detail else (title or detail)
 
 
 class ChatLog(VerticalScroll, can_focus=True):
