@@ -275,3 +275,41 @@ async def test_without_target_status_the_note_is_posted_and_status_left_alone(
         assert cw_env.state.tickets[48213].status_id == 2  # still In Progress
         assert any(m.startswith(f"Resolved · Note #{note_id} posted to ConnectWise ticket #48213; status unchanged: "
                                 "no target status is configured") for m in messages(app))
+
+
+async def test_unreachable_psa_says_so_and_keeps_everything(db_url: str, cw_env: ConnectWiseEmulator) -> None:
+    """The PSA is down (connection refused): a clear error, nothing marked, the edited text kept in pane and DB."""
+    ids = await seed_demo_db(db_url)
+    app = PreviewHarness(make_settings(db_url, cw=cw_env), ids[OUTLOOK])
+    cw_env.stop()
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "Offline ")
+        await open_modal(pilot, app)
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: any(n.severity == "error" for n in app._notifications), "error notification")
+        await settle(pilot)
+        error = next(n for n in app._notifications if n.severity == "error")
+        assert "your text is kept" in error.message and "not marked resolved" in error.message
+        assert not app.posted and app.pane.text_area.text.startswith("Offline Issue")
+        assert app.services is not None
+        draft = await app.services.sessions.get_draft(app.session_id, "resolve")
+        assert draft is not None and draft[0].startswith("Offline Issue")
+        assert (await session_row(app)).summary.status == "active"
+
+
+async def test_unconfigured_connection_is_a_clear_error_not_a_crash(db_url: str) -> None:
+    """The session links to `demo-cw` but this config has no such connection: say which, keep the text."""
+    ids = await seed_demo_db(db_url)
+    app = PreviewHarness(make_settings(db_url), ids[OUTLOOK])
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "Unsent ")
+        await open_modal(pilot, app)
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: any(n.severity == "error" for n in app._notifications), "error notification")
+        await settle(pilot)
+        error = next(n for n in app._notifications if n.severity == "error")
+        assert "'demo-cw' is not configured" in error.message
+        assert app.pane.text_area.text.startswith("Unsent Issue")
+        assert (await session_row(app)).summary.status == "active"
