@@ -163,3 +163,17 @@ async def test_hash_search_matches_the_ticket_only(sessions, store, engineer) ->
     await sessions.create("Printer 4821 jams")  # a title containing the digits
     assert [s.id for s in (await sessions.list_sessions(search="#4821")).items] == [ticket.id]
     assert (await sessions.list_sessions(search="4821")).total == 2  # bare digits: title or ticket
+
+
+async def test_request_escalation_records_the_reason_with_the_status(sessions, store) -> None:
+    from flowpilot_tui.services.models import AISession
+
+    s = await sessions.create("Slow share")
+    await sessions.request_escalation(s.id, "Needs storage vendor access")
+    async with store.read() as db:
+        row = await db.get(AISession, s.id)
+    assert (row.status, row.escalation_reason) == ("requesting_escalation", "Needs storage vendor access")
+    with pytest.raises(Conflict):  # a second request conflicts and leaves the reason alone
+        await sessions.request_escalation(s.id, "other")
+    async with store.read() as db:
+        assert (await db.get(AISession, s.id)).escalation_reason == "Needs storage vendor access"

@@ -182,11 +182,14 @@ class SessionService:
             await db.flush()
             return await self._summary(db, row.id)
 
-    async def _transition(self, session_id: str, action: str) -> SessionSummary:
+    async def _transition(self, session_id: str, action: str, *, reason: str | None = None) -> SessionSummary:
         self.actor.require_writer()
+        reason = clean_text(reason, "Escalation reason", required=False) or None
         async with self.store.write() as db:
             row = await load_session(db, self.actor, session_id)
             row.status = rules.target_status(action, row.status)
+            if reason:
+                row.escalation_reason = reason
             row.updated_at = self.clock()
             await db.flush()
             return await self._summary(db, row.id)
@@ -198,12 +201,8 @@ class SessionService:
         return await self._transition(session_id, "resume")
 
     async def request_escalation(self, session_id: str, reason: str | None = None) -> SessionSummary:
-        summary = await self._transition(session_id, "request_escalation")
-        if reason:
-            async with self.store.write() as db:
-                row = await load_session(db, self.actor, session_id)
-                row.escalation_reason = clean_text(reason, "Escalation reason")
-        return summary
+        """Status and reason change together, in one transaction."""
+        return await self._transition(session_id, "request_escalation", reason=reason)
 
     # ---- chat -------------------------------------------------------------------------------------------------
 
