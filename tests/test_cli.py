@@ -298,3 +298,30 @@ def test_no_arguments_checks_the_config_before_opening_the_tui() -> None:
 def test_domain_errors_in_a_real_process_are_one_line(demo: dict[str, str]) -> None:
     result = proc("sessions", "show", "nope")
     assert result.returncode == 3 and result.stderr == "flowpilot: Session nope not found\n" and result.stdout == ""
+
+
+# ---- account ---------------------------------------------------------------------------------------------------
+
+
+def test_admin_sets_target_statuses_and_adds_members() -> None:
+    ok("init", "--account", "Acme IT")  # alice becomes the admin of an empty account
+    assert js("account", "show")["preferences"] == {}
+    ok("account", "set", "cw_resolved_status_id", "17")
+    ok("account", "set", "cw_escalated_status_id", "12")
+    assert js("account", "show")["preferences"] == {"cw_resolved_status_id": 17, "cw_escalated_status_id": 12}
+    ok("account", "set", "cw_escalated_status_id", "unset")
+    assert js("account", "show")["preferences"] == {"cw_resolved_status_id": 17}
+    failed(2, "account", "set", "cw_resolved_status_id", "Completed")
+    ok("account", "add-user", "bob", "--role", "viewer", "--name", "Bob B")
+    assert js("account", "show", user="bob")["role"] == "viewer"
+    failed(4, "account", "add-user", "bob", "--role", "engineer")  # already a member
+    denied = failed(7, "account", "set", "cw_resolved_status_id", "18", user="bob")
+    assert "admin" in denied.stderr
+    failed(7, "account", "add-user", "carol", "--role", "engineer", user="bob")
+    assert js("account", "show")["preferences"]["cw_resolved_status_id"] == 17
+
+
+def test_target_status_set_from_the_cli_is_what_the_post_plan_uses(demo: dict[str, str]) -> None:
+    """The demo user is an engineer: only an admin may change where a resolve moves the ticket."""
+    failed(7, "account", "set", "cw_resolved_status_id", "18")
+    assert js("account", "show")["preferences"]["cw_resolved_status_id"] == 17

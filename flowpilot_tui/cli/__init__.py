@@ -12,7 +12,7 @@ import sys
 import click
 
 from flowpilot_tui import __version__
-from flowpilot_tui.cli import notes, sessions, setup
+from flowpilot_tui.cli import account, notes, sessions, setup
 from flowpilot_tui.cli.runtime import Ctx, load_settings
 
 EXIT_CODES_HELP = """Exit codes: 0 ok, 1 unexpected error, 2 usage or config error (or cancelled), 3 not found,
@@ -38,7 +38,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 for command in (
     sessions.sessions, sessions.facts, sessions.fix, notes.preview, notes.post,
-    setup.demo, setup.init, setup.db, setup.config, setup.emulator,
+    setup.demo, setup.init, setup.db, setup.config, setup.emulator, account.account,
 ):
     main.add_command(command)
 

@@ -83,11 +83,20 @@ async def get_preferences(store: Store, actor: Actor) -> dict:
         return dict(account.preferences or {})
 
 
-async def set_preference(store: Store, actor: Actor, key: str, value: object) -> None:
+PREFERENCE_KEYS = ("cw_resolved_status_id", "cw_escalated_status_id")
+
+
+async def set_preference(store: Store, actor: Actor, key: str, value: int | None) -> None:
+    """Set (or, with None, unset) a ConnectWise target status id for resolves or escalations."""
     if actor.role != "admin":
         raise PermissionDenied("Only an admin can change account preferences")
+    if key not in PREFERENCE_KEYS:
+        raise InvalidInput(f"Unknown preference {key!r}; use one of: {', '.join(PREFERENCE_KEYS)}")
+    if value is not None and (not isinstance(value, int) or value <= 0):
+        raise InvalidInput(f"{key} must be a positive status id")
     async with store.write() as db:
         account = await db.get(Account, actor.account_id)
         if account is None:
             raise NotFound("Account not found")
-        account.preferences = {**(account.preferences or {}), key: value}
+        prefs = {**(account.preferences or {}), key: value}
+        account.preferences = {k: v for k, v in prefs.items() if v is not None}
