@@ -90,9 +90,13 @@ async def test_edit_is_autosaved_and_survives_a_restart(db_url: str) -> None:
     app = PreviewHarness(make_settings(db_url), ids[OUTLOOK])
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        await type_text(pilot, "Edited: ")
         pane = app.pane
+        pane.autosave_delay = 3600  # hold the timer so the in-between state is observable however slow the machine
+        await type_text(pilot, "Edited:")
         assert "saving draft…" in header(pane)
+        assert await db_draft(app, "resolve") is None  # debounced: nothing written while typing
+        pane.autosave_delay = 0.05
+        await type_text(pilot, " ")  # the next keystroke re-arms the (now short) timer
         await wait_until(pilot, lambda: "draft saved" in header(pane), "autosave")
         saved = await db_draft(app, "resolve")
         assert saved is not None and saved[0].startswith("Edited: Issue reported")
@@ -109,6 +113,7 @@ async def test_text_typed_just_before_quitting_is_saved(db_url: str) -> None:
     app = PreviewHarness(make_settings(db_url), ids[OUTLOOK])
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
+        app.pane.autosave_delay = 3600  # the timer cannot fire: only the save-on-close can keep this text
         await type_text(pilot, "Last words ")
         assert app.pane._dirty  # still inside the autosave delay when the app closes
     again = PreviewHarness(make_settings(db_url), ids[OUTLOOK])

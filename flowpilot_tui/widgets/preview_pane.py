@@ -119,6 +119,7 @@ class PreviewPane(Widget, can_focus=False):
         self._dirty: set[str] = set()
         self._save_lock = asyncio.Lock()
         self._save_timer: Timer | None = None
+        self.autosave_delay = AUTOSAVE_DELAY
         self._error = ""
 
     # ---- layout -----------------------------------------------------------------------------------------------
@@ -298,7 +299,7 @@ class PreviewPane(Widget, can_focus=False):
         if self._capture():
             if self._save_timer is not None:
                 self._save_timer.stop()
-            self._save_timer = self.set_timer(AUTOSAVE_DELAY, self._autosave)
+            self._save_timer = self.set_timer(self.autosave_delay, self._autosave)
             self._render_header()
 
     def _autosave(self) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from flowpilot_tui.safe_text import one_line, plain
 from flowpilot_tui.services.views import SessionSummary
@@ -51,6 +52,10 @@ class SessionTable(DataTable[Text]):
         """Replace the rows; the title is clipped to what fits beside the fixed columns."""
         title_width = max(self.app.size.width - FIXED_WIDTH, 12)
         self.clear()
+        # A fixed width, not auto: auto widths are recomputed lazily, and a render before that shows clipped titles.
+        title = self.columns[ColumnKey("title")]
+        title.auto_width = False
+        title.width = max([len("Title"), *(len(one_line(s.title, title_width)) for s in rows)])
         for s in rows:
             self.add_row(
                 Text(f"#{s.ticket_id}" if s.ticket_id else "local", style="" if s.ticket_id else "dim"),
