@@ -21,7 +21,6 @@ from flowpilot_tui.messages import FirstRunNeeded, ServicesReady
 if TYPE_CHECKING:
     from flowpilot_tui.config import Settings
     from flowpilot_tui.services.container import Services
-    from flowpilot_tui.services.store import Store
 
 
 class FlowPilotApp(App[None]):
@@ -30,7 +29,9 @@ class FlowPilotApp(App[None]):
     BINDINGS = keymap.bindings("app")
     COMMANDS = App.COMMANDS | {FlowPilotCommands}
 
-    def __init__(self, settings: Settings, services: Services | None = None, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, settings: Settings, services: Services | None = None, clock: Callable[[], datetime] | None = None
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.services: Services | None = services
@@ -48,7 +49,9 @@ class FlowPilotApp(App[None]):
         self.set_keymap(self.settings.keymap)
         unknown = keymap.unknown_ids(self.settings.keymap)
         if unknown:
-            self.notify(f"Unknown binding ids in keymap: {', '.join(unknown)} (see F1 for the list)", severity="warning")
+            self.notify(
+                f"Unknown binding ids in keymap: {', '.join(unknown)} (see F1 for the list)", severity="warning"
+            )
         if self.services is not None:
             self.post_message(ServicesReady(self.services.actor, self.services))
         else:
@@ -110,7 +113,9 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_app(settings: Settings, services: Services | None = None, clock: Callable[[], datetime] | None = None) -> FlowPilotApp:
+def make_app(
+    settings: Settings, services: Services | None = None, clock: Callable[[], datetime] | None = None
+) -> FlowPilotApp:
     """Factory used by the CLI, tests and snapshots: pass `services` to reuse an open DB (the caller closes it)."""
     return FlowPilotApp(settings, services, clock)
 

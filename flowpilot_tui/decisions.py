@@ -41,6 +41,8 @@ async def follow_up(owner: Any, fix_id: int, decision: str) -> str:
     try:
         from flowpilot_tui.screens.template_builder import TemplateBuilder
     except ImportError:
-        return f"Draft template saved: {one_line(template.name, 80)} (the template builder is not available in this build)"
+        return (
+            f"Draft template saved: {one_line(template.name, 80)} (the template builder is not available in this build)"
+        )
     owner.post_message(OpenScreen(TemplateBuilder(owner.services, template)))
     return "Template builder opened"

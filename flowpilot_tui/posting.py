@@ -61,7 +61,9 @@ class PostPlanView:
         """One paragraph stating exactly what confirming does."""
         if self.local:
             verb = "Resolve" if self.kind == "resolve" else "Escalate"
-            return f"{verb} locally: no ticket is linked; nothing is sent. The session is marked {_done(self.kind)} here."
+            return (
+                f"{verb} locally: no ticket is linked; nothing is sent. The session is marked {_done(self.kind)} here."
+            )
         target = f"ConnectWise ticket #{self.ticket_id}"
         if self.connection:
             target += f" (connection {one_line(self.connection)})"
@@ -98,7 +100,10 @@ def from_service_plan(kind: str, plan: Any) -> PostPlanView:
     local = bool(get("local")) if get("local") is not None else ticket is None
     status_id = get("status_id", "target_status_id")
     return PostPlanView(
-        kind=kind, local=local, ticket_id=ticket, connection=get("connection", "connection_name"),
+        kind=kind,
+        local=local,
+        ticket_id=ticket,
+        connection=get("connection", "connection_name"),
         status_id=int(status_id) if status_id is not None else None,
         status_name=get("status_name", "target_status_name"),
         status_skipped_reason=get("status_skipped_reason", "skip_reason"),
@@ -113,8 +118,11 @@ def outcome_text(outcome: Any) -> str:
     kind = str(getattr(outcome, "outcome", ""))
     ticket = getattr(outcome, "ticket_id", None)
     if kind.endswith("_local"):
-        return "Resolved locally (no ticket linked; nothing was sent)" if kind.startswith("resolved") else \
-            "Escalated locally (no ticket linked; nothing was sent)"
+        return (
+            "Resolved locally (no ticket linked; nothing was sent)"
+            if kind.startswith("resolved")
+            else "Escalated locally (no ticket linked; nothing was sent)"
+        )
     verb = "Resolved" if kind == "resolved" else "Escalated"
     note = getattr(outcome, "external_note_id", None)
     note_part = f"note #{note} posted" if note is not None else "note posted"
@@ -125,8 +133,10 @@ def outcome_text(outcome: Any) -> str:
         name = one_line(getattr(outcome, "verified_status_name", None) or "")
         status = f"{name} ({status_id})" if name else f"status id {status_id}"
         return f"{verb} · ConnectWise ticket #{ticket} status verified: {status} · {note_part}"
-    reason = one_line(getattr(outcome, "status_skipped_reason", None) or getattr(outcome, "message", None) or "") \
+    reason = (
+        one_line(getattr(outcome, "status_skipped_reason", None) or getattr(outcome, "message", None) or "")
         or "no target status"
+    )
     return f"{verb} · {note_part[0].upper()}{note_part[1:]} to ConnectWise ticket #{ticket}; status unchanged: {reason}"
 
 
@@ -143,8 +153,10 @@ def failure_text(exc: BaseException, kind: str) -> str:
         observed = getattr(exc, "observed_status_name", None)
         ticket = getattr(getattr(exc, "note", None), "ticket_id", None)
         if isinstance(exc, VerificationError) and observed and ticket:
-            return (f"Note #{note} was posted but the status change was not verified: ConnectWise accepted the "
-                    f"change but ticket #{ticket} shows {one_line(observed)}. {KEPT[:-1]}; {retry}")
+            return (
+                f"Note #{note} was posted but the status change was not verified: ConnectWise accepted the "
+                f"change but ticket #{ticket} shows {one_line(observed)}. {KEPT[:-1]}; {retry}"
+            )
         if isinstance(exc, VerificationError):
             return f"Note #{note} was posted but the status change was not verified: {message}. {KEPT[:-1]}; {retry}"
         return f"{message}. {KEPT[:-1]}; {retry}"

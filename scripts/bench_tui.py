@@ -60,10 +60,15 @@ async def seed(db_url: str, sessions: int, messages: int) -> tuple[Any, str, str
     words = ("Outlook", "VPN", "printer", "DNS", "share", "laptop", "MFA", "Teams", "backup", "firewall")
     rows = [
         {
-            "id": f"00000000-0000-4000-8000-{n:012d}", "account_id": actor.account_id, "owner_id": actor.user_id,
-            "title": f"{words[n % 10]} issue {n} at site {n % 97}", "status": statuses[n % 5],
-            "psa_ticket_id": 100000 + n if n % 3 == 0 else None, "state_version": 1,
-            "created_at": START + timedelta(seconds=n), "updated_at": START + timedelta(seconds=n),
+            "id": f"00000000-0000-4000-8000-{n:012d}",
+            "account_id": actor.account_id,
+            "owner_id": actor.user_id,
+            "title": f"{words[n % 10]} issue {n} at site {n % 97}",
+            "status": statuses[n % 5],
+            "psa_ticket_id": 100000 + n if n % 3 == 0 else None,
+            "state_version": 1,
+            "created_at": START + timedelta(seconds=n),
+            "updated_at": START + timedelta(seconds=n),
         }
         for n in range(sessions)
     ]
@@ -71,10 +76,17 @@ async def seed(db_url: str, sessions: int, messages: int) -> tuple[Any, str, str
         for i in range(0, len(rows), 5000):
             await db.execute(insert(AISession.__table__), rows[i : i + 5000])
     long_id, empty_id = rows[-1]["id"], rows[-2]["id"]
-    body = "Checked the event log; nothing new since the last reboot. **Next**: compare the GPO result with `gpresult /r`."
+    body = (
+        "Checked the event log; nothing new since the last reboot. **Next**: compare the GPO result with `gpresult /r`."
+    )
     msgs = [
-        {"session_id": long_id, "role": "user" if k % 2 else "assistant", "content": f"{k}: {body}", "interrupted": False,
-         "created_at": START + timedelta(seconds=k)}
+        {
+            "session_id": long_id,
+            "role": "user" if k % 2 else "assistant",
+            "content": f"{k}: {body}",
+            "interrupted": False,
+            "created_at": START + timedelta(seconds=k),
+        }
         for k in range(messages)
     ]
     async with store.write() as db:
@@ -200,7 +212,9 @@ def main() -> None:
 
         async def body() -> None:
             services, long_id, empty_id = await seed(db_url, args.sessions, args.messages)
-            print(f"Seeded {args.sessions:,} sessions and a {args.messages:,}-message session in {time.perf_counter() - t0:.1f} s")
+            print(
+                f"Seeded {args.sessions:,} sessions and a {args.messages:,}-message session in {time.perf_counter() - t0:.1f} s"
+            )
             try:
                 await service_figures(services, args.runs)
                 await ui_figures(services, long_id, empty_id, args.runs)

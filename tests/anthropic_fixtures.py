@@ -1,6 +1,6 @@
 """pytest fixture for the loopback fake Anthropic server; import it into a test module to use it:
 
-    from anthropic_fixtures import fake_anthropic  # noqa: F401
+from anthropic_fixtures import fake_anthropic  # noqa: F401
 """
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from fake_anthropic import FakeAnthropic
 
 

@@ -42,12 +42,18 @@ def failed(code: int, *args: str, **kw: Any) -> Result:
     return result
 
 
-def proc(*args: str, stdin: Any = subprocess.DEVNULL, input: str | None = None,
-         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def proc(
+    *args: str, stdin: Any = subprocess.DEVNULL, input: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """A real `flowpilot` process (for TTY/non-TTY behaviour and traceback checks)."""
     return subprocess.run(
-        [sys.executable, "-m", "flowpilot_tui", *args], input=input, stdin=None if input is not None else stdin,
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=60,
+        [sys.executable, "-m", "flowpilot_tui", *args],
+        input=input,
+        stdin=None if input is not None else stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
     )
 
 
@@ -56,8 +62,12 @@ def seed_demo() -> dict[str, str]:
     ok("demo")
     items = js("sessions", "list")["items"]
     by_title = {i["title"].split()[0].lower(): i["id"] for i in items}
-    return {"outlook": by_title["outlook"], "vpn": by_title["vpn"], "printer": by_title["second-floor"],
-            "fileserver": by_title["accounting"]}
+    return {
+        "outlook": by_title["outlook"],
+        "vpn": by_title["vpn"],
+        "printer": by_title["second-floor"],
+        "fileserver": by_title["accounting"],
+    }
 
 
 def write_config(text: str) -> Path:
@@ -69,10 +79,20 @@ def write_config(text: str) -> Path:
 
 def connection_toml(site_url: str, name: str = "demo-cw") -> str:
     return (
-        f"[connections.{name}]\nsite = \"{site_url}\"\ncompany_id = \"{DEMO_COMPANY}\"\n"
-        f"public_key = \"{DEMO_PUBLIC_KEY}\"\nprivate_key_env = \"{KEY_ENV}\"\nclient_id = \"{DEMO_CLIENT_ID}\"\n"
+        f'[connections.{name}]\nsite = "{site_url}"\ncompany_id = "{DEMO_COMPANY}"\n'
+        f'public_key = "{DEMO_PUBLIC_KEY}"\nprivate_key_env = "{KEY_ENV}"\nclient_id = "{DEMO_CLIENT_ID}"\n'
     )
 
 
-__all__ = ["DEMO_PRIVATE_KEY", "KEY_ENV", "cli", "connection_toml", "failed", "js", "ok", "proc", "seed_demo",
-           "write_config"]
+__all__ = [
+    "DEMO_PRIVATE_KEY",
+    "KEY_ENV",
+    "cli",
+    "connection_toml",
+    "failed",
+    "js",
+    "ok",
+    "proc",
+    "seed_demo",
+    "write_config",
+]

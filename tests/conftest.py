@@ -115,7 +115,9 @@ async def add_member(store, actor, login: str, role: str, clock: FixedClock):  #
 
 @pytest.fixture
 async def engineer(store, clock):  # type: ignore[no-untyped-def]
-    return await make_actor(store, "alice", "engineer", "Acme IT", clock, cw_resolved_status_id=17, cw_escalated_status_id=12)
+    return await make_actor(
+        store, "alice", "engineer", "Acme IT", clock, cw_resolved_status_id=17, cw_escalated_status_id=12
+    )
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """ConnectWise emulator fixtures; import them into a test module to use them:
 
-    from cw_fixtures import cw, sleeps  # noqa: F401  (fixtures)
+from cw_fixtures import cw, sleeps  # noqa: F401  (fixtures)
 """
 
 from __future__ import annotations
@@ -47,8 +47,12 @@ def make_provider(
 ) -> ConnectWiseProvider:
     """A real provider pointed at the emulator by site (codebase discovery) unless `api_url` is given."""
     options: dict[str, Any] = {
-        "company_id": cw.company_id, "public_key": DEMO_PUBLIC_KEY, "private_key": PRIVATE_KEY,
-        "client_id": DEMO_CLIENT_ID, "timeout_s": 5.0, "connection_name": "demo-cw",
+        "company_id": cw.company_id,
+        "public_key": DEMO_PUBLIC_KEY,
+        "private_key": PRIVATE_KEY,
+        "client_id": DEMO_CLIENT_ID,
+        "timeout_s": 5.0,
+        "connection_name": "demo-cw",
     }
     if "api_url" not in kw:
         options["site"] = cw.site_url

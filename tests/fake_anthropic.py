@@ -60,18 +60,26 @@ def message(
     if stop_reason is None:
         stop_reason = "tool_use" if any(b["type"] == "tool_use" for b in content) else "end_turn"
     return {
-        "id": f"msg_fake{next(_ids):04d}", "type": "message", "role": "assistant", "model": model,
-        "content": list(content), "stop_reason": stop_reason, "stop_sequence": None,
-        "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens,
-                  "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
+        "id": f"msg_fake{next(_ids):04d}",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": list(content),
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        },
     }
 
 
 def stream_events(msg: dict[str, Any], *, pieces: int = 3) -> list[tuple[str, dict[str, Any]]]:
     """The SSE event sequence the real API sends for `msg` (text and tool input split into `pieces`)."""
     usage = msg["usage"]
-    start = {**msg, "content": [], "stop_reason": None, "stop_sequence": None,
-             "usage": {**usage, "output_tokens": 1}}
+    start = {**msg, "content": [], "stop_reason": None, "stop_sequence": None, "usage": {**usage, "output_tokens": 1}}
     events: list[tuple[str, dict[str, Any]]] = [("message_start", {"type": "message_start", "message": start})]
     for index, block in enumerate(msg["content"]):
         if block["type"] == "text":
@@ -85,9 +93,16 @@ def stream_events(msg: dict[str, Any], *, pieces: int = 3) -> list[tuple[str, di
         events.append(("content_block_start", {"type": "content_block_start", "index": index, "content_block": empty}))
         events += [("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d}) for d in deltas]
         events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
-    events.append(("message_delta", {"type": "message_delta",
-                                     "delta": {"stop_reason": msg["stop_reason"], "stop_sequence": None},
-                                     "usage": {"output_tokens": usage["output_tokens"]}}))
+    events.append(
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": msg["stop_reason"], "stop_sequence": None},
+                "usage": {"output_tokens": usage["output_tokens"]},
+            },
+        )
+    )
     events.append(("message_stop", {"type": "message_stop"}))
     return events
 
@@ -140,20 +155,51 @@ class FakeAnthropic:
         self._thread: threading.Thread | None = None
 
     # scripting
-    def reply(self, msg: dict[str, Any], *, delay: float = 0.0, event_delay: float = 0.0,
-              headers: dict[str, str] | None = None, hold_after: int | None = None,
-              match: Callable[[dict[str, Any]], bool] | None = None) -> FakeAnthropic:
+    def reply(
+        self,
+        msg: dict[str, Any],
+        *,
+        delay: float = 0.0,
+        event_delay: float = 0.0,
+        headers: dict[str, str] | None = None,
+        hold_after: int | None = None,
+        match: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> FakeAnthropic:
         """Serve `msg` as JSON, or as a well-formed SSE stream when the request has `"stream": true`."""
-        return self._push(Step("message", msg, headers=headers or {}, delay=delay, event_delay=event_delay,
-                               hold_after=hold_after, match=match))
+        return self._push(
+            Step(
+                "message",
+                msg,
+                headers=headers or {},
+                delay=delay,
+                event_delay=event_delay,
+                hold_after=hold_after,
+                match=match,
+            )
+        )
 
-    def reply_sse(self, events: list[tuple[str, dict[str, Any]]], *, delay: float = 0.0,
-                  event_delay: float = 0.0, headers: dict[str, str] | None = None,
-                  hold_after: int | None = None,
-                  match: Callable[[dict[str, Any]], bool] | None = None) -> FakeAnthropic:
+    def reply_sse(
+        self,
+        events: list[tuple[str, dict[str, Any]]],
+        *,
+        delay: float = 0.0,
+        event_delay: float = 0.0,
+        headers: dict[str, str] | None = None,
+        hold_after: int | None = None,
+        match: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> FakeAnthropic:
         """Serve exactly these SSE events (for truncated streams and mid-stream errors)."""
-        return self._push(Step("sse", events, headers=headers or {}, delay=delay, event_delay=event_delay,
-                               hold_after=hold_after, match=match))
+        return self._push(
+            Step(
+                "sse",
+                events,
+                headers=headers or {},
+                delay=delay,
+                event_delay=event_delay,
+                hold_after=hold_after,
+                match=match,
+            )
+        )
 
     def release(self) -> None:
         """Let a stream stalled by `hold_after` continue."""
@@ -163,16 +209,31 @@ class FakeAnthropic:
         """Stream `msg` but end the body before `message_delta`/`message_stop` (stop_reason stays None)."""
         return self.reply_sse(stream_events(msg)[:-2], **kw)
 
-    def mid_stream_error(self, msg: dict[str, Any], *, after: int = 3, error_type: str = "overloaded_error",
-                         text: str = "Overloaded", **kw: Any) -> FakeAnthropic:
+    def mid_stream_error(
+        self,
+        msg: dict[str, Any],
+        *,
+        after: int = 3,
+        error_type: str = "overloaded_error",
+        text: str = "Overloaded",
+        **kw: Any,
+    ) -> FakeAnthropic:
         """HTTP 200, `after` events of `msg`, then `event: error`."""
         return self.reply_sse(stream_events(msg)[:after] + [("error", error_body(error_type, text))], **kw)
 
-    def error(self, status: int, error_type: str, text: str = "error", *, delay: float = 0.0,
-              headers: dict[str, str] | None = None,
-              match: Callable[[dict[str, Any]], bool] | None = None) -> FakeAnthropic:
-        return self._push(Step("error", error_body(error_type, text), status=status, headers=headers or {},
-                               delay=delay, match=match))
+    def error(
+        self,
+        status: int,
+        error_type: str,
+        text: str = "error",
+        *,
+        delay: float = 0.0,
+        headers: dict[str, str] | None = None,
+        match: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> FakeAnthropic:
+        return self._push(
+            Step("error", error_body(error_type, text), status=status, headers=headers or {}, delay=delay, match=match)
+        )
 
     def _push(self, step: Step) -> FakeAnthropic:
         with self._lock:
@@ -204,8 +265,9 @@ class FakeAnthropic:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-anthropic",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="fake-anthropic", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -235,8 +297,12 @@ class FakeAnthropic:
                 if step.match is None if body is None else (step.match is None or step.match(body)):
                     self._steps.remove(step)
                     return step
-        return Step("error", error_body("api_error", "fake server script exhausted"), status=500,
-                    headers={"x-should-retry": "false"})
+        return Step(
+            "error",
+            error_body("api_error", "fake server script exhausted"),
+            status=500,
+            headers={"x-should-retry": "false"},
+        )
 
 
 def tool_result_violation(messages: list[dict[str, Any]]) -> str | None:
@@ -258,9 +324,11 @@ def tool_result_violation(messages: list[dict[str, Any]]) -> str | None:
                 leading.append(block.get("tool_use_id"))
         missing = [x for x in ids if x not in leading]
         if missing:
-            return (f"messages.{i + 1}: `tool_use` ids were found without `tool_result` blocks immediately after: "
-                    f"{', '.join(missing)}. Each `tool_use` block must have a corresponding `tool_result` block "
-                    f"in the next message.")
+            return (
+                f"messages.{i + 1}: `tool_use` ids were found without `tool_result` blocks immediately after: "
+                f"{', '.join(missing)}. Each `tool_use` block must have a corresponding `tool_result` block "
+                f"in the next message."
+            )
     return None
 
 
@@ -315,8 +383,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
-    def _send_sse(self, events: list[tuple[str, dict[str, Any]]], headers: dict[str, str], event_delay: float,
-                  hold_after: int | None = None) -> None:
+    def _send_sse(
+        self,
+        events: list[tuple[str, dict[str, Any]]],
+        headers: dict[str, str],
+        event_delay: float,
+        hold_after: int | None = None,
+    ) -> None:
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("transfer-encoding", "chunked")

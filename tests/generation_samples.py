@@ -32,12 +32,21 @@ def full_bundle(**overrides: object) -> SessionBundle:
         redactions += r.items
         facts.append(BundleFact(id=f"F{n}", kind=kind, text=r.text, outcome=outcome))
     data: dict[str, object] = dict(
-        session_id="3b1f0c2e-0000-4000-8000-000000000001", title="Finance VPN: intranet unreachable", status="active",
-        state_version=7, ticket=BundleTicket(connection="contoso-cw", ticket_id="123456"), facts=facts,
+        session_id="3b1f0c2e-0000-4000-8000-000000000001",
+        title="Finance VPN: intranet unreachable",
+        status="active",
+        state_version=7,
+        ticket=BundleTicket(connection="contoso-cw", ticket_id="123456"),
+        facts=facts,
         fixes=[
             BundleFix(id="X1", title="Reinstall the GlobalProtect client", decision="dismissed"),
-            BundleFix(id="X2", title="Flush the DNS cache", rationale="stale negative cache entries",
-                      steps=["ipconfig /flushdns", "Disconnect and reconnect the VPN"], decision="one_off"),
+            BundleFix(
+                id="X2",
+                title="Flush the DNS cache",
+                rationale="stale negative cache entries",
+                steps=["ipconfig /flushdns", "Disconnect and reconnect the VPN"],
+                decision="one_off",
+            ),
         ],
         scripts=[BundleScript(id="S1", shell="powershell", fix_id="X2")],
         redactions=redactions,

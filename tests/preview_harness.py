@@ -49,11 +49,16 @@ def make_settings(db_url: str, user: str = "alice", cw: Any = None) -> Settings:
     connections = {}
     if cw is not None:
         connections["demo-cw"] = ConnectWiseConnection(
-            site=cw.site_url, company_id=cw.company_id, public_key=cw.public_key, private_key_env=CW_KEY_ENV,
-            client_id=cw.client_id, timeout_s=5,
+            site=cw.site_url,
+            company_id=cw.company_id,
+            public_key=cw.public_key,
+            private_key_env=CW_KEY_ENV,
+            client_id=cw.client_id,
+            timeout_s=5,
         )
-    settings = Settings(db_url=db_url, user=user, ui=UiSettings(cursor_blink=False, animations="none"),
-                        connections=connections)
+    settings = Settings(
+        db_url=db_url, user=user, ui=UiSettings(cursor_blink=False, animations="none"), connections=connections
+    )
     assert settings.user == user, "FLOWPILOT_USER overrides the user: monkeypatch.setenv('FLOWPILOT_USER', ...)"
     return settings
 
@@ -63,9 +68,15 @@ class PreviewHarness(App[None]):
 
     CSS = "Screen { layout: vertical; }"
 
-    def __init__(self, settings: Settings, session_id: str, *, kind: str = "resolve",
-                 clock: Callable[[], Any] | None = None,
-                 prepare: Callable[[Services], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session_id: str,
+        *,
+        kind: str = "resolve",
+        clock: Callable[[], Any] | None = None,
+        prepare: Callable[[Services], Awaitable[None]] | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.session_id = session_id
@@ -123,7 +134,6 @@ async def wait_until(pilot: Pilot[Any], predicate: Callable[[], bool], what: str
         await pilot.pause()
         await asyncio.sleep(0.01)
     raise AssertionError(f"timed out waiting for {what}")
-
 
 
 async def _no_wait(_seconds: float) -> None:

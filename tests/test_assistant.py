@@ -29,13 +29,26 @@ async def assistant(store, engineer, clock, fake_anthropic):  # type: ignore[no-
 
 FACTS_AND_FIX = message(
     text_block("Since the tunnel is up but names fail, the VPN is probably not pushing DNS."),
-    tool_use_block("record_facts", {"facts": [
-        {"kind": "confirmed", "text": "VPN tunnel is up"},
-        {"kind": "tried", "text": "Rebooted laptop", "outcome": "no change"},
-    ]}, id="toolu_facts1"),
-    tool_use_block("propose_fix", {"title": "Flush DNS and reconnect", "rationale": "Stale resolver cache",
-                                   "steps": ["`ipconfig /flushdns`", "Reconnect the VPN"],
-                                   "target_shell": "powershell"}, id="toolu_fix1"),
+    tool_use_block(
+        "record_facts",
+        {
+            "facts": [
+                {"kind": "confirmed", "text": "VPN tunnel is up"},
+                {"kind": "tried", "text": "Rebooted laptop", "outcome": "no change"},
+            ]
+        },
+        id="toolu_facts1",
+    ),
+    tool_use_block(
+        "propose_fix",
+        {
+            "title": "Flush DNS and reconnect",
+            "rationale": "Stale resolver cache",
+            "steps": ["`ipconfig /flushdns`", "Reconnect the VPN"],
+            "target_shell": "powershell",
+        },
+        id="toolu_fix1",
+    ),
 )
 
 
@@ -54,7 +67,9 @@ async def test_streamed_reply_is_delivered_in_pieces_and_stored(assistant, sessi
     assert len(chunks) > 1 and "".join(chunks) == text
     assert result.reply is not None and result.reply.content == text and not result.reply.interrupted
     assert [(m.role, m.content) for m in await sessions.list_messages(s.id)] == [
-        ("user", "VPN connects but no DNS"), ("assistant", text)]
+        ("user", "VPN connects but no DNS"),
+        ("assistant", text),
+    ]
     body = fake_anthropic.requests[-1].body
     assert body["stream"] is True and body["model"] == "claude-sonnet-5-5"
     assert [t["name"] for t in body["tools"]] == ["record_facts", "propose_fix"]
@@ -77,9 +92,13 @@ async def test_tool_calls_record_facts_and_a_fix_superseding_the_old_one(assista
     ]
     detail = await sessions.get(s.id)
     assert [(f.kind, f.text, f.outcome, f.source) for f in detail.facts] == [
-        ("confirmed", "VPN tunnel is up", None, "assistant"), ("tried", "Rebooted laptop", "no change", "assistant")]
-    assert [(f.title, f.active) for f in detail.fixes] == [("Flush DNS and reconnect", True),
-                                                           ("Reinstall the VPN client", False)]
+        ("confirmed", "VPN tunnel is up", None, "assistant"),
+        ("tried", "Rebooted laptop", "no change", "assistant"),
+    ]
+    assert [(f.title, f.active) for f in detail.fixes] == [
+        ("Flush DNS and reconnect", True),
+        ("Reinstall the VPN client", False),
+    ]
     assert detail.summary.state_version == before + 3  # two facts and one fix, each a bump
     meta = result.reply.meta
     assert [u["id"] for u in meta["tool_uses"]] == ["toolu_facts1", "toolu_fix1"]
@@ -98,8 +117,10 @@ async def test_second_turn_answers_tool_uses_with_tool_results(assistant, sessio
     assert [m["role"] for m in sent] == ["user", "assistant", "user"]
     assert [b["type"] for b in sent[1]["content"]] == ["text", "tool_use", "tool_use"]
     results, text = sent[2]["content"][:2], sent[2]["content"][2]
-    assert [(b["type"], b["tool_use_id"]) for b in results] == [("tool_result", "toolu_facts1"),
-                                                                ("tool_result", "toolu_fix1")]
+    assert [(b["type"], b["tool_use_id"]) for b in results] == [
+        ("tool_result", "toolu_facts1"),
+        ("tool_result", "toolu_fix1"),
+    ]
     assert "Recorded F" in results[0]["content"] and text == {"type": "text", "text": "Flushed DNS, still failing"}
 
     # The fake enforces the API's pairing rule: the same history without the results is a 400.
@@ -181,8 +202,14 @@ async def test_api_errors_become_messages_without_secrets(assistant, sessions, f
 async def test_secrets_are_redacted_in_everything_sent(assistant, sessions, fake_anthropic) -> None:
     s = await sessions.create("Mailbox login for jdoe")
     await sessions.add_fact(s.id, "confirmed", "Service account password: Tr0ub4dor&3xyz works on OWA")
-    fake_anthropic.reply(message(text_block("Noted."), tool_use_block(
-        "record_facts", {"facts": [{"kind": "tried", "text": "Logged in with api_key=AKIA1234567890ABCDEF"}]})))
+    fake_anthropic.reply(
+        message(
+            text_block("Noted."),
+            tool_use_block(
+                "record_facts", {"facts": [{"kind": "tried", "text": "Logged in with api_key=AKIA1234567890ABCDEF"}]}
+            ),
+        )
+    )
     await assistant.send(s.id, "Using token sk-ant-api03-abcdefghijklmnopqrstuvwxyz012345 from the vault")
     fake_anthropic.reply(message(text_block("Ok.")))
     result = await assistant.send(s.id, "Next?")
@@ -228,21 +255,25 @@ def test_rebuild_pairs_results_even_for_back_to_back_replies() -> None:
     from flowpilot_tui.services.views import MessageView, SessionDetail, SessionSummary
 
     now = datetime(2026, 11, 24, tzinfo=UTC)
-    use = {"tool_uses": [{"id": "toolu_x", "name": "record_facts", "input": {"facts": []}}],
-           "tool_results": [{"tool_use_id": "toolu_x", "content": "Error: empty", "is_error": True}]}
-    history = [MessageView(1, "assistant", "orphan reply", False, None, now),  # window must start with user
-               MessageView(2, "user", "q", False, None, now),
-               MessageView(3, "assistant", "a", False, use, now),
-               MessageView(4, "assistant", "partial", True, None, now),
-               MessageView(5, "user", "q2", False, None, now)]
+    use = {
+        "tool_uses": [{"id": "toolu_x", "name": "record_facts", "input": {"facts": []}}],
+        "tool_results": [{"tool_use_id": "toolu_x", "content": "Error: empty", "is_error": True}],
+    }
+    history = [
+        MessageView(1, "assistant", "orphan reply", False, None, now),  # window must start with user
+        MessageView(2, "user", "q", False, None, now),
+        MessageView(3, "assistant", "a", False, use, now),
+        MessageView(4, "assistant", "partial", True, None, now),
+        MessageView(5, "user", "q2", False, None, now),
+    ]
     summary = SessionSummary("sid", "T", "active", "alice", "alice", None, None, 1, now, now)
     req = build_request(SessionDetail(summary, (), (), 5, None, None, None, None), history, "m")
     sent = req.params["messages"]
     assert [m["role"] for m in sent] == ["user", "assistant", "user", "assistant", "user"]
-    assert sent[2]["content"] == [{"type": "tool_result", "tool_use_id": "toolu_x", "content": "Error: empty",
-                                   "is_error": True}]
+    assert sent[2]["content"] == [
+        {"type": "tool_result", "tool_use_id": "toolu_x", "content": "Error: empty", "is_error": True}
+    ]
     assert sent[3]["content"][0]["text"] == "partial\n[reply interrupted]"
     from fake_anthropic import tool_result_violation
 
     assert tool_result_violation(sent) is None
-

@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
-
 from anthropic_fixtures import fake_anthropic  # noqa: F401  (fixture)
 from fake_anthropic import FakeAnthropic, message, tool_use_block
+from generation_samples import SECRET, full_bundle
+from pydantic import SecretStr
+
 from flowpilot_tui.config import LlmSettings
 from flowpilot_tui.services.generation.claude import ClaudeGenerator, make_client
-from generation_samples import SECRET, full_bundle
 
 GOOD_ESCALATION: dict[str, Any] = {
     "problem": {"text": "Finance users cannot open the intranet over VPN.", "fact_ids": ["F1"]},
@@ -40,13 +40,15 @@ GOOD_RESOLUTION: dict[str, Any] = {
 
 
 def escalation_reply(**changes: Any) -> dict[str, Any]:
-    return message(tool_use_block("write_escalation_package", {**GOOD_ESCALATION, **changes}),
-                   input_tokens=950, output_tokens=210)
+    return message(
+        tool_use_block("write_escalation_package", {**GOOD_ESCALATION, **changes}), input_tokens=950, output_tokens=210
+    )
 
 
 def resolution_reply(**changes: Any) -> dict[str, Any]:
-    return message(tool_use_block("write_resolution_note", {**GOOD_RESOLUTION, **changes}),
-                   input_tokens=700, output_tokens=90)
+    return message(
+        tool_use_block("write_resolution_note", {**GOOD_RESOLUTION, **changes}), input_tokens=700, output_tokens=90
+    )
 
 
 @pytest.fixture
@@ -55,8 +57,13 @@ async def make_generator(fake_anthropic: FakeAnthropic) -> AsyncIterator[Callabl
     clients = []
 
     def build(*, max_retries: int = 0, timeout_s: float = 10.0) -> ClaudeGenerator:
-        llm = LlmSettings(provider="anthropic", api_key=SecretStr("test-key"), base_url=fake_anthropic.base_url,
-                          timeout_s=timeout_s, max_retries=max_retries)
+        llm = LlmSettings(
+            provider="anthropic",
+            api_key=SecretStr("test-key"),
+            base_url=fake_anthropic.base_url,
+            timeout_s=timeout_s,
+            max_retries=max_retries,
+        )
         client = make_client(llm)
         clients.append(client)
         return ClaudeGenerator(client, llm.model)
@@ -67,7 +74,8 @@ async def make_generator(fake_anthropic: FakeAnthropic) -> AsyncIterator[Callabl
 
 
 async def test_good_structured_reply_is_rendered_with_citations_and_usage(
-    fake_anthropic: FakeAnthropic, make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    fake_anthropic: FakeAnthropic,
+    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
 ) -> None:
     fake_anthropic.reply(escalation_reply())
     progress: list[str] = []
@@ -97,7 +105,8 @@ async def test_good_structured_reply_is_rendered_with_citations_and_usage(
 
 
 async def test_unknown_fact_id_is_flagged_not_dropped(
-    fake_anthropic: FakeAnthropic, make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    fake_anthropic: FakeAnthropic,
+    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
 ) -> None:
     confirmed = [*GOOD_ESCALATION["confirmed"], {"text": "Split tunnelling is disabled.", "fact_ids": ["F99"]}]
     fake_anthropic.reply(escalation_reply(confirmed=confirmed))
@@ -105,32 +114,39 @@ async def test_unknown_fact_id_is_flagged_not_dropped(
 
     assert preview.generator == "claude" and preview.fallback_reason is None
     assert [(f.section, f.index, f.reason) for f in preview.flagged_items] == [
-        ("confirmed", 1, "cites unknown fact F99")]
+        ("confirmed", 1, "cites unknown fact F99")
+    ]
     assert "- Split tunnelling is disabled. [F99] [CHECK: cites unknown fact F99]" in preview.markdown
     assert "1 item(s) flagged for review" in preview.header()
 
 
 async def test_uncited_item_hypothesis_as_fact_and_empty_section_are_flagged(
-    fake_anthropic: FakeAnthropic, make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    fake_anthropic: FakeAnthropic,
+    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
 ) -> None:
-    fake_anthropic.reply(escalation_reply(
-        confirmed=[{"text": "The DNS suffix is missing.", "fact_ids": ["F5"]}],
-        tried=[],
-        next_steps=[{"text": "Call the vendor.", "fact_ids": []}],
-    ))
+    fake_anthropic.reply(
+        escalation_reply(
+            confirmed=[{"text": "The DNS suffix is missing.", "fact_ids": ["F5"]}],
+            tried=[],
+            next_steps=[{"text": "Call the vendor.", "fact_ids": []}],
+        )
+    )
     preview = await make_generator().generate(full_bundle(), "escalate")
     reasons = {(f.section, f.reason) for f in preview.flagged_items}
     assert ("confirmed", "cites F5 (hypothesis), not a confirmed fact") in reasons
     assert ("confirmed", "presents a hypothesis as confirmed") in reasons
     assert ("next_steps", "no fact cited") in reasons
     assert ("tried", "section empty although 3 related item(s) are recorded") in reasons
-    assert "## What we've tried\nNone recorded. [CHECK: section empty although 3 related item(s) are recorded]" \
+    assert (
+        "## What we've tried\nNone recorded. [CHECK: section empty although 3 related item(s) are recorded]"
         in preview.markdown
+    )
     assert "1. Call the vendor. [CHECK: no fact cited]" in preview.markdown
 
 
 async def test_resolution_note_is_plain_and_flags_internal_citations(
-    fake_anthropic: FakeAnthropic, make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    fake_anthropic: FakeAnthropic,
+    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
 ) -> None:
     fake_anthropic.reply(resolution_reply())
     fake_anthropic.reply(resolution_reply(fact_ids=["F1", "F5"], verification=""))
@@ -150,7 +166,8 @@ async def test_resolution_note_is_plain_and_flags_internal_citations(
 
 
 async def test_secret_echoed_by_the_model_is_flagged(
-    fake_anthropic: FakeAnthropic, make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    fake_anthropic: FakeAnthropic,
+    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
 ) -> None:
     fake_anthropic.reply(resolution_reply(fix_applied="We set the password: Autumn!99 and reconnected."))
     preview = await make_generator().generate(full_bundle(), "resolve")
@@ -158,7 +175,8 @@ async def test_secret_echoed_by_the_model_is_flagged(
 
 
 async def test_429_is_retried_then_succeeds(
-    fake_anthropic: FakeAnthropic, make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    fake_anthropic: FakeAnthropic,
+    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
 ) -> None:
     fake_anthropic.error(429, "rate_limit_error", "Slow down", headers={"retry-after-ms": "1"})
     fake_anthropic.reply(escalation_reply())
@@ -169,7 +187,8 @@ async def test_429_is_retried_then_succeeds(
 
 
 async def test_overloaded_falls_back_to_offline_with_a_notice(
-    fake_anthropic: FakeAnthropic, make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    fake_anthropic: FakeAnthropic,
+    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
 ) -> None:
     for _ in range(3):
         fake_anthropic.error(529, "overloaded_error", "Overloaded", headers={"retry-after-ms": "1"})
@@ -187,19 +206,30 @@ async def test_overloaded_falls_back_to_offline_with_a_notice(
     [
         (lambda f: f.mid_stream_error(escalation_reply(), after=5), "The reply stream broke off (overloaded_error)"),
         (lambda f: f.truncated(escalation_reply()), "the reply stream ended early (truncated)"),
-        (lambda f: f.reply(escalation_reply() | {"stop_reason": "max_tokens"}), "the reply hit the token limit (max_tokens)"),
-        (lambda f: f.error(401, "authentication_error", "invalid x-api-key"),
-         "The API key was rejected (HTTP 401); check ANTHROPIC_API_KEY"),
-        (lambda f: f.reply(message(tool_use_block("write_escalation_package", {"confirmed": []}))),
-         "the reply did not match the note format (problem: Field required)"),
-        (lambda f: f.reply(message({"type": "text", "text": "Here is the package..."})),
-         "the reply had no structured note"),
+        (
+            lambda f: f.reply(escalation_reply() | {"stop_reason": "max_tokens"}),
+            "the reply hit the token limit (max_tokens)",
+        ),
+        (
+            lambda f: f.error(401, "authentication_error", "invalid x-api-key"),
+            "The API key was rejected (HTTP 401); check ANTHROPIC_API_KEY",
+        ),
+        (
+            lambda f: f.reply(message(tool_use_block("write_escalation_package", {"confirmed": []}))),
+            "the reply did not match the note format (problem: Field required)",
+        ),
+        (
+            lambda f: f.reply(message({"type": "text", "text": "Here is the package..."})),
+            "the reply had no structured note",
+        ),
     ],
     ids=["mid-stream-error", "truncated", "max-tokens", "401", "schema", "no-tool-call"],
 )
 async def test_failed_replies_fall_back_and_say_why(
-    fake_anthropic: FakeAnthropic, make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
-    script: Callable[[FakeAnthropic], object], reason: str,
+    fake_anthropic: FakeAnthropic,
+    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    script: Callable[[FakeAnthropic], object],
+    reason: str,
 ) -> None:
     script(fake_anthropic)
     preview = await make_generator().generate(full_bundle(), "escalate")
@@ -210,7 +240,8 @@ async def test_failed_replies_fall_back_and_say_why(
 
 
 async def test_mid_stream_error_still_reports_tokens_spent(
-    fake_anthropic: FakeAnthropic, make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    fake_anthropic: FakeAnthropic,
+    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
 ) -> None:
     fake_anthropic.mid_stream_error(escalation_reply(), after=4)
     preview = await make_generator().generate(full_bundle(), "escalate")
@@ -218,7 +249,8 @@ async def test_mid_stream_error_still_reports_tokens_spent(
 
 
 async def test_timeout_falls_back(
-    fake_anthropic: FakeAnthropic, make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    fake_anthropic: FakeAnthropic,
+    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
 ) -> None:
     fake_anthropic.reply(escalation_reply(), delay=30)
     preview = await make_generator(timeout_s=0.3).generate(full_bundle(), "resolve")
@@ -228,7 +260,8 @@ async def test_timeout_falls_back(
 
 
 async def test_fake_server_enforces_the_tool_result_rule(
-    fake_anthropic: FakeAnthropic, make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    fake_anthropic: FakeAnthropic,
+    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
 ) -> None:
     import anthropic
 
@@ -241,7 +274,12 @@ async def test_fake_server_enforces_the_tool_result_rule(
     with pytest.raises(anthropic.BadRequestError, match="tool_use` ids were found without `tool_result"):
         await client.messages.create(model="m", max_tokens=10, messages=history)
     fake_anthropic.reply(message({"type": "text", "text": "ok"}))
-    history[2] = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "recorded"},
-                                              {"type": "text", "text": "next question"}]}
+    history[2] = {
+        "role": "user",
+        "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_1", "content": "recorded"},
+            {"type": "text", "text": "next question"},
+        ],
+    }
     reply = await client.messages.create(model="m", max_tokens=10, messages=history)
     assert reply.content[0].text == "ok"

@@ -16,8 +16,18 @@ from cw_fixtures import cw  # noqa: F401  (fixture)
 from flowpilot_tui import __version__
 from flowpilot_tui.emulators.connectwise import DEMO_PRIVATE_KEY
 
-SUMMARY_KEYS = {"id", "title", "status", "owner_login", "owner_name", "connection_name", "ticket_id",
-                "state_version", "created_at", "updated_at"}
+SUMMARY_KEYS = {
+    "id",
+    "title",
+    "status",
+    "owner_login",
+    "owner_name",
+    "connection_name",
+    "ticket_id",
+    "state_version",
+    "created_at",
+    "updated_at",
+}
 
 
 @pytest.fixture
@@ -84,22 +94,45 @@ def test_sessions_new_and_show(demo: dict[str, str]) -> None:
     linked = js("sessions", "new", "--title", "Scanner offline", "--connection", "demo-cw", "--ticket", "48214")
     assert set(linked) == SUMMARY_KEYS
     assert (linked["status"], linked["connection_name"], linked["ticket_id"], linked["state_version"]) == (
-        "active", "demo-cw", 48214, 1)
+        "active",
+        "demo-cw",
+        48214,
+        1,
+    )
     shown = js("sessions", "show", linked["id"])
     assert shown["id"] == linked["id"] and shown["ticket_id"] == 48214 and shown["facts"] == []
     assert shown["active_fix"] is None and shown["owner_login"] == "alice"
     assert failed(2, "sessions", "new", "--title", "x", "--connection", "demo-cw").stderr.count("both") == 1
-    assert "'nope' not found" in failed(3, "sessions", "new", "--title", "x", "--connection", "nope", "--ticket", "1").stderr
+    assert (
+        "'nope' not found"
+        in failed(3, "sessions", "new", "--title", "x", "--connection", "nope", "--ticket", "1").stderr
+    )
     failed(2, "sessions", "new", "--title", "   ")
 
 
 def test_sessions_show_json_has_facts_active_fix_ticket_and_state_version(demo: dict[str, str]) -> None:
     shown = js("sessions", "show", demo["outlook"])
     assert SUMMARY_KEYS <= set(shown)
-    assert {"facts", "active_fix", "fixes", "message_count", "resolution_note_markdown",
-            "escalation_package_markdown", "resolved_at", "escalated_at", "drafts"} <= set(shown)
+    assert {
+        "facts",
+        "active_fix",
+        "fixes",
+        "message_count",
+        "resolution_note_markdown",
+        "escalation_package_markdown",
+        "resolved_at",
+        "escalated_at",
+        "drafts",
+    } <= set(shown)
     assert shown["status"] == "active" and shown["ticket_id"] == 48213 and shown["connection_name"] == "demo-cw"
-    assert [f["kind"] for f in shown["facts"]] == ["symptom", "environment", "confirmed", "confirmed", "tried", "hypothesis"]
+    assert [f["kind"] for f in shown["facts"]] == [
+        "symptom",
+        "environment",
+        "confirmed",
+        "confirmed",
+        "tried",
+        "hypothesis",
+    ]
     assert shown["facts"][4]["outcome"] == "Prompts returned after 10 minutes"
     assert shown["active_fix"]["title"] == "Recreate the Outlook profile" and shown["active_fix"]["active"] is True
     assert [f["active"] for f in shown["fixes"]] == [True, False, False]
@@ -137,7 +170,9 @@ def test_viewer_reads_but_cannot_write(demo: dict[str, str]) -> None:
     assert "viewer" in denied.stderr
     failed(7, "sessions", "new", "--title", "x", user="demo.viewer")
     failed(7, "fix", "propose", demo["vpn"], "--title", "x", user="demo.viewer")
-    assert js("sessions", "show", demo["vpn"])["facts"] == js("sessions", "show", demo["vpn"], user="demo.viewer")["facts"]
+    assert (
+        js("sessions", "show", demo["vpn"])["facts"] == js("sessions", "show", demo["vpn"], user="demo.viewer")["facts"]
+    )
 
 
 def test_json_errors_are_a_document_on_stdout_too(demo: dict[str, str]) -> None:
@@ -151,21 +186,40 @@ def test_json_errors_are_a_document_on_stdout_too(demo: dict[str, str]) -> None:
 
 def test_facts_add_bumps_state_version(demo: dict[str, str]) -> None:
     before = js("sessions", "show", demo["vpn"])["state_version"]
-    out = ok("facts", "add", demo["vpn"], "--kind", "tried", "--text", "Reinstalled FortiClient", "--outcome", "No change")
+    out = ok(
+        "facts", "add", demo["vpn"], "--kind", "tried", "--text", "Reinstalled FortiClient", "--outcome", "No change"
+    )
     assert re.fullmatch(rf"Added tried fact #\d+ to session {demo['vpn']}\n", out.stdout)
     fact = js("facts", "add", demo["vpn"], "--kind", "confirmed", "--text", "Split tunnelling is on")
     assert {"id", "kind", "text", "outcome", "source", "created_at", "updated_at"} == set(fact)
     shown = js("sessions", "show", demo["vpn"])
     assert shown["state_version"] == before + 2
-    assert ("tried", "Reinstalled FortiClient", "No change") in {(f["kind"], f["text"], f["outcome"]) for f in shown["facts"]}
-    assert "Unknown fact kind 'guess'" in failed(2, "facts", "add", demo["vpn"], "--kind", "guess", "--text", "x").stderr
+    assert ("tried", "Reinstalled FortiClient", "No change") in {
+        (f["kind"], f["text"], f["outcome"]) for f in shown["facts"]
+    }
+    assert (
+        "Unknown fact kind 'guess'" in failed(2, "facts", "add", demo["vpn"], "--kind", "guess", "--text", "x").stderr
+    )
     assert js("sessions", "show", demo["vpn"])["state_version"] == before + 2
 
 
 def test_fix_propose_supersedes_and_decide(demo: dict[str, str]) -> None:
     old = js("sessions", "show", demo["vpn"])["active_fix"]
-    new = js("fix", "propose", demo["vpn"], "--title", "Set DNS suffix on the VPN adapter", "--rationale", "Short names",
-             "--step", "Open adapter settings", "--step", "Add corp.example.com", "--shell", "powershell")
+    new = js(
+        "fix",
+        "propose",
+        demo["vpn"],
+        "--title",
+        "Set DNS suffix on the VPN adapter",
+        "--rationale",
+        "Short names",
+        "--step",
+        "Open adapter settings",
+        "--step",
+        "Add corp.example.com",
+        "--shell",
+        "powershell",
+    )
     assert new["active"] is True and new["steps"] == ["Open adapter settings", "Add corp.example.com"]
     assert new["target_shell"] == "powershell" and new["user_decision"] is None
     shown = js("sessions", "show", demo["vpn"])
@@ -173,7 +227,10 @@ def test_fix_propose_supersedes_and_decide(demo: dict[str, str]) -> None:
     assert next(f for f in shown["fixes"] if f["id"] == old["id"])["active"] is False
     decided = js("fix", "decide", demo["vpn"], str(new["id"]), "--decision", "one_off")
     assert decided["user_decision"] == "one_off" and decided["decided_at"]
-    assert ok("fix", "decide", demo["vpn"], str(new["id"]), "--decision", "build_template").stdout == f"Fix #{new['id']}: build_template\n"
+    assert (
+        ok("fix", "decide", demo["vpn"], str(new["id"]), "--decision", "build_template").stdout
+        == f"Fix #{new['id']}: build_template\n"
+    )
     conflict = failed(4, "fix", "decide", demo["vpn"], str(old["id"]), "--decision", "dismissed")
     assert "superseded" in conflict.stderr
     failed(2, "fix", "decide", demo["vpn"], str(new["id"]), "--decision", "maybe")
@@ -187,8 +244,20 @@ def test_fix_propose_supersedes_and_decide(demo: dict[str, str]) -> None:
 
 def test_preview_json_uses_the_cache_until_the_state_changes(demo: dict[str, str]) -> None:
     first = js("preview", demo["vpn"], "--kind", "escalate")
-    assert set(first) == {"session_id", "kind", "cache_hit", "generator", "model", "template_version", "state_version",
-                          "fallback_reason", "redaction_count", "flagged_items", "created_at", "markdown"}
+    assert set(first) == {
+        "session_id",
+        "kind",
+        "cache_hit",
+        "generator",
+        "model",
+        "template_version",
+        "state_version",
+        "fallback_reason",
+        "redaction_count",
+        "flagged_items",
+        "created_at",
+        "markdown",
+    }
     assert (first["kind"], first["generator"], first["cache_hit"]) == ("escalate", "offline", False)
     assert "## What we've tried" in first["markdown"] and "ipconfig /flushdns" in first["markdown"]
     again = js("preview", demo["vpn"], "--kind", "escalate")
@@ -229,8 +298,15 @@ def test_config_check_reaches_each_connection(cw, monkeypatch: pytest.MonkeyPatc
     assert js("config", "check")["connections"] == [{"name": "demo-cw", "checked": False}]
     doc = js("config", "check", "--connections")
     assert doc["ok"] is True
-    assert doc["connections"] == [{"name": "demo-cw", "checked": True, "provider": "connectwise", "ok": True,
-                                   "version": doc["connections"][0]["version"]}]
+    assert doc["connections"] == [
+        {
+            "name": "demo-cw",
+            "checked": True,
+            "provider": "connectwise",
+            "ok": True,
+            "version": doc["connections"][0]["version"],
+        }
+    ]
     assert cw.api_calls("GET", "/login/companyinfo/") and cw.api_calls("GET", "/system/info")
     text = ok("config", "check", "--connections").stdout
     assert "demo-cw: OK, ConnectWise" in text
@@ -253,8 +329,12 @@ def test_config_check_missing_key_env_is_a_config_error(cw) -> None:  # noqa: F8
 
 
 def test_emulator_command_serves_and_prints_a_working_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    child = subprocess.Popen([sys.executable, "-m", "flowpilot_tui", "emulator", "connectwise", "--port", "0", "--quiet"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "flowpilot_tui", "emulator", "connectwise", "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines: list[str] = []
         assert child.stdout is not None
@@ -262,7 +342,7 @@ def test_emulator_command_serves_and_prints_a_working_config(monkeypatch: pytest
             line = child.stdout.readline()
             assert line, child.stderr.read() if child.stderr else "emulator exited"
             lines.append(line.rstrip("\n"))
-        snippet = "\n".join(lines[lines.index("[connections.demo-cw]"):])
+        snippet = "\n".join(lines[lines.index("[connections.demo-cw]") :])
         write_config(snippet.split("\n\nand export")[0] + "\n")
         key = lines[-1].split("=", 1)[1]
         monkeypatch.setenv(KEY_ENV, key)

@@ -21,8 +21,18 @@ from flowpilot_tui.emulators.connectwise import DEMO_PRIVATE_KEY, ConnectWiseEmu
 
 TICKET = 48213
 NOTE = "## Resolution\n\nRecreated the Outlook profile; no password prompts for 30 minutes.\n"
-OUTCOME_KEYS = {"outcome", "session_id", "ticket_id", "external_note_id", "posted_at", "verified_status_id",
-                "verified_status_name", "status_skipped_reason", "note_already_posted", "message"}
+OUTCOME_KEYS = {
+    "outcome",
+    "session_id",
+    "ticket_id",
+    "external_note_id",
+    "posted_at",
+    "verified_status_id",
+    "verified_status_name",
+    "status_skipped_reason",
+    "note_already_posted",
+    "message",
+}
 
 
 @pytest.fixture
@@ -56,7 +66,9 @@ def nothing_sent(cw: ConnectWiseEmulator, ids: dict[str, str]) -> None:  # noqa:
 def test_post_refuses_without_yes_when_stdin_is_not_a_tty(cw, ids, note_file: Path) -> None:  # noqa: F811
     result = proc("post", ids["outlook"], "--kind", "resolve", "--file", str(note_file))
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr == "flowpilot: refusing to post without --yes: stdin is not a terminal, so nobody can confirm\n"
+    assert (
+        result.stderr == "flowpilot: refusing to post without --yes: stdin is not a terminal, so nobody can confirm\n"
+    )
     piped = proc("post", ids["outlook"], "--kind", "resolve", "--file", "-", "--json", input=NOTE)
     assert piped.returncode == 2 and "--yes" in piped.stderr
     nothing_sent(cw, ids)
@@ -67,8 +79,14 @@ def _post_on_a_pty(args: list[str], answer: str) -> tuple[int, str]:
     """Run `flowpilot post` with a real terminal as stdin, type `answer`, return (exit code, stderr)."""
     master, slave = pty.openpty()
     try:
-        child = subprocess.Popen([sys.executable, "-m", "flowpilot_tui", *args], stdin=slave,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+        child = subprocess.Popen(
+            [sys.executable, "-m", "flowpilot_tui", *args],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
+        )
         os.write(master, answer.encode() + b"\n")  # buffered by the terminal until the prompt reads it
         out, err = child.communicate(timeout=60)
     finally:
@@ -95,7 +113,10 @@ def test_post_on_a_terminal_yes_posts_and_verifies(cw, ids, note_file: Path) -> 
 
 
 def test_post_on_a_terminal_checks_role_and_state_before_asking(
-    cw, ids, note_file: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    cw,
+    ids,
+    note_file: Path,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
 ) -> None:
     code, text = _post_on_a_pty(["post", ids["printer"], "--kind", "resolve", "--file", str(note_file)], "y")
     assert code == 4 and "Post it?" not in text and "already resolved" in text
@@ -174,8 +195,9 @@ def test_bad_credentials_exit_5_before_anything_is_posted(cw, ids, monkeypatch: 
 
 
 def test_viewer_cannot_post_and_other_accounts_session_is_not_found(cw, ids) -> None:  # noqa: F811
-    denied = failed(7, "post", ids["outlook"], "--kind", "resolve", "--file", "-", "--yes", input=NOTE,
-                    user="demo.viewer")
+    denied = failed(
+        7, "post", ids["outlook"], "--kind", "resolve", "--file", "-", "--yes", input=NOTE, user="demo.viewer"
+    )
     assert "viewer" in denied.stderr
     ok("init", "--account", "Other MSP", user="mallory")
     failed(3, "post", ids["outlook"], "--kind", "resolve", "--file", "-", "--yes", input=NOTE, user="mallory")
@@ -187,7 +209,9 @@ def test_bad_input_exits_2_and_sends_nothing(cw, ids, tmp_path: Path) -> None:  
     empty = tmp_path / "empty.md"
     empty.write_text("  \n", encoding="utf-8")
     assert "empty" in failed(2, "post", ids["outlook"], "--kind", "resolve", "--file", str(empty), "--yes").stderr
-    assert cli("post", ids["outlook"], "--kind", "resolve", "--file", str(tmp_path / "missing.md"), "--yes").exit_code == 2
+    assert (
+        cli("post", ids["outlook"], "--kind", "resolve", "--file", str(tmp_path / "missing.md"), "--yes").exit_code == 2
+    )
     assert cli("post", ids["outlook"], "--kind", "close", "--file", "-", "--yes", input=NOTE).exit_code == 2
     binary = tmp_path / "note.bin"
     binary.write_bytes(b"\xff\xfe\x00bad")
@@ -197,4 +221,6 @@ def test_bad_input_exits_2_and_sends_nothing(cw, ids, tmp_path: Path) -> None:  
     assert "--allow-secrets" in refused.stderr and "Winter2026" not in refused.stderr
     nothing_sent(cw, ids)
     # Only customer-visible text is held back: a session without a ticket stores it locally.
-    assert js("post", ids["vpn"], "--kind", "resolve", "--file", "-", "--yes", input=leaky)["outcome"] == "resolved_local"
+    assert (
+        js("post", ids["vpn"], "--kind", "resolve", "--file", "-", "--yes", input=leaky)["outcome"] == "resolved_local"
+    )

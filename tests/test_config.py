@@ -28,9 +28,12 @@ def test_defaults_need_no_file_no_key_no_psa(isolated_env) -> None:
 
 
 def test_file_and_env_precedence(monkeypatch) -> None:
-    write("FLOWPILOT_CONFIG", 'user = "bob"\ntheme = "ansi-dark"\n[llm]\nmodel = "claude-haiku-5-5"\n'
-          '[connections.acme]\nsite = "na.myconnectwise.net"\ncompany_id = "acme"\npublic_key = "pub"\n'
-          'private_key_env = "ACME_CW_PRIVATE"\nclient_id = "0000-guid"\n[keymap]\n"app.help" = "f2"\n')
+    write(
+        "FLOWPILOT_CONFIG",
+        'user = "bob"\ntheme = "ansi-dark"\n[llm]\nmodel = "claude-haiku-5-5"\n'
+        '[connections.acme]\nsite = "na.myconnectwise.net"\ncompany_id = "acme"\npublic_key = "pub"\n'
+        'private_key_env = "ACME_CW_PRIVATE"\nclient_id = "0000-guid"\n[keymap]\n"app.help" = "f2"\n',
+    )
     monkeypatch.setenv("FLOWPILOT_USER", "carol")
     monkeypatch.setenv("ACME_CW_PRIVATE", "s3cret-private")
     s = load_settings()
@@ -53,7 +56,11 @@ def test_malformed_toml_names_the_file() -> None:
         ('[llm]\nprovider = "gpt"\n', "llm.provider", "'offline' or 'anthropic'"),
         ("colour = 3\n", "colour", "unknown setting"),
         ('[ui]\nhistory_window = "lots"\n', "ui.history_window", "integer"),
-        ('[connections.x]\ncompany_id = "a"\npublic_key = "p"\nprivate_key_env = "K"\nclient_id = "c"\n', "connections.x", "exactly one of api_url or site"),
+        (
+            '[connections.x]\ncompany_id = "a"\npublic_key = "p"\nprivate_key_env = "K"\nclient_id = "c"\n',
+            "connections.x",
+            "exactly one of api_url or site",
+        ),
         ('db_url = "postgresql://x/y"\n', "db_url", "only sqlite"),
     ],
 )
@@ -85,8 +92,11 @@ def test_bad_env_value_names_the_variable(monkeypatch) -> None:
 
 
 def test_missing_private_key_env_names_variable_not_value(monkeypatch) -> None:
-    write("FLOWPILOT_CONFIG", '[connections.acme]\napi_url = "http://127.0.0.1:1/v4_6_release/apis/3.0"\ncompany_id = "acme"\n'
-          'public_key = "pub"\nprivate_key_env = "ACME_CW_PRIVATE"\nclient_id = "guid"\n')
+    write(
+        "FLOWPILOT_CONFIG",
+        '[connections.acme]\napi_url = "http://127.0.0.1:1/v4_6_release/apis/3.0"\ncompany_id = "acme"\n'
+        'public_key = "pub"\nprivate_key_env = "ACME_CW_PRIVATE"\nclient_id = "guid"\n',
+    )
     with pytest.raises(ConfigError, match="ACME_CW_PRIVATE is not set"):
         load_settings().connections["acme"].private_key()
 

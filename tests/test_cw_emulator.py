@@ -58,7 +58,10 @@ def test_ticket_read_honours_fields_and_404s_for_missing(cw) -> None:
         full = client.get("service/tickets/48213").json()
         assert full["board"]["name"] == "Service Desk" and full["company"]["name"] == "Contoso Ltd"
         missing = client.get("service/tickets/99999")
-        assert missing.status_code == 404 and missing.json() == {"code": "NotFound", "message": "Ticket Id 99999 not found"}
+        assert missing.status_code == 404 and missing.json() == {
+            "code": "NotFound",
+            "message": "Ticket Id 99999 not found",
+        }
 
 
 def test_note_without_a_visibility_flag_is_rejected_with_invalid_object(cw) -> None:
@@ -73,11 +76,16 @@ def test_note_without_a_visibility_flag_is_rejected_with_invalid_object(cw) -> N
 
 def test_notes_post_list_order_page_and_count(cw) -> None:
     with api(cw) as client:
-        ids = [client.post("service/tickets/48213/notes", json={**RESOLUTION, "text": f"note {i}"}).json()["id"] for i in range(3)]
+        ids = [
+            client.post("service/tickets/48213/notes", json={**RESOLUTION, "text": f"note {i}"}).json()["id"]
+            for i in range(3)
+        ]
         newest = client.get("service/tickets/48213/notes", params={"orderBy": "id desc", "pageSize": 2})
         assert [n["id"] for n in newest.json()] == [ids[2], ids[1]]
         assert 'rel="next"' in newest.headers["Link"]
-        second = client.get("service/tickets/48213/notes", params={"orderBy": "id desc", "pageSize": 2, "page": 2}).json()
+        second = client.get(
+            "service/tickets/48213/notes", params={"orderBy": "id desc", "pageSize": 2, "page": 2}
+        ).json()
         assert [n["id"] for n in second] == [ids[0]]
         assert client.get("service/tickets/48213/notes/count").json() == {"count": 3}
         internal = client.post(
@@ -86,7 +94,9 @@ def test_notes_post_list_order_page_and_count(cw) -> None:
         ).json()
         assert internal["internalAnalysisFlag"] is True and internal["resolutionFlag"] is False
         assert internal["processNotifications"] is False
-        only_internal = client.get("service/tickets/48213/notes", params={"conditions": "internalAnalysisFlag=true"}).json()
+        only_internal = client.get(
+            "service/tickets/48213/notes", params={"conditions": "internalAnalysisFlag=true"}
+        ).json()
         assert [n["id"] for n in only_internal] == [internal["id"]]
     assert [n.id for n in cw.notes_on(48214)] == []
 
@@ -163,7 +173,9 @@ def test_status_from_another_board_is_refused_unless_the_knob_allows_it(cw) -> N
         refused = client.patch("service/tickets/48213", json=[{"op": "replace", "path": "status", "value": {"id": 31}}])
         assert refused.status_code == 400
         cw.faults.foreign_status_accept = True
-        accepted = client.patch("service/tickets/48213", json=[{"op": "replace", "path": "status", "value": {"id": 31}}])
+        accepted = client.patch(
+            "service/tickets/48213", json=[{"op": "replace", "path": "status", "value": {"id": 31}}]
+        )
         assert accepted.status_code == 200 and status_of(client, 48213) == (31, True)
 
 
@@ -247,7 +259,8 @@ def test_request_log_records_method_path_query_headers_and_body(cw) -> None:
 def test_documented_command_starts_a_usable_demo_instance() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "flowpilot_tui.emulators.connectwise", "--port", "0", "--quiet"],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         first = proc.stdout.readline()  # type: ignore[union-attr]

@@ -33,7 +33,13 @@ async def test_discovers_the_codebase_and_sends_auth_client_id_and_version_pin(c
         ticket = await provider.get_ticket(48213)
     finally:
         await provider.aclose()
-    assert (ticket.id, ticket.status_id, ticket.status_name, ticket.board_id, ticket.closed) == (48213, 2, "In Progress", 1, False)
+    assert (ticket.id, ticket.status_id, ticket.status_name, ticket.board_id, ticket.closed) == (
+        48213,
+        2,
+        "In Progress",
+        1,
+        False,
+    )
     assert ticket.company_name == "Contoso Ltd"
     discovery, read = cw.requests
     assert discovery.path == "/login/companyinfo/flowpilot-demo" and "authorization" not in discovery.headers
@@ -63,11 +69,17 @@ def test_cloud_sites_map_to_their_api_hosts() -> None:
 async def test_resolution_note_is_customer_visible_resolution_only(cw) -> None:
     provider = make_provider(cw)
     try:
-        note = await provider.post_note(48213, "Re-created the Outlook profile; user confirmed.", NoteVisibility.RESOLUTION)
+        note = await provider.post_note(
+            48213, "Re-created the Outlook profile; user confirmed.", NoteVisibility.RESOLUTION
+        )
     finally:
         await provider.aclose()
     (post,) = cw.api_calls("POST")
-    assert {k: post.json[k] for k in FLAGS} == {"detailDescriptionFlag": False, "internalAnalysisFlag": False, "resolutionFlag": True}
+    assert {k: post.json[k] for k in FLAGS} == {
+        "detailDescriptionFlag": False,
+        "internalAnalysisFlag": False,
+        "resolutionFlag": True,
+    }
     assert "processNotifications" not in post.json  # customer notifications keep the board's default
     assert note.visibility is NoteVisibility.RESOLUTION and note.id == str(cw.notes_on(48213)[0].id)
 
@@ -79,7 +91,11 @@ async def test_escalation_note_is_internal_only_with_notifications_off(cw) -> No
     finally:
         await provider.aclose()
     (post,) = cw.api_calls("POST")
-    assert {k: post.json[k] for k in FLAGS} == {"detailDescriptionFlag": False, "internalAnalysisFlag": True, "resolutionFlag": False}
+    assert {k: post.json[k] for k in FLAGS} == {
+        "detailDescriptionFlag": False,
+        "internalAnalysisFlag": True,
+        "resolutionFlag": False,
+    }
     assert post.json["processNotifications"] is False
     stored = cw.notes_on(48213)[0]
     assert stored.flags == {"detailDescriptionFlag": False, "internalAnalysisFlag": True, "resolutionFlag": False}
@@ -226,8 +242,13 @@ async def test_connection_refused_is_retried_for_reads_and_marked_not_sent() -> 
 
 def provider_on_closed_port(port: int, waits: Sleeps) -> ConnectWiseProvider:
     return ConnectWiseProvider(
-        company_id="flowpilot-demo", public_key=DEMO_PUBLIC_KEY, private_key=PRIVATE_KEY, client_id=DEMO_CLIENT_ID,
-        api_url=f"http://127.0.0.1:{port}/v4_6_release/apis/3.0/", sleep=waits, timeout_s=2,
+        company_id="flowpilot-demo",
+        public_key=DEMO_PUBLIC_KEY,
+        private_key=PRIVATE_KEY,
+        client_id=DEMO_CLIENT_ID,
+        api_url=f"http://127.0.0.1:{port}/v4_6_release/apis/3.0/",
+        sleep=waits,
+        timeout_s=2,
     )
 
 
@@ -306,7 +327,10 @@ async def test_every_call_is_audited_without_secrets_and_logs_stay_clean(cw, cap
 
 async def test_factory_builds_from_settings_and_pool_reports_unknown_names(cw, monkeypatch) -> None:
     connection = ConnectWiseConnection(
-        site=cw.site_url, company_id="flowpilot-demo", public_key=DEMO_PUBLIC_KEY, private_key_env="CW_TEST_KEY",
+        site=cw.site_url,
+        company_id="flowpilot-demo",
+        public_key=DEMO_PUBLIC_KEY,
+        private_key_env="CW_TEST_KEY",
         client_id=DEMO_CLIENT_ID,
     )
     with pytest.raises(ConfigError, match="CW_TEST_KEY"):

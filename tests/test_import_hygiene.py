@@ -9,7 +9,9 @@ import sys
 import flowpilot_tui.services as services_pkg
 
 SERVICE_MODULES = sorted(
-    m.name for m in pkgutil.walk_packages(services_pkg.__path__, "flowpilot_tui.services.") if ".migrations" not in m.name
+    m.name
+    for m in pkgutil.walk_packages(services_pkg.__path__, "flowpilot_tui.services.")
+    if ".migrations" not in m.name
 )
 
 

@@ -15,7 +15,18 @@ async def test_empty_db_is_migrated_to_head(db_url) -> None:
     with sqlite3.connect(path) as conn:
         tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
         mode = conn.execute("pragma journal_mode").fetchone()[0]
-    assert {"accounts", "users", "ai_sessions", "session_facts", "suggested_fixes", "chat_messages", "preview_cache", "drafts", "writeback_journal", "audit_events"} <= tables
+    assert {
+        "accounts",
+        "users",
+        "ai_sessions",
+        "session_facts",
+        "suggested_fixes",
+        "chat_messages",
+        "preview_cache",
+        "drafts",
+        "writeback_journal",
+        "audit_events",
+    } <= tables
     assert mode == "wal"
 
 
@@ -23,8 +34,12 @@ async def test_older_db_is_upgraded_on_open_and_keeps_data(db_url, clock) -> Non
     upgrade_schema(db_url, "0001")
     path = sqlite_path(db_url)
     with sqlite3.connect(path) as conn:
-        conn.execute("insert into accounts (id, name, is_demo, preferences, created_at) values (1, 'Old', 0, '{}', '2026-01-01 00:00:00')")
-        conn.execute("insert into users (id, account_id, login, display_name, role, created_at) values (1, 1, 'alice', 'Alice', 'engineer', '2026-01-01 00:00:00')")
+        conn.execute(
+            "insert into accounts (id, name, is_demo, preferences, created_at) values (1, 'Old', 0, '{}', '2026-01-01 00:00:00')"
+        )
+        conn.execute(
+            "insert into users (id, account_id, login, display_name, role, created_at) values (1, 1, 'alice', 'Alice', 'engineer', '2026-01-01 00:00:00')"
+        )
         conn.execute(
             "insert into ai_sessions (id, account_id, owner_id, title, status, state_version, created_at, updated_at) "
             "values ('11111111-1111-1111-1111-111111111111', 1, 1, 'Legacy session', 'active', 3, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from generation_samples import SECRET, full_bundle
 
 from flowpilot_tui.services.generation.offline import OfflineGenerator, worked
 from flowpilot_tui.services.generation.render import ESCALATION_HEADINGS
 from flowpilot_tui.services.generation.types import BundleFact, BundleFix
-from generation_samples import SECRET, full_bundle
+
 
 def headings(markdown: str) -> list[str]:
     return [line[3:] for line in markdown.splitlines() if line.startswith("#")]
@@ -33,8 +34,13 @@ async def test_same_bundle_gives_byte_identical_markdown() -> None:
 def test_escalation_has_exactly_the_five_headings_in_order() -> None:
     markdown = OfflineGenerator().render("escalate", full_bundle())
     assert headings(markdown) == [h for _, h in ESCALATION_HEADINGS]
-    assert headings(markdown) == ["Problem", "What we've confirmed", "What we've tried", "Current hypothesis",
-                                  "Suggested next steps"]
+    assert headings(markdown) == [
+        "Problem",
+        "What we've confirmed",
+        "What we've tried",
+        "Current hypothesis",
+        "Suggested next steps",
+    ]
 
 
 def test_escalation_items_cite_existing_ids() -> None:
@@ -64,8 +70,12 @@ def test_escalation_includes_environment_impact_ticket_and_an_ask() -> None:
 
 
 def test_empty_sections_say_none_recorded() -> None:
-    bundle = full_bundle(facts=[BundleFact(id="F1", kind="symptom", text="Printer on floor 2 prints blank pages")],
-                         fixes=[], scripts=[], ticket=None)
+    bundle = full_bundle(
+        facts=[BundleFact(id="F1", kind="symptom", text="Printer on floor 2 prints blank pages")],
+        fixes=[],
+        scripts=[],
+        ticket=None,
+    )
     markdown = OfflineGenerator().render("escalate", bundle)
     for heading in ("What we've confirmed", "What we've tried", "Current hypothesis", "Suggested next steps"):
         assert section(markdown, heading) == "None recorded."
@@ -85,17 +95,29 @@ def test_customer_note_leaves_out_hypotheses_dead_ends_dismissed_fixes_and_secre
     assert "Issue reported: Users cannot open the intranet over VPN; whole finance team affected." in markdown
     assert "What we did: Flushed DNS cache and reconnected." in markdown
     assert "How we verified: worked, intranet loads again." in markdown
-    for internal in ("DNS suffix", "hypothes", "Reinstall", "GlobalProtect client", "Rebooted", "did not help",
-                     "Re-entered", SECRET, "[F", "[X"):
+    for internal in (
+        "DNS suffix",
+        "hypothes",
+        "Reinstall",
+        "GlobalProtect client",
+        "Rebooted",
+        "did not help",
+        "Re-entered",
+        SECRET,
+        "[F",
+        "[X",
+    ):
         assert internal not in markdown, internal
     assert not headings(markdown)  # plain labelled paragraphs: it may print on an invoice
 
 
 def test_customer_note_never_leaks_a_secret_even_from_an_unredacted_bundle() -> None:
-    bundle = full_bundle(facts=[
-        BundleFact(id="F1", kind="symptom", text="Cannot log in to the portal"),
-        BundleFact(id="F2", kind="tried", text=f"Reset password to {SECRET} via pwd={SECRET}", outcome="worked"),
-    ])
+    bundle = full_bundle(
+        facts=[
+            BundleFact(id="F1", kind="symptom", text="Cannot log in to the portal"),
+            BundleFact(id="F2", kind="tried", text=f"Reset password to {SECRET} via pwd={SECRET}", outcome="worked"),
+        ]
+    )
     for kind in ("resolve", "escalate"):
         markdown = OfflineGenerator().render(kind, bundle)
         assert SECRET not in markdown
@@ -103,8 +125,10 @@ def test_customer_note_never_leaks_a_secret_even_from_an_unredacted_bundle() -> 
 
 
 def test_undecided_fix_is_not_presented_to_the_customer_as_done() -> None:
-    bundle = full_bundle(facts=[BundleFact(id="F1", kind="symptom", text="Outlook crashes on start")],
-                         fixes=[BundleFix(id="X1", title="Repair Office", decision=None)])
+    bundle = full_bundle(
+        facts=[BundleFact(id="F1", kind="symptom", text="Outlook crashes on start")],
+        fixes=[BundleFix(id="X1", title="Repair Office", decision=None)],
+    )
     note = OfflineGenerator().resolution(bundle)
     assert note.fix_applied == "No changes were recorded."
     assert note.root_cause == "The cause could not be determined."
@@ -125,10 +149,19 @@ async def test_preview_records_generator_redactions_and_state() -> None:
 
 @pytest.mark.parametrize(
     ("outcome", "expected"),
-    [("worked, intranet loads again", True), ("Printer back online; test page printed.", True),
-     ("Outlook no longer crashes", True), ("User confirmed it is fine now", True),
-     ("No improvement.", False), ("did not help", False), ("still crashes", False), ("no change", False),
-     ("partially worked", False), (None, False), ("", False)],
+    [
+        ("worked, intranet loads again", True),
+        ("Printer back online; test page printed.", True),
+        ("Outlook no longer crashes", True),
+        ("User confirmed it is fine now", True),
+        ("No improvement.", False),
+        ("did not help", False),
+        ("still crashes", False),
+        ("no change", False),
+        ("partially worked", False),
+        (None, False),
+        ("", False),
+    ],
 )
 def test_only_steps_that_worked_count_as_the_fix(outcome: str | None, expected: bool) -> None:
     assert worked(BundleFact(id="F1", kind="tried", text="x", outcome=outcome)) is expected

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from anthropic_fixtures import fake_anthropic  # noqa: F401  (fixture)
+from fake_anthropic import FakeAnthropic, message, tool_use_block
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from anthropic_fixtures import fake_anthropic  # noqa: F401  (fixture)
-from fake_anthropic import FakeAnthropic, message, tool_use_block
 from flowpilot_tui.config import LlmSettings
 from flowpilot_tui.services.access import bump_state_version
 from flowpilot_tui.services.errors import InvalidInput, NotFound
@@ -23,13 +23,19 @@ from flowpilot_tui.services.store import Store
 
 ESCALATION = {
     "problem": {"text": "Outlook crashes on start.", "fact_ids": ["F1"]},
-    "confirmed": [], "tried": [],
+    "confirmed": [],
+    "tried": [],
     "hypothesis": {"text": "None recorded.", "fact_ids": []},
     "next_steps": [{"text": "Run the Office repair.", "fact_ids": ["X1"]}],
 }
-RESOLUTION = {"summary": "Outlook crashed on start.", "root_cause": "The cause could not be determined.",
-              "fix_applied": "Office was repaired.", "verification": "Outlook opens.", "follow_up": "None.",
-              "fact_ids": ["F1"]}
+RESOLUTION = {
+    "summary": "Outlook crashed on start.",
+    "root_cause": "The cause could not be determined.",
+    "fix_applied": "Office was repaired.",
+    "verification": "Outlook opens.",
+    "follow_up": "None.",
+    "fact_ids": ["F1"],
+}
 
 
 def reply_for(kind: str) -> dict[str, Any]:
@@ -47,13 +53,22 @@ async def session_id(sessions: SessionService) -> str:
 
 
 @pytest.fixture
-async def make_service(store: Store, engineer: Any, clock: Any, fake_anthropic: FakeAnthropic,  # noqa: F811
-                       ) -> AsyncIterator[Callable[..., GenerationService]]:
+async def make_service(
+    store: Store,
+    engineer: Any,
+    clock: Any,
+    fake_anthropic: FakeAnthropic,  # noqa: F811
+) -> AsyncIterator[Callable[..., GenerationService]]:
     made: list[GenerationService] = []
 
     def build(*, claude: bool = True, on: Store | None = None, **kw: Any) -> GenerationService:
-        llm = (LlmSettings(provider="anthropic", api_key=SecretStr("test-key"), base_url=fake_anthropic.base_url,
-                           max_retries=0) if claude else LlmSettings())
+        llm = (
+            LlmSettings(
+                provider="anthropic", api_key=SecretStr("test-key"), base_url=fake_anthropic.base_url, max_retries=0
+            )
+            if claude
+            else LlmSettings()
+        )
         service = GenerationService(on or store, engineer, llm, clock, **kw)
         made.append(service)
         return service
@@ -64,7 +79,9 @@ async def make_service(store: Store, engineer: Any, clock: Any, fake_anthropic: 
 
 
 async def test_repeat_preview_is_served_from_cache_without_a_model_call(
-    make_service: Callable[..., GenerationService], fake_anthropic: FakeAnthropic, session_id: str,  # noqa: F811
+    make_service: Callable[..., GenerationService],
+    fake_anthropic: FakeAnthropic,
+    session_id: str,  # noqa: F811
 ) -> None:
     fake_anthropic.reply(reply_for("escalate"))
     service = make_service()
@@ -80,7 +97,9 @@ async def test_repeat_preview_is_served_from_cache_without_a_model_call(
 
 
 async def test_regenerate_bypasses_the_cache(
-    make_service: Callable[..., GenerationService], fake_anthropic: FakeAnthropic, session_id: str,  # noqa: F811
+    make_service: Callable[..., GenerationService],
+    fake_anthropic: FakeAnthropic,
+    session_id: str,  # noqa: F811
 ) -> None:
     fake_anthropic.reply(reply_for("resolve")).reply(reply_for("resolve"))
     service = make_service()
@@ -128,8 +147,11 @@ WRITES: dict[str, tuple[Callable[[SessionService, str], Awaitable[object]], str,
 
 @pytest.mark.parametrize("write", list(WRITES))
 async def test_each_kind_of_write_makes_the_next_preview_regenerate(
-    make_service: Callable[..., GenerationService], fake_anthropic: FakeAnthropic, sessions: SessionService,  # noqa: F811
-    session_id: str, write: str,
+    make_service: Callable[..., GenerationService],
+    fake_anthropic: FakeAnthropic,
+    sessions: SessionService,  # noqa: F811
+    session_id: str,
+    write: str,
 ) -> None:
     action, marker, present = WRITES[write]
     service = make_service()
@@ -147,7 +169,9 @@ async def test_each_kind_of_write_makes_the_next_preview_regenerate(
 
 
 async def test_resolve_and_escalate_coexist_for_the_same_state(
-    make_service: Callable[..., GenerationService], fake_anthropic: FakeAnthropic, session_id: str,  # noqa: F811
+    make_service: Callable[..., GenerationService],
+    fake_anthropic: FakeAnthropic,
+    session_id: str,  # noqa: F811
 ) -> None:
     fake_anthropic.reply(reply_for("resolve")).reply(reply_for("escalate"))
     service = make_service()
@@ -162,7 +186,10 @@ async def test_resolve_and_escalate_coexist_for_the_same_state(
 
 
 async def test_cache_keeps_only_the_newest_state_versions(
-    make_service: Callable[..., GenerationService], sessions: SessionService, store: Store, session_id: str,
+    make_service: Callable[..., GenerationService],
+    sessions: SessionService,
+    store: Store,
+    session_id: str,
 ) -> None:
     service = make_service(claude=False, keep_versions=3)
     versions = []
@@ -171,15 +198,21 @@ async def test_cache_keeps_only_the_newest_state_versions(
             versions.append((await service.preview(session_id, kind)).state_version)  # type: ignore[arg-type]
         await sessions.add_fact(session_id, "tried", f"Attempt {n}", outcome="no change")
     async with store.read() as db:
-        kept = (await db.execute(select(PreviewCache.state_version, PreviewCache.kind)
-                                 .where(PreviewCache.session_id == session_id)
-                                 .order_by(PreviewCache.state_version, PreviewCache.kind))).all()
+        kept = (
+            await db.execute(
+                select(PreviewCache.state_version, PreviewCache.kind)
+                .where(PreviewCache.session_id == session_id)
+                .order_by(PreviewCache.state_version, PreviewCache.kind)
+            )
+        ).all()
     newest = sorted(set(versions))[-3:]
     assert [tuple(r) for r in kept] == [(v, k) for v in newest for k in ("escalate", "resolve")]
 
 
 async def test_cache_survives_a_new_service_and_store_on_the_same_file(
-    make_service: Callable[..., GenerationService], fake_anthropic: FakeAnthropic, db_url: str,  # noqa: F811
+    make_service: Callable[..., GenerationService],
+    fake_anthropic: FakeAnthropic,
+    db_url: str,  # noqa: F811
     session_id: str,
 ) -> None:
     fake_anthropic.reply(reply_for("escalate"))
@@ -194,7 +227,9 @@ async def test_cache_survives_a_new_service_and_store_on_the_same_file(
 
 
 async def test_offline_and_claude_entries_do_not_mix(
-    make_service: Callable[..., GenerationService], fake_anthropic: FakeAnthropic, store: Store,  # noqa: F811
+    make_service: Callable[..., GenerationService],
+    fake_anthropic: FakeAnthropic,
+    store: Store,  # noqa: F811
     session_id: str,
 ) -> None:
     offline = await make_service(claude=False).preview(session_id, "escalate")
@@ -206,7 +241,9 @@ async def test_offline_and_claude_entries_do_not_mix(
 
 
 async def test_cached_rows_hold_no_secrets(
-    make_service: Callable[..., GenerationService], store: Store, session_id: str,
+    make_service: Callable[..., GenerationService],
+    store: Store,
+    session_id: str,
 ) -> None:
     await make_service(claude=False).preview(session_id, "escalate")
     async with store.read() as db:
@@ -217,7 +254,11 @@ async def test_cached_rows_hold_no_secrets(
 
 
 async def test_other_accounts_session_is_not_found_and_bad_kind_is_rejected(
-    store: Store, outsider: Any, clock: Any, make_service: Callable[..., GenerationService], session_id: str,
+    store: Store,
+    outsider: Any,
+    clock: Any,
+    make_service: Callable[..., GenerationService],
+    session_id: str,
 ) -> None:
     foreign = GenerationService(store, outsider, LlmSettings(), clock)
     with pytest.raises(NotFound, match=f"Session {session_id} not found"):
@@ -230,7 +271,10 @@ async def test_other_accounts_session_is_not_found_and_bad_kind_is_rejected(
 
 
 async def test_bundle_has_stable_ids_redacted_text_and_a_bounded_chat_excerpt(
-    store: Store, engineer: Any, sessions: SessionService, session_id: str,
+    store: Store,
+    engineer: Any,
+    sessions: SessionService,
+    session_id: str,
 ) -> None:
     await sessions.add_fact(session_id, "hypothesis", "Corrupt OST file")
     for n in range(30):
@@ -251,7 +295,9 @@ def test_importing_generation_does_not_load_the_anthropic_sdk() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, flowpilot_tui.services.generation.service, flowpilot_tui.services.generation.claude\n"
-            "print('anthropic' in sys.modules)")
+    code = (
+        "import sys, flowpilot_tui.services.generation.service, flowpilot_tui.services.generation.claude\n"
+        "print('anthropic' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

@@ -27,7 +27,11 @@ POSITIVES = [
     ("mysql --user=root --password=r00tPw now", "r00tPw", "password"),
     ("postgres://app:S3cretPass@db01.contoso.local:5432/app", "S3cretPass", "connection_string"),
     ("redis://:qwerty123@cache01:6379", "qwerty123", "connection_string"),
-    ("key sk-ant-api03-Zx81kQm2Lp9Vw4Rt7Yb3Nc6Hd0Jf5Gs_AbCdEf in env", "sk-ant-api03-Zx81kQm2Lp9Vw4Rt7Yb3Nc6Hd0Jf5Gs_AbCdEf", "api_key"),
+    (
+        "key sk-ant-api03-Zx81kQm2Lp9Vw4Rt7Yb3Nc6Hd0Jf5Gs_AbCdEf in env",
+        "sk-ant-api03-Zx81kQm2Lp9Vw4Rt7Yb3Nc6Hd0Jf5Gs_AbCdEf",
+        "api_key",
+    ),
     ("OPENAI sk-proj-4fT9kLm2Qw8Zx1Rv7Yb3Nc6Hd0Jp", "sk-proj-4fT9kLm2Qw8Zx1Rv7Yb3Nc6Hd0Jp", "api_key"),
     ("ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8", "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8", "api_key"),
     ("gho_16C7e42F292c6912E7710c838347Ae178B4a", "gho_16C7e42F292c6912E7710c838347Ae178B4a", "api_key"),
@@ -41,12 +45,18 @@ POSITIVES = [
     ("Authorization: Basic c3ZjX2JhY2t1cDpIdW50ZXIy", "c3ZjX2JhY2t1cDpIdW50ZXIy", "bearer_token"),
     (f"cookie token {JWT} expired", JWT, "jwt"),
     ("client_secret=Q~8xR.fake_value-42", "Q~8xR.fake_value-42", "secret"),
-    ("DefaultEndpointsProtocol=https;AccountName=st01;AccountKey=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==;",
-     "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==", "secret"),
+    (
+        "DefaultEndpointsProtocol=https;AccountName=st01;AccountKey=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==;",
+        "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==",
+        "secret",
+    ),
     ("use hQ7vZ3kP9mW2xR5tL8nB4cY6jF1dG0sA for the sync job", "hQ7vZ3kP9mW2xR5tL8nB4cY6jF1dG0sA", "high_entropy"),
     ("aws secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq81Lm3Tk", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq81Lm3Tk", "high_entropy"),
-    (f"-----BEGIN RSA PRIVATE KEY-----\n{PEM_BODY}\n-----END RSA PRIVATE KEY-----",
-     f"-----BEGIN RSA PRIVATE KEY-----\n{PEM_BODY}\n-----END RSA PRIVATE KEY-----", "private_key"),
+    (
+        f"-----BEGIN RSA PRIVATE KEY-----\n{PEM_BODY}\n-----END RSA PRIVATE KEY-----",
+        f"-----BEGIN RSA PRIVATE KEY-----\n{PEM_BODY}\n-----END RSA PRIVATE KEY-----",
+        "private_key",
+    ),
     (f"pasted: -----BEGIN OPENSSH PRIVATE KEY-----\n{PEM_BODY}", PEM_BODY, "private_key"),
 ]
 
@@ -129,8 +139,12 @@ def test_unterminated_private_key_is_masked_to_the_blank_line() -> None:
 
 @pytest.mark.parametrize(
     ("token", "expected"),
-    [("Xk29fLq8ZpW3mN7vB4cR1tY6", True), ("QmFzZTY0RW5jb2RlZFNlY3JldDEyMzQ1Ng==", True),
-     ("Windows10Enterprise22H2Build", False), ("aaaaaaaaaaaaaaaaaaaaaaaa1A", False)],
+    [
+        ("Xk29fLq8ZpW3mN7vB4cR1tY6", True),
+        ("QmFzZTY0RW5jb2RlZFNlY3JldDEyMzQ1Ng==", True),
+        ("Windows10Enterprise22H2Build", False),
+        ("aaaaaaaaaaaaaaaaaaaaaaaa1A", False),
+    ],
 )
 def test_entropy_check(token: str, expected: bool) -> None:
     assert looks_random(token) is expected

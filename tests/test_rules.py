@@ -6,15 +6,45 @@ import pytest
 
 from flowpilot_tui.services import rules
 from flowpilot_tui.services.errors import Conflict
-from flowpilot_tui.services.models import AISession, SESSION_STATUSES
+from flowpilot_tui.services.models import SESSION_STATUSES, AISession
 
 EXPECTED = {
     # action: {from_status: resulting status or None for Conflict}
-    "resolve": {"active": "resolved", "paused": "resolved", "requesting_escalation": "resolved", "escalated": "resolved", "resolved": None},
-    "escalate": {"active": "escalated", "paused": "escalated", "resolved": "escalated", "escalated": None, "requesting_escalation": None},
-    "pause": {"active": "paused", "requesting_escalation": "paused", "paused": None, "escalated": None, "resolved": None},
-    "resume": {"paused": "active", "requesting_escalation": "active", "active": None, "escalated": None, "resolved": None},
-    "request_escalation": {"active": "requesting_escalation", "paused": "requesting_escalation", "requesting_escalation": None, "escalated": None, "resolved": None},
+    "resolve": {
+        "active": "resolved",
+        "paused": "resolved",
+        "requesting_escalation": "resolved",
+        "escalated": "resolved",
+        "resolved": None,
+    },
+    "escalate": {
+        "active": "escalated",
+        "paused": "escalated",
+        "resolved": "escalated",
+        "escalated": None,
+        "requesting_escalation": None,
+    },
+    "pause": {
+        "active": "paused",
+        "requesting_escalation": "paused",
+        "paused": None,
+        "escalated": None,
+        "resolved": None,
+    },
+    "resume": {
+        "paused": "active",
+        "requesting_escalation": "active",
+        "active": None,
+        "escalated": None,
+        "resolved": None,
+    },
+    "request_escalation": {
+        "active": "requesting_escalation",
+        "paused": "requesting_escalation",
+        "requesting_escalation": None,
+        "escalated": None,
+        "resolved": None,
+    },
 }
 PAIRS = [(a, s) for a in EXPECTED for s in SESSION_STATUSES]
 

@@ -25,8 +25,12 @@ async def version(sessions, sid: str) -> int:  # type: ignore[no-untyped-def]
 async def test_one_off_is_powershell_for_windows_environment_and_bumps_version(scripts, sessions) -> None:
     s = await sessions.create("VPN DNS failure")
     await sessions.add_fact(s.id, "environment", "Windows 11 23H2, GlobalProtect 6.1")
-    fix = await sessions.propose_fix(s.id, "Flush DNS and reconnect", rationale="Stale cache",
-                                     steps=["Run `ipconfig /flushdns`", "Reconnect the VPN", "Resolve-DnsName intranet"])
+    fix = await sessions.propose_fix(
+        s.id,
+        "Flush DNS and reconnect",
+        rationale="Stale cache",
+        steps=["Run `ipconfig /flushdns`", "Reconnect the VPN", "Resolve-DnsName intranet"],
+    )
     await sessions.decide_fix(s.id, fix.id, "one_off")
     before = await version(sessions, s.id)
     script = await scripts.one_off(s.id, fix.id)
@@ -48,8 +52,9 @@ async def test_one_off_is_bash_without_windows_and_respects_target_shell(scripts
     script = await scripts.one_off(s.id, fix.id)
     assert script.shell == "bash" and script.body.startswith("#!/usr/bin/env bash\n")
     assert "set -euo pipefail" in script.body and "sudo systemctl restart nginx\n" in script.body
-    forced = await sessions.propose_fix(s.id, "Check from the admin PC", steps=["Get-Service W3SVC"],
-                                        target_shell="powershell")
+    forced = await sessions.propose_fix(
+        s.id, "Check from the admin PC", steps=["Get-Service W3SVC"], target_shell="powershell"
+    )
     assert (await scripts.one_off(s.id, forced.id)).shell == "powershell"
 
 
@@ -64,8 +69,11 @@ async def test_step_text_cannot_escape_its_comment(scripts, sessions) -> None:
 async def test_draft_template_is_parameterised_and_loads_back(scripts, sessions) -> None:
     s = await sessions.create("Mailbox permissions")
     await sessions.add_fact(s.id, "environment", "Exchange Online, Windows 10 admin workstation")
-    fix = await sessions.propose_fix(s.id, "Grant <Delegate> access to <Mailbox>",
-                                     steps=["`Add-MailboxPermission -Identity {{Mailbox}} -User <Delegate> -AccessRights FullAccess`"])
+    fix = await sessions.propose_fix(
+        s.id,
+        "Grant <Delegate> access to <Mailbox>",
+        steps=["`Add-MailboxPermission -Identity {{Mailbox}} -User <Delegate> -AccessRights FullAccess`"],
+    )
     before = await version(sessions, s.id)
     tpl = await scripts.save_draft_template(s.id, fix.id)
     assert tpl.status == "draft" and tpl.shell == "powershell" and tpl.session_id == s.id
@@ -89,9 +97,13 @@ async def test_save_template_builds_validates_and_bumps_its_session(scripts, ses
     fix = await sessions.propose_fix(s.id, "Restart spooler", steps=["Restart-Service Spooler"])
     draft = await scripts.save_draft_template(s.id, fix.id)
     before = await version(sessions, s.id)
-    built = await scripts.save_template(draft.id, "Restart print spooler", "powershell",
-                                        [TemplateParameter("ComputerName", "Target PC", "localhost")],
-                                        "Restart-Service -Name Spooler -ComputerName {{ComputerName}}\n")
+    built = await scripts.save_template(
+        draft.id,
+        "Restart print spooler",
+        "powershell",
+        [TemplateParameter("ComputerName", "Target PC", "localhost")],
+        "Restart-Service -Name Spooler -ComputerName {{ComputerName}}\n",
+    )
     assert (built.id, built.status, built.name) == (draft.id, "built", "Restart print spooler")
     assert built.parameters == (TemplateParameter("ComputerName", "Target PC", "localhost"),)
     assert await version(sessions, s.id) == before + 1
@@ -120,8 +132,12 @@ async def test_scoping_and_roles(scripts, sessions, store, outsider, viewer, clo
     fix = await sessions.propose_fix(s.id, "Do it", steps=["ping host"])
     tpl = await scripts.save_template(None, "Mine", "bash", [], "echo\n")
     theirs = ScriptService(store, outsider, LlmSettings(), clock)
-    for call in (theirs.one_off(s.id, fix.id), theirs.save_draft_template(s.id, fix.id), theirs.get_template(tpl.id),
-                 theirs.save_template(tpl.id, "Stolen", "bash", [], "echo\n")):
+    for call in (
+        theirs.one_off(s.id, fix.id),
+        theirs.save_draft_template(s.id, fix.id),
+        theirs.get_template(tpl.id),
+        theirs.save_template(tpl.id, "Stolen", "bash", [], "echo\n"),
+    ):
         with pytest.raises(NotFound):
             await call
     assert await theirs.list_templates() == []
@@ -133,10 +149,22 @@ async def test_scoping_and_roles(scripts, sessions, store, outsider, viewer, clo
 
 @pytest.mark.parametrize(
     "line",
-    ["Remove-Item -Path C:\\Temp\\old -Recurse -Force", "Format-Volume -DriveLetter D", "rm -rf /var/cache/app",
-     "rm -fr ./build", "reg delete HKCU\\Software\\Vendor /f", "Stop-Computer -Force", "Restart-Computer",
-     "shutdown /r /t 0", "diskpart /s wipe.txt", "del /s /q C:\\Users\\bob\\AppData\\Local\\Temp\\*",
-     "Clear-Disk -Number 1 -RemoveData", "sudo reboot", "vssadmin delete shadows /all", "mkfs.ext4 /dev/sdb1"],
+    [
+        "Remove-Item -Path C:\\Temp\\old -Recurse -Force",
+        "Format-Volume -DriveLetter D",
+        "rm -rf /var/cache/app",
+        "rm -fr ./build",
+        "reg delete HKCU\\Software\\Vendor /f",
+        "Stop-Computer -Force",
+        "Restart-Computer",
+        "shutdown /r /t 0",
+        "diskpart /s wipe.txt",
+        "del /s /q C:\\Users\\bob\\AppData\\Local\\Temp\\*",
+        "Clear-Disk -Number 1 -RemoveData",
+        "sudo reboot",
+        "vssadmin delete shadows /all",
+        "mkfs.ext4 /dev/sdb1",
+    ],
 )
 def test_destructive_commands_are_flagged(line: str) -> None:
     flags = destructive_flags(f"# a comment\n{line}\n")
@@ -145,8 +173,16 @@ def test_destructive_commands_are_flagged(line: str) -> None:
 
 @pytest.mark.parametrize(
     "line",
-    ["Get-ChildItem C:\\Temp -Recurse", "Remove-Item C:\\Temp\\one.log", "rm build.log", "ipconfig /flushdns",
-     "# Restart-Computer after hours", "reg query HKCU\\Software", "Write-Host \"Step 3 of 4\"", "echo shutdown-notice.txt"],
+    [
+        "Get-ChildItem C:\\Temp -Recurse",
+        "Remove-Item C:\\Temp\\one.log",
+        "rm build.log",
+        "ipconfig /flushdns",
+        "# Restart-Computer after hours",
+        "reg query HKCU\\Software",
+        'Write-Host "Step 3 of 4"',
+        "echo shutdown-notice.txt",
+    ],
 )
 def test_safe_commands_and_comments_are_not_flagged(line: str) -> None:
     assert destructive_flags(line) == []
@@ -158,8 +194,12 @@ async def test_claude_writes_the_script_from_redacted_input(store, engineer, clo
     fix = await sessions.propose_fix(s.id, "Restart the app pool", steps=["Restart-WebAppPool AppPool"])
     body = "Import-Module WebAdministration\nRestart-WebAppPool -Name 'AppPool'\n"
     fake_anthropic.reply(message(tool_use_block("write_script", {"body": body})))
-    svc = ScriptService(store, engineer, LlmSettings(provider="anthropic", api_key="k", base_url=fake_anthropic.base_url,
-                                                     max_retries=0), clock)
+    svc = ScriptService(
+        store,
+        engineer,
+        LlmSettings(provider="anthropic", api_key="k", base_url=fake_anthropic.base_url, max_retries=0),
+        clock,
+    )
     script = await svc.one_off(s.id, fix.id)
     assert (script.generator, script.body, script.fallback_reason) == ("claude", body, None)
     sent = fake_anthropic.requests[-1].body
@@ -168,13 +208,18 @@ async def test_claude_writes_the_script_from_redacted_input(store, engineer, clo
 
     fake_anthropic.error(529, "overloaded_error", "Overloaded")
     fallback = await svc.one_off(s.id, fix.id)
-    assert fallback.generator == "offline" and fallback.fallback_reason == "Claude is overloaded (HTTP 529); try again shortly"
+    assert (
+        fallback.generator == "offline"
+        and fallback.fallback_reason == "Claude is overloaded (HTTP 529); try again shortly"
+    )
     assert "Restart-WebAppPool AppPool" in fallback.body
 
     fake_anthropic.reply(message(text_block("I can't help with that.")))
     assert "no script body" in (await svc.one_off(s.id, fix.id)).fallback_reason
 
-    fake_anthropic.reply(message(tool_use_block("write_script", {"body": "Restart-WebAppPool {{Pool}}", "parameters": []})))
+    fake_anthropic.reply(
+        message(tool_use_block("write_script", {"body": "Restart-WebAppPool {{Pool}}", "parameters": []}))
+    )
     tpl = await svc.save_draft_template(s.id, fix.id)  # undeclared parameter: falls back to the offline template
     assert tpl.fallback_reason and "{{Pool}}" in tpl.fallback_reason and tpl.parameters[0].name == "ComputerName"
     await svc.aclose()

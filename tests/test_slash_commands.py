@@ -16,7 +16,9 @@ def assistant(store, engineer, clock) -> AssistantService:
 
 
 def test_parse_fact_kinds_tried_outcome_and_fix_steps() -> None:
-    assert slash.parse("/fact VPN tunnel is up") == slash.SlashCommand("/fact", kind="confirmed", text="VPN tunnel is up")
+    assert slash.parse("/fact VPN tunnel is up") == slash.SlashCommand(
+        "/fact", kind="confirmed", text="VPN tunnel is up"
+    )
     assert slash.parse("/ENV  Windows 11 23H2 ").kind == "environment"
     assert slash.parse("/symptom Outlook keeps prompting").kind == "symptom"
     tried = slash.parse("/tried Rebooted laptop -> no change")

@@ -58,8 +58,11 @@ def on_screen(app: Any, text: str) -> bool:
 
 def facts_shown(ws: Workspace) -> list[str]:
     pane = ws.query_one(FactsPane)
-    return [str(pane.get_option_at_index(i).prompt) for i in range(pane.option_count) if pane.get_option_at_index(i).id
-            and not str(pane.get_option_at_index(i).id).startswith("kind-")]
+    return [
+        str(pane.get_option_at_index(i).prompt)
+        for i in range(pane.option_count)
+        if pane.get_option_at_index(i).id and not str(pane.get_option_at_index(i).id).startswith("kind-")
+    ]
 
 
 async def test_offline_slash_commands_record_into_the_facts_pane_and_db(store, engineer, clock, db_url) -> None:
@@ -91,21 +94,39 @@ async def test_offline_slash_commands_record_into_the_facts_pane_and_db(store, e
 
     detail = await services.sessions.get(session.id)
     assert [(f.kind, f.text, f.outcome) for f in detail.facts] == [
-        ("tried", "Rebooted laptop", "no change"), ("confirmed", "VPN tunnel is up", None)]
+        ("tried", "Rebooted laptop", "no change"),
+        ("confirmed", "VPN tunnel is up", None),
+    ]
     assert detail.summary.state_version == session.state_version + 2
     assert [m.content for m in await services.sessions.list_messages(session.id)] == [
-        "/tried Rebooted laptop -> no change", "/fact VPN tunnel is up"]
+        "/tried Rebooted laptop -> no change",
+        "/fact VPN tunnel is up",
+    ]
 
 
 def claude_reply() -> dict[str, Any]:
     return message(
         text_block("The tunnel is fine, so this looks like DNS not being pushed. Flush the cache and reconnect."),
-        tool_use_block("record_facts", {"facts": [
-            {"kind": "confirmed", "text": "VPN tunnel is up"},
-            {"kind": "tried", "text": "Rebooted laptop", "outcome": "no change"}]}, id="toolu_tui_facts"),
-        tool_use_block("propose_fix", {"title": "Flush DNS and reconnect the VPN", "rationale": "Stale resolver cache",
-                                       "steps": ["`ipconfig /flushdns`", "Reconnect the VPN"],
-                                       "target_shell": "powershell"}, id="toolu_tui_fix"),
+        tool_use_block(
+            "record_facts",
+            {
+                "facts": [
+                    {"kind": "confirmed", "text": "VPN tunnel is up"},
+                    {"kind": "tried", "text": "Rebooted laptop", "outcome": "no change"},
+                ]
+            },
+            id="toolu_tui_facts",
+        ),
+        tool_use_block(
+            "propose_fix",
+            {
+                "title": "Flush DNS and reconnect the VPN",
+                "rationale": "Stale resolver cache",
+                "steps": ["`ipconfig /flushdns`", "Reconnect the VPN"],
+                "target_shell": "powershell",
+            },
+            id="toolu_tui_fix",
+        ),
     )
 
 
@@ -117,10 +138,19 @@ def is_note(body: dict[str, Any]) -> bool:
     return (body.get("tool_choice") or {}).get("name") == "write_resolution_note"
 
 
-NOTE = message(tool_use_block("write_resolution_note", {
-    "summary": "Internal hostnames did not resolve while connected to the VPN.",
-    "root_cause": "The cause could not be determined.", "fix_applied": "None yet.",
-    "verification": "Not verified yet.", "follow_up": "None.", "fact_ids": ["F1"]}))
+NOTE = message(
+    tool_use_block(
+        "write_resolution_note",
+        {
+            "summary": "Internal hostnames did not resolve while connected to the VPN.",
+            "root_cause": "The cause could not be determined.",
+            "fix_applied": "None yet.",
+            "verification": "Not verified yet.",
+            "follow_up": "None.",
+            "fact_ids": ["F1"],
+        },
+    )
+)
 
 
 def script_replies(fake: FakeAnthropic, **chat: Any) -> None:
@@ -138,10 +168,16 @@ def factory_for(fake: FakeAnthropic) -> Any:
     return factory
 
 
-async def test_claude_reply_streams_and_tool_cards_update_the_panes(store, engineer, clock, db_url,
-                                                                   fake_anthropic) -> None:
-    services = Services(settings_for(db_url, provider="anthropic"), store, engineer, clock,
-                        extras={"anthropic_client_factory": factory_for(fake_anthropic)})
+async def test_claude_reply_streams_and_tool_cards_update_the_panes(
+    store, engineer, clock, db_url, fake_anthropic
+) -> None:
+    services = Services(
+        settings_for(db_url, provider="anthropic"),
+        store,
+        engineer,
+        clock,
+        extras={"anthropic_client_factory": factory_for(fake_anthropic)},
+    )
     session = await services.sessions.create("VPN DNS failure")
     await services.sessions.propose_fix(session.id, "Reinstall the VPN client")
     script_replies(fake_anthropic, hold_after=3)  # the chat reply stalls after its first text piece
@@ -160,17 +196,28 @@ async def test_claude_reply_streams_and_tool_cards_update_the_panes(store, engin
         finally:
             fake_anthropic.release()
         await settle(pilot)
-        for card_line in ("Confirmed · F1 — VPN tunnel is up", "Tried · F2 — Rebooted laptop",
-                          "Suggested fix · Flush DNS and reconnect", "“Reinstall the VPN client”"):
+        for card_line in (
+            "Confirmed · F1 — VPN tunnel is up",
+            "Tried · F2 — Rebooted laptop",
+            "Suggested fix · Flush DNS and reconnect",
+            "“Reinstall the VPN client”",
+        ):
             assert on_screen(app, card_line), card_line
         assert facts_shown(ws) == ["• VPN tunnel is up  [assistant]", "• Rebooted laptop\n  → no change  [assistant]"]
     detail = await services.sessions.get(session.id)
     assert detail.active_fix is not None and detail.active_fix.title == "Flush DNS and reconnect the VPN"
 
 
-async def test_escape_cancels_a_reply_and_keeps_the_partial_text(store, engineer, clock, db_url, fake_anthropic) -> None:
-    services = Services(settings_for(db_url, provider="anthropic"), store, engineer, clock,
-                        extras={"anthropic_client_factory": factory_for(fake_anthropic)})
+async def test_escape_cancels_a_reply_and_keeps_the_partial_text(
+    store, engineer, clock, db_url, fake_anthropic
+) -> None:
+    services = Services(
+        settings_for(db_url, provider="anthropic"),
+        store,
+        engineer,
+        clock,
+        extras={"anthropic_client_factory": factory_for(fake_anthropic)},
+    )
     session = await services.sessions.create("Slow")
     script_replies(fake_anthropic, hold_after=3)
     app = make_app(services.settings, services)
@@ -211,8 +258,9 @@ async def _seed(db_url: str) -> None:
 def test_chat_with_tool_cards_snapshot(snap_compare, db_url, fake_anthropic) -> None:
     asyncio.run(_seed(db_url))
     script_replies(fake_anthropic)
-    settings = settings_for(db_url, provider="anthropic", api_key="test-key", base_url=fake_anthropic.base_url,
-                            max_retries=0)
+    settings = settings_for(
+        db_url, provider="anthropic", api_key="test-key", base_url=fake_anthropic.base_url, max_retries=0
+    )
     app = make_app(settings, clock=FixedClock(FixedClock().now.replace(hour=10)))
 
     async def send(pilot: Pilot[Any]) -> None:

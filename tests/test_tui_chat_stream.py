@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
-from textual.widgets import Markdown
-
 from anthropic_fixtures import fake_anthropic  # noqa: F401  (fixture)
 from conftest import FixedClock
 from fake_anthropic import FakeAnthropic, message, text_block, tool_use_block
+from sqlalchemy import select
+from textual.widgets import Markdown
+from tui_helpers import demo_services, flat_in, open_session, settle, wait_until
+
 from flowpilot_tui.app import make_app
 from flowpilot_tui.services.models import ChatMessage, SessionFact
 from flowpilot_tui.widgets.chat_log import ChatLog
-from tui_helpers import demo_services, flat_in, open_session, settle, wait_until
 
 OUTLOOK = "Outlook keeps"
 

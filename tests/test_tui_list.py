@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from conftest import FixedClock
 from sqlalchemy import select
 from textual.widgets import Button, Input, Select
+from tui_helpers import CW_CONNECTION, demo_services, flat, make_settings, settle
 
-from conftest import FixedClock
 from flowpilot_tui import ui_state
 from flowpilot_tui.app import make_app
 from flowpilot_tui.screens.first_run import FirstRun
@@ -16,7 +17,6 @@ from flowpilot_tui.screens.session_list import SessionList
 from flowpilot_tui.screens.workspace import Workspace
 from flowpilot_tui.services.models import AISession
 from flowpilot_tui.widgets.session_table import SessionTable
-from tui_helpers import CW_CONNECTION, demo_services, flat, make_settings, settle
 
 
 @pytest.fixture

@@ -8,7 +8,17 @@ from typing import Any
 
 import pytest
 from cw_fixtures import PRIVATE_KEY, cw  # noqa: F401  (fixture)
-from preview_harness import CW_KEY_ENV, OUTLOOK, PRINTER, VPN, PreviewHarness, make_settings, seed_demo_db, settle, wait_until
+from preview_harness import (
+    CW_KEY_ENV,
+    OUTLOOK,
+    PRINTER,
+    VPN,
+    PreviewHarness,
+    make_settings,
+    seed_demo_db,
+    settle,
+    wait_until,
+)
 from textual.widgets import Button, Checkbox, Static
 
 from flowpilot_tui.emulators.connectwise import ConnectWiseEmulator
@@ -167,8 +177,10 @@ async def test_psa_resolve_posts_note_sets_and_verifies_status(db_url: str, cw_e
         await type_text(pilot, "Fixed ")
         modal = await open_modal(pilot, app)
         text = modal_text(modal)
-        assert "Post a customer-visible Resolution note to ConnectWise ticket #48213 (connection demo-cw), then set " \
-               "status id 17 and verify it by re-reading the ticket." in text
+        assert (
+            "Post a customer-visible Resolution note to ConnectWise ticket #48213 (connection demo-cw), then set "
+            "status id 17 and verify it by re-reading the ticket." in text
+        )
         assert "The customer can see this note" in text
         await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: bool(app.posted), "Posted message")
@@ -176,7 +188,9 @@ async def test_psa_resolve_posts_note_sets_and_verifies_status(db_url: str, cw_e
         notes = cw_env.notes_on(48213)
         assert any("Fixed Issue reported" in n.text and n.flags.get("resolutionFlag") for n in notes)
         assert cw_env.state.tickets[48213].status_id == 17
-        assert any(m.startswith("Resolved · ConnectWise ticket #48213 status verified: Completed (17)") for m in messages(app))
+        assert any(
+            m.startswith("Resolved · ConnectWise ticket #48213 status verified: Completed (17)") for m in messages(app)
+        )
         assert (await session_row(app)).summary.status == "resolved"
         assert app.services is not None and await app.services.sessions.get_draft(app.session_id, "resolve") is None
 
@@ -187,16 +201,20 @@ async def test_psa_escalate_posts_internal_note(db_url: str, cw_env: ConnectWise
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await settle(pilot)
         modal = await open_modal(pilot, app)
-        assert "Post an internal analysis note (not customer-visible, no notifications) to ConnectWise ticket #48213" \
+        assert (
+            "Post an internal analysis note (not customer-visible, no notifications) to ConnectWise ticket #48213"
             in modal_text(modal)
+        )
         await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: bool(app.posted), "Posted message")
         note = cw_env.notes_on(48213)[-1]
         assert note.flags.get("internalAnalysisFlag") and not note.flags.get("resolutionFlag")
         assert not note.flags.get("detailDescriptionFlag") and not note.process_notifications
         assert cw_env.state.tickets[48213].status_id == 12
-        assert any(m.startswith("Escalated · ConnectWise ticket #48213 status verified: Escalated to L2 (12)")
-                   for m in messages(app))
+        assert any(
+            m.startswith("Escalated · ConnectWise ticket #48213 status verified: Escalated to L2 (12)")
+            for m in messages(app)
+        )
 
 
 async def test_psa_error_keeps_draft_in_db_and_pane(db_url: str, cw_env: ConnectWiseEmulator) -> None:
@@ -267,14 +285,21 @@ async def test_without_target_status_the_note_is_posted_and_status_left_alone(
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await settle(pilot)
         modal = await open_modal(pilot, app)
-        assert "The ticket status is not changed: no target status is configured (cw_resolved_status_id is not set)." \
+        assert (
+            "The ticket status is not changed: no target status is configured (cw_resolved_status_id is not set)."
             in modal_text(modal)
+        )
         await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: bool(app.posted), "Posted message")
         note_id = cw_env.notes_on(48213)[-1].id
         assert cw_env.state.tickets[48213].status_id == 2  # still In Progress
-        assert any(m.startswith(f"Resolved · Note #{note_id} posted to ConnectWise ticket #48213; status unchanged: "
-                                "no target status is configured") for m in messages(app))
+        assert any(
+            m.startswith(
+                f"Resolved · Note #{note_id} posted to ConnectWise ticket #48213; status unchanged: "
+                "no target status is configured"
+            )
+            for m in messages(app)
+        )
 
 
 async def test_unreachable_psa_says_so_and_keeps_everything(db_url: str, cw_env: ConnectWiseEmulator) -> None:

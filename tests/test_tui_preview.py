@@ -172,7 +172,9 @@ async def test_copy_sends_text_to_clipboard_and_says_so(db_url: str) -> None:
         await pilot.pause()
         text = app.pane.text_area.text
         assert app.clipboard == text
-        assert any(f"Copied {len(text):,} characters to the clipboard (OSC 52)" in n.message for n in app._notifications)
+        assert any(
+            f"Copied {len(text):,} characters to the clipboard (OSC 52)" in n.message for n in app._notifications
+        )
 
 
 async def test_markup_and_escape_sequences_render_literally(db_url: str) -> None:

@@ -84,7 +84,9 @@ def test_confirm_modal_local(snap_compare: Any, db_url: str, size: tuple[int, in
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_outcome_notification(snap_compare: Any, db_url: str, cw_env: ConnectWiseEmulator, size: tuple[int, int]) -> None:
+def test_outcome_notification(
+    snap_compare: Any, db_url: str, cw_env: ConnectWiseEmulator, size: tuple[int, int]
+) -> None:
     ids = seed_sync(db_url)
     app = PreviewHarness(make_settings(db_url, cw=cw_env), ids[OUTLOOK])
     assert snap_compare(app, terminal_size=size, run_before=post_and_wait)

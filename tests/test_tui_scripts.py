@@ -21,12 +21,17 @@ WHEN = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 def flagged_script() -> ScriptView:
-    body = render_script("powershell", "Reset the VPN client cache", "Stale profile cache after the 6.1 upgrade", [
-        "Stop the VPN service: `Stop-Service PanGPS`",
-        "Delete the cache: `Remove-Item \"$env:LOCALAPPDATA\\Palo Alto Networks\\GlobalProtect\" -Recurse -Force`",
-        "`Start-Service PanGPS`",
-        "Reconnect and test `Resolve-DnsName intranet.acme.local`",
-    ])
+    body = render_script(
+        "powershell",
+        "Reset the VPN client cache",
+        "Stale profile cache after the 6.1 upgrade",
+        [
+            "Stop the VPN service: `Stop-Service PanGPS`",
+            'Delete the cache: `Remove-Item "$env:LOCALAPPDATA\\Palo Alto Networks\\GlobalProtect" -Recurse -Force`',
+            "`Start-Service PanGPS`",
+            "Reconnect and test `Resolve-DnsName intranet.acme.local`",
+        ],
+    )
     return ScriptView(7, "session-1", 3, "Reset the VPN client cache", "powershell", body, "offline", WHEN)
 
 
@@ -96,12 +101,13 @@ async def test_viewer_shows_untrusted_text_literally_without_escapes() -> None:
 
 
 def test_lexer_marks_comments_strings_variables_and_cmdlets() -> None:
-    line = "Remove-Item \"$env:TEMP\\x\" -Recurse  # clean up"
+    line = 'Remove-Item "$env:TEMP\\x" -Recurse  # clean up'
     kinds = {line[s:e]: k for s, e, k in tokenize(line, "powershell")}
-    assert kinds["Remove-Item"] == "function.call" and kinds["\"$env:TEMP\\x\""] == "string"
+    assert kinds["Remove-Item"] == "function.call" and kinds['"$env:TEMP\\x"'] == "string"
     assert kinds["-Recurse"] == "keyword.operator" and kinds["# clean up"] == "comment"
-    bash = {line[s:e]: k for line in ["if [ -n \"$HOST\" ]; then echo {{Host}}; fi"]
-            for s, e, k in tokenize(line, "bash")}
+    bash = {
+        line[s:e]: k for line in ['if [ -n "$HOST" ]; then echo {{Host}}; fi'] for s, e, k in tokenize(line, "bash")
+    }
     assert bash["if"] == "keyword" and bash["{{Host}}"] == "tag" and bash["fi"] == "keyword"
 
 
@@ -109,7 +115,7 @@ async def test_script_area_feeds_textarea_highlights() -> None:
     app = Harness(lambda: ScriptViewer(flagged_script()))
     async with app.run_test(size=(120, 36)):
         area = app.screen.query_one(ScriptArea)
-        assert ("comment" in {name for _, _, name in area._highlights[1]})
+        assert "comment" in {name for _, _, name in area._highlights[1]}
         row = area.text.splitlines().index("Stop-Service PanGPS")
         assert (0, len("Stop-Service"), "function.call") in area._highlights[row]
 
@@ -139,13 +145,17 @@ async def draft_template(services: Services):  # type: ignore[no-untyped-def]
 
 def test_parameter_lines_round_trip() -> None:
     params = text_to_params("Computer | Target PC | localhost\n\n  User|who  \nFlag")
-    assert params == [{"name": "Computer", "description": "Target PC", "default": "localhost"},
-                      {"name": "User", "description": "who", "default": ""},
-                      {"name": "Flag", "description": "", "default": ""}]
+    assert params == [
+        {"name": "Computer", "description": "Target PC", "default": "localhost"},
+        {"name": "User", "description": "who", "default": ""},
+        {"name": "Flag", "description": "", "default": ""},
+    ]
     from flowpilot_tui.services.scripts import TemplateParameter
 
-    assert params_to_text([TemplateParameter("Computer", "Target PC", "localhost"), TemplateParameter("Flag")]) == \
-        "Computer | Target PC | localhost\nFlag"
+    assert (
+        params_to_text([TemplateParameter("Computer", "Target PC", "localhost"), TemplateParameter("Flag")])
+        == "Computer | Target PC | localhost\nFlag"
+    )
 
 
 async def test_builder_edits_and_saves_through_the_service(services) -> None:
@@ -156,8 +166,9 @@ async def test_builder_edits_and_saves_through_the_service(services) -> None:
         screen = app.screen
         screen.query_one("#tpl-name", Input).value = "Restart print spooler"
         screen.query_one("#tpl-params", TextArea).text = "Computer | Print server | PRN01"
-        screen.query_one("#tpl-body", ScriptArea).text = (
-            "Restart-Service -Name Spooler -ComputerName {{Computer}}\nRemove-Item C:\\spool -Recurse\n")
+        screen.query_one(
+            "#tpl-body", ScriptArea
+        ).text = "Restart-Service -Name Spooler -ComputerName {{Computer}}\nRemove-Item C:\\spool -Recurse\n"
         await pilot.pause()
         assert "deletes a folder tree" in str(screen.query_one("#tpl-flags").render())  # live flags
         await pilot.press("f2")
@@ -168,7 +179,11 @@ async def test_builder_edits_and_saves_through_the_service(services) -> None:
         await pilot.pause()
         assert app.results and app.results[0].name == "Restart print spooler"
     stored = await services.scripts.get_template(tpl.id)
-    assert (stored.name, stored.status, [p.default for p in stored.parameters]) == ("Restart print spooler", "built", ["PRN01"])
+    assert (stored.name, stored.status, [p.default for p in stored.parameters]) == (
+        "Restart print spooler",
+        "built",
+        ["PRN01"],
+    )
     assert (await services.sessions.get(session.id)).summary.state_version == before + 1
 
 

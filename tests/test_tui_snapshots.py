@@ -12,11 +12,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
-
 from conftest import FixedClock
-from flowpilot_tui.app import make_app
+from textual.pilot import Pilot
 from tui_helpers import make_settings, open_session, settle
+
+from flowpilot_tui.app import make_app
 
 SIZES = [pytest.param((120, 36), id="120x36"), pytest.param((80, 24), id="80x24")]
 OUTLOOK = "Outlook keeps"
@@ -86,8 +86,12 @@ def test_conflict_error_notification(snap_compare: Any, db_url: str, size: tuple
         await open_session(pilot, OUTLOOK)
         app: Any = pilot.app
         page = await app.services.sessions.list_sessions(search=OUTLOOK)
-        await app.services.sessions.propose_fix(page.items[0].id, "Repair Office", rationale="Quick Repair first.",
-                                                steps=["Apps > Microsoft 365 > Modify", "Quick Repair"])
+        await app.services.sessions.propose_fix(
+            page.items[0].id,
+            "Repair Office",
+            rationale="Quick Repair first.",
+            steps=["Apps > Microsoft 365 > Modify", "Quick Repair"],
+        )
         await pilot.press("f4", "ctrl+x")
         await settle(pilot)
 

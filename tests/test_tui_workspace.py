@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import pytest
+from conftest import FixedClock
 from sqlalchemy import func, select
 from textual.widgets import Input, Tabs
+from tui_helpers import demo_services, flat, flat_in, open_session, screen_lines, screen_segments, settle
 
-from conftest import FixedClock
 from flowpilot_tui.app import make_app
 from flowpilot_tui.screens.workspace import Workspace
-from flowpilot_tui.services.models import AISession, ChatMessage, Script, ScriptTemplate, SessionFact, SessionSuggestedFix
+from flowpilot_tui.services.models import (
+    AISession,
+    ChatMessage,
+    Script,
+    ScriptTemplate,
+    SessionFact,
+    SessionSuggestedFix,
+)
 from flowpilot_tui.widgets.chat_input import ChatInput
 from flowpilot_tui.widgets.chat_log import ChatLog
 from flowpilot_tui.widgets.confirm_dialog import ConfirmDialog
 from flowpilot_tui.widgets.fact_editor import FactEditor
 from flowpilot_tui.widgets.facts_pane import FactsPane
-from tui_helpers import demo_services, flat, flat_in, open_session, screen_lines, screen_segments, settle
 
 OUTLOOK = "Outlook keeps"
 NASTY = "[bold]loud[/bold] [link=http://x]click[/link] \x1b]52;c;AAAA\x07 end"
@@ -49,7 +56,9 @@ async def test_open_session_shows_chat_facts_fix_and_preview(demo) -> None:
         assert "Recreate the Outlook profile" in flat_in(app, "#fix-body")
         assert "o one-off · t draft template · b build template · ctrl+x dismiss" in flat_in(app, "#fix-keys")
         assert "User at Contoso (jdoe) gets a password prompt" in flat_in(app, "#pane-chat")
-        assert "RESOLVE" in flat_in(app, "#pane-preview") and "ConnectWise ticket #48213" in flat_in(app, "#pane-preview")
+        assert "RESOLVE" in flat_in(app, "#pane-preview") and "ConnectWise ticket #48213" in flat_in(
+            app, "#pane-preview"
+        )
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, Workspace)
@@ -131,7 +140,9 @@ async def test_decision_keys_call_the_services(demo) -> None:
         await settle(pilot)
         fix = await scalar(demo, select(SessionSuggestedFix).where(SessionSuggestedFix.id == active.id))
         assert fix.user_decision == "dismissed" and fix.superseded_at is not None
-        assert "No active suggestion." in flat_in(app, "#pane-fix") and "h history (3 earlier)" in flat_in(app, "#pane-fix")
+        assert "No active suggestion." in flat_in(app, "#pane-fix") and "h history (3 earlier)" in flat_in(
+            app, "#pane-fix"
+        )
         await pilot.press("h")
         await settle(pilot)
         text = flat(app)
@@ -189,7 +200,9 @@ async def test_chat_send_offline_stores_the_message_and_slash_commands_record_fa
         await open_session(pilot, OUTLOOK)
         await pilot.press(*"Called the user", "ctrl+j", *"second line", "enter")
         await settle(pilot)
-        last = await scalar(demo, select(ChatMessage).where(ChatMessage.session_id == sid).order_by(ChatMessage.id.desc()))
+        last = await scalar(
+            demo, select(ChatMessage).where(ChatMessage.session_id == sid).order_by(ChatMessage.id.desc())
+        )
         assert last.role == "user" and last.content == "Called the user\nsecond line"
         assert app.screen.query_one(ChatInput).text == ""
         await pilot.press(*"/hyp")
@@ -199,7 +212,9 @@ async def test_chat_send_offline_stores_the_message_and_slash_commands_record_fa
         await settle(pilot)
         fact = await scalar(demo, select(SessionFact).where(SessionFact.text == "Token cache corrupt"))
         assert fact is not None and fact.kind == "hypothesis"
-        assert "Hypotheses (2)" in flat_in(app, "#pane-facts") and "• Token cache corrupt" in flat_in(app, "#pane-facts")
+        assert "Hypotheses (2)" in flat_in(app, "#pane-facts") and "• Token cache corrupt" in flat_in(
+            app, "#pane-facts"
+        )
 
 
 async def test_copy_a_chat_message_uses_osc52_and_says_so(demo) -> None:

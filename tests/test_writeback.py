@@ -9,12 +9,13 @@ import logging
 import pytest
 from conftest import make_actor
 from cw_fixtures import PRIVATE_KEY, Sleeps, cw, cw_provider, link_connection, make_provider, sleeps  # noqa: F401
+from sqlalchemy import select
 
 from flowpilot_tui.emulators.connectwise_faults import WorkflowOverride
 from flowpilot_tui.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied, VerificationError
 from flowpilot_tui.services.models import AuditEvent, WritebackJournal
-from flowpilot_tui.services.sessions import SessionService
 from flowpilot_tui.services.psa.errors import PsaRateLimited
+from flowpilot_tui.services.sessions import SessionService
 from flowpilot_tui.services.store import Store
 from flowpilot_tui.services.writeback import (
     NoteOutcomeUnknown,
@@ -22,7 +23,6 @@ from flowpilot_tui.services.writeback import (
     StatusVerificationError,
     WritebackService,
 )
-from sqlalchemy import select
 
 NOTE = "## Resolution\nRe-created the Outlook profile and cleared two stale Exchange credentials.\nUser confirmed: no prompts for 30 minutes."
 FLAGS = ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag")
@@ -54,7 +54,9 @@ async def journal_rows(store, session_id):  # type: ignore[no-untyped-def]
 
 async def audit_rows(store, session_id):  # type: ignore[no-untyped-def]
     async with store.read() as db:
-        return (await db.scalars(select(AuditEvent).where(AuditEvent.session_id == session_id).order_by(AuditEvent.id))).all()
+        return (
+            await db.scalars(select(AuditEvent).where(AuditEvent.session_id == session_id).order_by(AuditEvent.id))
+        ).all()
 
 
 # ---- local, happy, skipped ---------------------------------------------------------------------------------
@@ -81,7 +83,11 @@ async def test_happy_path_posts_a_resolution_note_and_verifies_the_status(wb, se
     assert (out.verified_status_id, out.verified_status_name, out.status_skipped_reason) == (17, "Completed", None)
     assert not out.note_already_posted and out.to_json()["posted_at"].endswith("Z")
     assert out.message == f"Resolution note #{note.id} posted to ticket #48213; status verified: Completed"
-    assert note.text == NOTE and note.flags == {"detailDescriptionFlag": False, "internalAnalysisFlag": False, "resolutionFlag": True}
+    assert note.text == NOTE and note.flags == {
+        "detailDescriptionFlag": False,
+        "internalAnalysisFlag": False,
+        "resolutionFlag": True,
+    }
     ticket = cw.state.tickets[48213]
     assert ticket.status_id == 17 and ticket.closed_flag
     detail = await sessions.get(linked)
@@ -94,23 +100,38 @@ async def test_happy_path_posts_a_resolution_note_and_verifies_the_status(wb, se
     assert await sessions.get_draft(linked, "resolve") is None
     assert await sessions.get_draft(linked, "escalate") == ("draft package", 1)  # the other kind's draft stays
     (entry,) = await journal_rows(store, linked)
-    assert (entry.state, entry.external_note_id, entry.verified_status_id, entry.lease_owner) == ("done", str(note.id), 17, None)
+    assert (entry.state, entry.external_note_id, entry.verified_status_id, entry.lease_owner) == (
+        "done",
+        str(note.id),
+        17,
+        None,
+    )
     psa_calls = [a.detail for a in await audit_rows(store, linked) if a.action == "psa.call"]
-    assert [(c["method"], c["status_code"]) for c in psa_calls] == [(r.method, 200 if r.method != "POST" else 201) for r in cw.requests]
+    assert [(c["method"], c["status_code"]) for c in psa_calls] == [
+        (r.method, 200 if r.method != "POST" else 201) for r in cw.requests
+    ]
     assert all(c["duration_ms"] >= 0 and c["outcome"] == "ok" for c in psa_calls)
 
 
-async def test_escalation_posts_an_internal_only_note_and_sets_the_escalated_status(wb, sessions, store, linked, cw) -> None:
+async def test_escalation_posts_an_internal_only_note_and_sets_the_escalated_status(
+    wb, sessions, store, linked, cw
+) -> None:
     package = "Problem: Outlook prompts\nWhat we've confirmed: OWA works\nSuggested next steps: rebuild profile"
     out = await wb.post(linked, "escalate", package)
     (post,) = cw.api_calls("POST")
-    assert {k: post.json[k] for k in FLAGS} == {"detailDescriptionFlag": False, "internalAnalysisFlag": True, "resolutionFlag": False}
+    assert {k: post.json[k] for k in FLAGS} == {
+        "detailDescriptionFlag": False,
+        "internalAnalysisFlag": True,
+        "resolutionFlag": False,
+    }
     assert post.json["processNotifications"] is False
     assert post.json["text"].startswith(package) and "[ref:fp-" in post.json["text"]
     assert (out.outcome, out.verified_status_id, out.verified_status_name) == ("escalated", 12, "Escalated to L2")
     assert cw.state.tickets[48213].status_id == 12
     assert (await sessions.get(linked)).summary.status == "escalated"
-    assert await sessions.get_draft(linked, "escalate") is None and await sessions.get_draft(linked, "resolve") is not None
+    assert (
+        await sessions.get_draft(linked, "escalate") is None and await sessions.get_draft(linked, "resolve") is not None
+    )
 
 
 async def test_unconfigured_target_status_posts_the_note_and_skips_the_status(store, clock, cw, cw_provider) -> None:
@@ -216,7 +237,9 @@ async def test_a_retry_with_edited_text_says_the_edits_were_not_posted(wb, sessi
     assert "toner" not in note.text  # never a second note, and the posted one is unchanged
 
 
-async def test_workflow_override_is_caught_on_the_immediate_and_the_delayed_re_read(wb, sessions, linked, cw, sleeps) -> None:
+async def test_workflow_override_is_caught_on_the_immediate_and_the_delayed_re_read(
+    wb, sessions, linked, cw, sleeps
+) -> None:
     cw.faults.workflow_override = WorkflowOverride(to_status_id=5, after_reads=0)
     with pytest.raises(StatusVerificationError, match="shows Waiting on Customer"):
         await wb.post(linked, "resolve", NOTE)
@@ -262,7 +285,9 @@ async def test_refused_or_unusable_status_changes_keep_the_session_open(
 
 
 @pytest.mark.parametrize("mode", ["500", "drop", "hang"])
-async def test_note_stored_but_answer_lost_is_found_by_reading_notes_back(store, engineer, clock, cw, sleeps, linked, mode) -> None:
+async def test_note_stored_but_answer_lost_is_found_by_reading_notes_back(
+    store, engineer, clock, cw, sleeps, linked, mode
+) -> None:
     cw.faults.server_timeout_after_store = mode
     cw.faults.hang_s = 0.2
     provider = make_provider(cw, sleeps, timeout_s=0.05)
@@ -342,18 +367,30 @@ async def test_moved_codebase_mid_session_still_resolves(wb, linked, cw) -> None
     assert out.outcome == "resolved" and cw.state.tickets[48213].status_id == 17 and len(cw.notes_on(48213)) == 1
 
 
-async def test_a_crashed_attempt_is_resumed_by_reading_the_notes_back(wb, store, linked, cw, cw_provider, clock) -> None:
+async def test_a_crashed_attempt_is_resumed_by_reading_the_notes_back(
+    wb, store, linked, cw, cw_provider, clock
+) -> None:
     from flowpilot_tui.services import journal
     from flowpilot_tui.services.psa import NoteVisibility
 
     # Simulate a process that committed its intent, POSTed, and died before recording the answer.
     posted = await cw_provider.post_note(48213, NOTE, NoteVisibility.RESOLUTION)
     async with store.write() as db:
-        db.add(WritebackJournal(
-            session_id=linked, kind="resolve", state="intent", ticket_id=48213, connection_name="demo-cw",
-            text_hash=journal.text_hash(NOTE), marker="fp-dead", lease_owner="dead-process", lease_until=clock(),
-            created_at=clock(), updated_at=clock(),
-        ))
+        db.add(
+            WritebackJournal(
+                session_id=linked,
+                kind="resolve",
+                state="intent",
+                ticket_id=48213,
+                connection_name="demo-cw",
+                text_hash=journal.text_hash(NOTE),
+                marker="fp-dead",
+                lease_owner="dead-process",
+                lease_until=clock(),
+                created_at=clock(),
+                updated_at=clock(),
+            )
+        )
     out = await wb.post(linked, "resolve", NOTE)
     assert out.note_already_posted and out.external_note_id == posted.id and out.outcome == "resolved"
     assert len(cw.notes_on(48213)) == 1
@@ -416,7 +453,12 @@ async def test_two_processes_confirming_at_once_post_exactly_one_note(db_url, en
     script = tmp_path / "confirm.py"
     script.write_text(CONFIRM)
     args = [db_url, cw.site_url, linked, str(engineer.account_id), str(engineer.user_id), PRIVATE_KEY]
-    procs = [subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     results = []
     for p in procs:
         out, err = await asyncio.to_thread(p.communicate, timeout=60)
@@ -431,11 +473,21 @@ async def test_a_live_lease_from_another_confirm_is_a_conflict_and_sends_nothing
 
     now = clock()
     async with store.write() as db:
-        db.add(WritebackJournal(
-            session_id=linked, kind="resolve", state="intent", ticket_id=48213, connection_name="demo-cw",
-            text_hash="x", marker="fp-other", lease_owner="other-window", lease_until=now + timedelta(minutes=2),
-            created_at=now, updated_at=now,
-        ))
+        db.add(
+            WritebackJournal(
+                session_id=linked,
+                kind="resolve",
+                state="intent",
+                ticket_id=48213,
+                connection_name="demo-cw",
+                text_hash="x",
+                marker="fp-other",
+                lease_owner="other-window",
+                lease_until=now + timedelta(minutes=2),
+                created_at=now,
+                updated_at=now,
+            )
+        )
     with pytest.raises(Conflict, match="being posted by another FlowPilot"):
         await wb.post(linked, "resolve", NOTE)
     assert cw.requests == []

@@ -9,14 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from conftest import FixedClock
 from textual.pilot import Pilot
 
-from conftest import FixedClock
 from flowpilot_tui.config import Settings
 
 CW_CONNECTION = {
-    "api_url": "http://127.0.0.1:9/v4_6_release/apis/3.0", "company_id": "acme", "public_key": "pub",
-    "private_key_env": "CW_TEST_PRIVATE_KEY", "client_id": "client",
+    "api_url": "http://127.0.0.1:9/v4_6_release/apis/3.0",
+    "company_id": "acme",
+    "public_key": "pub",
+    "private_key_env": "CW_TEST_PRIVATE_KEY",
+    "client_id": "client",
 }
 
 

@@ -37,8 +37,17 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 for command in (
-    sessions.sessions, sessions.facts, sessions.fix, notes.preview, notes.post,
-    setup.demo, setup.init, setup.db, setup.config, setup.emulator, account.account,
+    sessions.sessions,
+    sessions.facts,
+    sessions.fix,
+    notes.preview,
+    notes.post,
+    setup.demo,
+    setup.init,
+    setup.db,
+    setup.config,
+    setup.emulator,
+    account.account,
 ):
     main.add_command(command)
 

@@ -29,8 +29,13 @@ def account_show(as_json: bool) -> None:
         from flowpilot_tui.services import accounts
 
         prefs = await accounts.get_preferences(s.store, s.actor)
-        doc = {"account": s.actor.account_name, "demo": s.actor.account_is_demo, "login": s.actor.login,
-               "role": s.actor.role, "preferences": prefs}
+        doc = {
+            "account": s.actor.account_name,
+            "demo": s.actor.account_is_demo,
+            "login": s.actor.login,
+            "role": s.actor.role,
+            "preferences": prefs,
+        }
         if as_json:
             output.emit_json(doc)
             return

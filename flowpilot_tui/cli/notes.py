@@ -13,8 +13,12 @@ if TYPE_CHECKING:
     from flowpilot_tui.services.container import Services
     from flowpilot_tui.services.generation.types import GeneratedPreview
 
-KIND_OPTION = click.option("--kind", required=True, type=click.Choice(["resolve", "escalate"]),
-                           help="resolve: customer-visible note; escalate: internal five-section package.")
+KIND_OPTION = click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(["resolve", "escalate"]),
+    help="resolve: customer-visible note; escalate: internal five-section package.",
+)
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print a JSON document (machine-readable).")
 
 
@@ -63,11 +67,19 @@ def preview(session_id: str, kind: str, regenerate: bool, as_json: bool) -> None
 @click.command()
 @click.argument("session_id")
 @KIND_OPTION
-@click.option("--file", "source", required=True, type=click.File("r", encoding="utf-8", lazy=False),
-              help="The final markdown to post; '-' reads it from stdin.")
+@click.option(
+    "--file",
+    "source",
+    required=True,
+    type=click.File("r", encoding="utf-8", lazy=False),
+    help="The final markdown to post; '-' reads it from stdin.",
+)
 @click.option("--yes", is_flag=True, help="Post without asking. Required when stdin is not a terminal.")
-@click.option("--allow-secrets", is_flag=True,
-              help="Post a customer-visible note even though it looks like it contains a password or key.")
+@click.option(
+    "--allow-secrets",
+    is_flag=True,
+    help="Post a customer-visible note even though it looks like it contains a password or key.",
+)
 @JSON_OPTION
 def post(session_id: str, kind: str, source: TextIO, yes: bool, allow_secrets: bool, as_json: bool) -> None:
     """Resolve or escalate: post the note to the linked ticket, change the status and re-read it to verify.
@@ -89,8 +101,16 @@ def post(session_id: str, kind: str, source: TextIO, yes: bool, allow_secrets: b
         if interactive:
             s.actor.require_writer()
             detail = await s.sessions.get(session_id)
-            click.echo("\n".join([f"Session: {output.cell(detail.summary.title, 80)} ({detail.summary.status}); "
-                                  f"{len(markdown.strip()):,} characters", *plan.describe()]), err=True)
+            click.echo(
+                "\n".join(
+                    [
+                        f"Session: {output.cell(detail.summary.title, 80)} ({detail.summary.status}); "
+                        f"{len(markdown.strip()):,} characters",
+                        *plan.describe(),
+                    ]
+                ),
+                err=True,
+            )
             if not click.confirm("Post it?", default=False, err=True):
                 raise Cancelled("cancelled; nothing was posted")
         outcome = await s.writeback.post(session_id, kind, markdown)

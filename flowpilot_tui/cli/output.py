@@ -119,8 +119,10 @@ def session_text(detail: SessionDetail) -> str:
     older = [f for f in detail.fixes if not f.active]
     if older:
         lines.append(f"Earlier fixes: {len(older)} (see --json)")
-    for label, note in (("Resolution note", detail.resolution_note_markdown),
-                        ("Escalation package", detail.escalation_package_markdown)):
+    for label, note in (
+        ("Resolution note", detail.resolution_note_markdown),
+        ("Escalation package", detail.escalation_package_markdown),
+    ):
         if note:
             lines += ["", f"{label}:", *("  " + line for line in clean(note).splitlines())]
     return "\n".join(lines)

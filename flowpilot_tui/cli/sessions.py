@@ -38,13 +38,21 @@ def sessions_list(status: str | None, search: str | None, limit: int, offset: in
             click.echo("No sessions match." if (status or search) else "No sessions yet.")
             return
         rows = [
-            [x.id, x.status, output.ticket_label(x), output.stamp(x.updated_at), output.cell(x.owner_login),
-             output.cell(x.title, 60)]
+            [
+                x.id,
+                x.status,
+                output.ticket_label(x),
+                output.stamp(x.updated_at),
+                output.cell(x.owner_login),
+                output.cell(x.title, 60),
+            ]
             for x in page.items
         ]
         click.echo(output.table(["ID", "STATUS", "TICKET", "UPDATED", "OWNER", "TITLE"], rows))
         if page.has_more:
-            click.echo(f"({len(page.items)} of {page.total}; use --offset {offset + len(page.items)} for more)", err=True)
+            click.echo(
+                f"({len(page.items)} of {page.total}; use --offset {offset + len(page.items)} for more)", err=True
+            )
 
     with_services(body, json_errors=as_json)
 
@@ -122,8 +130,9 @@ def fix() -> None:
 @click.option("--step", "steps", multiple=True, help="One step; repeat for each step, in order.")
 @click.option("--shell", type=click.Choice(["powershell", "bash"]), default=None, help="Shell a script would target.")
 @JSON_OPTION
-def fix_propose(session_id: str, title: str, rationale: str, steps: tuple[str, ...], shell: str | None,
-                as_json: bool) -> None:
+def fix_propose(
+    session_id: str, title: str, rationale: str, steps: tuple[str, ...], shell: str | None, as_json: bool
+) -> None:
     """Propose a fix; it supersedes the session's active fix."""
     from flowpilot_tui.cli import output
 

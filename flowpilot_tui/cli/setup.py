@@ -36,8 +36,9 @@ def demo() -> None:
             actor = await demo_data.seed_demo(store, settings.user, now())
         finally:
             await store.close()
-        return (f"Seeded {demo_data.DEMO_ACCOUNT!r} for {actor.login} into {settings.db_url}\n"
-                + TRY_POSTING.format(ticket=demo_data.DEMO_TICKET))
+        return f"Seeded {demo_data.DEMO_ACCOUNT!r} for {actor.login} into {settings.db_url}\n" + TRY_POSTING.format(
+            ticket=demo_data.DEMO_TICKET
+        )
 
     click.echo(run(body))
 
@@ -89,8 +90,12 @@ def config() -> None:
 
 
 @config.command("check")
-@click.option("--connections", "reach", is_flag=True,
-              help="Also reach every configured PSA: API discovery plus one authenticated read.")
+@click.option(
+    "--connections",
+    "reach",
+    is_flag=True,
+    help="Also reach every configured PSA: API discovery plus one authenticated read.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document.")
 def config_check(reach: bool, as_json: bool) -> None:
     """Validate the config file and environment (and, with --connections, each PSA connection)."""
@@ -115,8 +120,10 @@ def config_check(reach: bool, as_json: bool) -> None:
     if as_json:
         emit_json(doc)
     else:
-        click.echo(f"Config OK: {doc['config_path']} (user: {doc['user']}, llm: {doc['llm_provider']}, "
-                   f"connections: {len(settings.connections)})")
+        click.echo(
+            f"Config OK: {doc['config_path']} (user: {doc['user']}, llm: {doc['llm_provider']}, "
+            f"connections: {len(settings.connections)})"
+        )
         for r in doc["connections"] if reach else ():
             click.echo(f"  {r['name']}: " + (f"OK, ConnectWise {r['version']}" if r["ok"] else f"FAILED: {r['error']}"))
     if code:
@@ -149,8 +156,13 @@ def emulator() -> None:
 
 
 @emulator.command("connectwise")
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
-              help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port on 127.0.0.1 (0 picks a free one).",
+)
 @click.option("--quiet", is_flag=True, help="Do not print each request line.")
 def emulator_connectwise(port: int, quiet: bool) -> None:
     """Run the ConnectWise emulator with demo tickets and print a config snippet. Ctrl+C stops it."""

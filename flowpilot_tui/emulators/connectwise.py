@@ -141,24 +141,39 @@ class ConnectWiseEmulator:
         if company.lower() != self.company_id.lower():
             return Reply(200, None)
         version = VERSION.removeprefix("v").rsplit(".", 1)[0]
-        return Reply(200, {
-            "CompanyName": "FlowPilot Demo MSP", "Codebase": self.active_codebase, "VersionCode": f"v{version}",
-            "VersionNumber": VERSION, "CompanyID": self.company_id, "IsCloud": True,
-        })
+        return Reply(
+            200,
+            {
+                "CompanyName": "FlowPilot Demo MSP",
+                "Codebase": self.active_codebase,
+                "VersionCode": f"v{version}",
+                "VersionNumber": VERSION,
+                "CompanyID": self.company_id,
+                "IsCloud": True,
+            },
+        )
 
     def _check_headers(self, headers: dict[str, str]) -> None:
         if headers.get("authorization") != self._expected_auth:
-            raise CwHttpError(401, "Unauthorized", "Authentication failed: check the company id, public and private key.")
+            raise CwHttpError(
+                401, "Unauthorized", "Authentication failed: check the company id, public and private key."
+            )
         if self.faults.require_client_id and not headers.get("clientid"):
-            raise CwHttpError(401, "Unauthorized", "A clientId header is required. Register one at developer.connectwise.com.")
+            raise CwHttpError(
+                401, "Unauthorized", "A clientId header is required. Register one at developer.connectwise.com."
+            )
 
     def _fault_before(self, method: str) -> Reply | None:
         faults = self.faults
         self._api_count += 1
         if faults.rate_limit_next > 0 or (faults.rate_limit_every and self._api_count % faults.rate_limit_every == 0):
             faults.rate_limit_next = max(0, faults.rate_limit_next - 1)
-            return Reply(429, {"code": "TooManyRequests", "message": "Rate limit exceeded"}, {"Retry-After": faults.retry_after})
-        if faults.server_error_next > 0 and (faults.server_error_methods is None or method in faults.server_error_methods):
+            return Reply(
+                429, {"code": "TooManyRequests", "message": "Rate limit exceeded"}, {"Retry-After": faults.retry_after}
+            )
+        if faults.server_error_next > 0 and (
+            faults.server_error_methods is None or method in faults.server_error_methods
+        ):
             faults.server_error_next -= 1
             return Reply(500, {"code": "ConnectWiseApi", "message": "An error has occurred: Object reference not set"})
         return None
@@ -181,7 +196,9 @@ class ConnectWiseEmulator:
                 early = self._fault_before(method)
                 if early is not None:
                     return early
-                call = Call(method, url.path[len(prefix):], query, body, self.site_url + prefix, self.site_url + url.path)
+                call = Call(
+                    method, url.path[len(prefix) :], query, body, self.site_url + prefix, self.site_url + url.path
+                )
                 reply = dispatch(self.state, call)
         except CwHttpError as exc:
             return Reply(exc.status, exc.body)
@@ -208,7 +225,9 @@ def _make_handler(emulator: ConnectWiseEmulator) -> type[BaseHTTPRequestHandler]
             try:
                 body = json.loads(raw.decode("utf-8")) if raw else None
             except (UnicodeDecodeError, json.JSONDecodeError):
-                reply: Reply | None = Reply(400, {"code": "InvalidObject", "message": "The request body is not valid JSON", "errors": []})
+                reply: Reply | None = Reply(
+                    400, {"code": "InvalidObject", "message": "The request body is not valid JSON", "errors": []}
+                )
             else:
                 reply = emulator.handle(self.command, self.path, headers, body)
             if reply is None:
@@ -244,12 +263,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="do not print each request line")
     args = parser.parse_args(argv)
     emu = ConnectWiseEmulator(
-        company_id=args.company, public_key=args.public_key, private_key=args.private_key, client_id=args.client_id,
-        port=args.port, verbose=not args.quiet,
+        company_id=args.company,
+        public_key=args.public_key,
+        private_key=args.private_key,
+        client_id=args.client_id,
+        port=args.port,
+        verbose=not args.quiet,
     ).start()
     tickets = ", ".join(f"#{t.id}" for t in emu.state.tickets.values())
     print(f"ConnectWise emulator listening on {emu.site_url} (API base {emu.base_url})")
-    print(f"company {args.company}, public key {args.public_key}, private key {args.private_key}, clientId {args.client_id}")
+    print(
+        f"company {args.company}, public key {args.public_key}, private key {args.private_key}, clientId {args.client_id}"
+    )
     print(f"demo tickets: {tickets}; statuses: 12 = Escalated to L2, 17 = Completed (closed)\n")
     print("Add to your FlowPilot config.toml:\n")
     print("[connections.demo-cw]")

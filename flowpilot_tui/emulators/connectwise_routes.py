@@ -161,5 +161,7 @@ def dispatch(state: CwState, call: Call) -> Reply:
         if method == call.method:
             return handler(state, call, match)
     if path_matched:
-        raise CwHttpError(405, "MethodNotAllowed", f"The requested resource does not support http method '{call.method}'.")
+        raise CwHttpError(
+            405, "MethodNotAllowed", f"The requested resource does not support http method '{call.method}'."
+        )
     raise CwHttpError(404, "NotFound", "The requested resource was not found")

@@ -133,9 +133,15 @@ class CwState:
 
     def status_json(self, s: Status, href_base: str) -> dict[str, Any]:
         return {
-            "id": s.id, "name": s.name, "board": {"id": s.board_id, "name": self.boards[s.board_id].name},
-            "sortOrder": s.sort_order, "displayOnBoard": True, "inactive": s.inactive, "closedStatus": s.closed,
-            "timeEntryNotAllowed": False, "defaultFlag": s.sort_order == 0,
+            "id": s.id,
+            "name": s.name,
+            "board": {"id": s.board_id, "name": self.boards[s.board_id].name},
+            "sortOrder": s.sort_order,
+            "displayOnBoard": True,
+            "inactive": s.inactive,
+            "closedStatus": s.closed,
+            "timeEntryNotAllowed": False,
+            "defaultFlag": s.sort_order == 0,
             "escalationStatus": "Resolved" if s.closed else "NoEscalation",
             "_info": {"status_href": f"{href_base}/service/boards/{s.board_id}/statuses/{s.id}"},
         }
@@ -145,18 +151,32 @@ class CwState:
         board = self.boards[t.board_id]
         company = self.companies[t.company_id]
         return {
-            "id": t.id, "summary": t.summary, "recordType": "ServiceTicket",
-            "board": {"id": board.id, "name": board.name, "_info": {"board_href": f"{href_base}/service/boards/{board.id}"}},
+            "id": t.id,
+            "summary": t.summary,
+            "recordType": "ServiceTicket",
+            "board": {
+                "id": board.id,
+                "name": board.name,
+                "_info": {"board_href": f"{href_base}/service/boards/{board.id}"},
+            },
             "status": {
-                "id": status.id, "name": status.name,
+                "id": status.id,
+                "name": status.name,
                 "_info": {"status_href": f"{href_base}/service/boards/{status.board_id}/statuses/{status.id}"},
             },
             "company": {"id": company.id, "identifier": company.identifier, "name": company.name},
             "contact": {"id": 2, "name": t.contact_name},
-            "severity": t.severity, "impact": t.impact, "customerUpdatedFlag": False, "processNotifications": None,
-            "closedFlag": t.closed_flag, "closedDate": iso(t.closed_date), "closedBy": t.closed_by,
+            "severity": t.severity,
+            "impact": t.impact,
+            "customerUpdatedFlag": False,
+            "processNotifications": None,
+            "closedFlag": t.closed_flag,
+            "closedDate": iso(t.closed_date),
+            "closedBy": t.closed_by,
             "_info": {
-                "dateEntered": iso(t.entered), "lastUpdated": iso(t.last_updated), "updatedBy": t.updated_by,
+                "dateEntered": iso(t.entered),
+                "lastUpdated": iso(t.last_updated),
+                "updatedBy": t.updated_by,
                 "notes_href": f"{href_base}/service/tickets/{t.id}/notes",
             },
         }
@@ -166,10 +186,18 @@ class CwState:
         if self.faults.crlf_notes:
             text = "\r\n".join(line + "  " for line in text.split("\n"))
         return {
-            "id": n.id, "ticketId": n.ticket_id, "text": text, **n.flags, "issueFlag": False,
-            "member": dict(API_MEMBER), "customerUpdatedFlag": n.customer_updated,
-            "processNotifications": n.process_notifications, "dateCreated": iso(n.created),
-            "createdBy": API_MEMBER["identifier"], "internalFlag": True, "externalFlag": False,
+            "id": n.id,
+            "ticketId": n.ticket_id,
+            "text": text,
+            **n.flags,
+            "issueFlag": False,
+            "member": dict(API_MEMBER),
+            "customerUpdatedFlag": n.customer_updated,
+            "processNotifications": n.process_notifications,
+            "dateCreated": iso(n.created),
+            "createdBy": API_MEMBER["identifier"],
+            "internalFlag": True,
+            "externalFlag": False,
             "_info": {"lastUpdated": iso(n.created), "updatedBy": API_MEMBER["identifier"]},
         }
 
@@ -210,18 +238,40 @@ class CwState:
             raise invalid("serviceNote", "serviceNote object is invalid")
         flags = {name: body.get(name) is True for name in NOTE_FLAGS}
         if not any(flags.values()):
-            raise invalid("serviceNote", "serviceNote object is invalid", [{
-                "code": "InvalidObject", "message": NO_FLAG_MESSAGE, "resource": "serviceNote",
-                "field": "detailDescriptionFlag",
-            }])
+            raise invalid(
+                "serviceNote",
+                "serviceNote object is invalid",
+                [
+                    {
+                        "code": "InvalidObject",
+                        "message": NO_FLAG_MESSAGE,
+                        "resource": "serviceNote",
+                        "field": "detailDescriptionFlag",
+                    }
+                ],
+            )
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
-            raise invalid("serviceNote", "serviceNote object is invalid", [{
-                "code": "NullOrEmpty", "message": "Text may not be empty.", "resource": "serviceNote", "field": "text",
-            }])
+            raise invalid(
+                "serviceNote",
+                "serviceNote object is invalid",
+                [
+                    {
+                        "code": "NullOrEmpty",
+                        "message": "Text may not be empty.",
+                        "resource": "serviceNote",
+                        "field": "text",
+                    }
+                ],
+            )
         note = Note(
-            self.next_note_id, ticket_id, text, flags, body.get("processNotifications", True) is not False,
-            body.get("customerUpdatedFlag") is True, self.clock(),
+            self.next_note_id,
+            ticket_id,
+            text,
+            flags,
+            body.get("processNotifications", True) is not False,
+            body.get("customerUpdatedFlag") is True,
+            self.clock(),
         )
         self.notes[note.id] = note
         self.next_note_id += 1
@@ -243,7 +293,9 @@ class CwState:
         self._set_status(ticket, target, by=API_MEMBER["identifier"])
         override = self.faults.workflow_override
         if override and override.from_status_id in (None, target.id):
-            due = self.clock() + timedelta(seconds=override.after_seconds) if override.after_seconds is not None else None
+            due = (
+                self.clock() + timedelta(seconds=override.after_seconds) if override.after_seconds is not None else None
+            )
             ticket.pending_override = (override.to_status_id, override.after_reads, due)
         return ticket, target
 
@@ -261,14 +313,32 @@ class CwState:
         try:
             status_id = int(raw)  # some integrations send "17"
         except (TypeError, ValueError):
-            raise invalid("ticket", "ticket object is invalid", [{
-                "code": "InvalidField", "message": "Status id must be a number.", "resource": "ticket", "field": "status",
-            }]) from None
+            raise invalid(
+                "ticket",
+                "ticket object is invalid",
+                [
+                    {
+                        "code": "InvalidField",
+                        "message": "Status id must be a number.",
+                        "resource": "ticket",
+                        "field": "status",
+                    }
+                ],
+            ) from None
         status = self.statuses.get(status_id)
         if status is None:
-            raise invalid("ticket", "ticket object is invalid", [{
-                "code": "InvalidField", "message": f"Status {status_id} not found.", "resource": "ticket", "field": "status",
-            }])
+            raise invalid(
+                "ticket",
+                "ticket object is invalid",
+                [
+                    {
+                        "code": "InvalidField",
+                        "message": f"Status {status_id} not found.",
+                        "resource": "ticket",
+                        "field": "status",
+                    }
+                ],
+            )
         return status
 
     def _check_transition(self, ticket: Ticket, target: Status) -> None:
@@ -276,26 +346,64 @@ class CwState:
         if faults.forbid_status_change:
             raise CwHttpError(403, "Forbidden", "You do not have permission to perform this action.")
         if target.board_id != ticket.board_id and not faults.foreign_status_accept:
-            raise invalid("ticket", "ticket object is invalid", [{
-                "code": "InvalidField", "message": "The status is not valid for this board.", "resource": "ticket",
-                "field": "status",
-            }])
+            raise invalid(
+                "ticket",
+                "ticket object is invalid",
+                [
+                    {
+                        "code": "InvalidField",
+                        "message": "The status is not valid for this board.",
+                        "resource": "ticket",
+                        "field": "status",
+                    }
+                ],
+            )
         if target.inactive and faults.inactive_status_reject:
-            raise invalid("ticket", "ticket object is invalid", [{
-                "code": "InvalidField", "message": f"Status {target.name} is inactive.", "resource": "ticket",
-                "field": "status",
-            }])
+            raise invalid(
+                "ticket",
+                "ticket object is invalid",
+                [
+                    {
+                        "code": "InvalidField",
+                        "message": f"Status {target.name} is inactive.",
+                        "resource": "ticket",
+                        "field": "status",
+                    }
+                ],
+            )
         current = self.statuses[ticket.status_id]
         if faults.intermediate_status_required and target.closed and current.name != "Completed":
-            raise invalid("ticket", "ticket object is invalid", [{
-                "code": "InvalidField", "resource": "ticket", "field": "status",
-                "message": "You do not have permission to close tickets from this status; move it to Completed first.",
-            }])
+            raise invalid(
+                "ticket",
+                "ticket object is invalid",
+                [
+                    {
+                        "code": "InvalidField",
+                        "resource": "ticket",
+                        "field": "status",
+                        "message": "You do not have permission to close tickets from this status; move it to Completed first.",
+                    }
+                ],
+            )
         if faults.revalidation_fail:
-            raise invalid("ticket", "ticket object is invalid", [
-                {"code": "InvalidField", "message": "Contact is inactive.", "resource": "ticket", "field": "contact"},
-                {"code": "InvalidField", "message": "Site must be selected.", "resource": "ticket", "field": "site"},
-            ])
+            raise invalid(
+                "ticket",
+                "ticket object is invalid",
+                [
+                    {
+                        "code": "InvalidField",
+                        "message": "Contact is inactive.",
+                        "resource": "ticket",
+                        "field": "contact",
+                    },
+                    {
+                        "code": "InvalidField",
+                        "message": "Site must be selected.",
+                        "resource": "ticket",
+                        "field": "site",
+                    },
+                ],
+            )
 
     def _set_status(self, ticket: Ticket, status: Status, *, by: str) -> None:
         now = self.clock()
@@ -323,8 +431,38 @@ def seed_demo(state: CwState) -> None:
     state.add_board(2, "Projects")
     state.add_status(30, 2, "Planning")
     state.add_status(31, 2, "Done", closed=True)
-    state.add_ticket(48213, "Outlook keeps prompting for password after M365 migration", board_id=1, status_id=2, company_id=250, contact="John Doe")
-    state.add_ticket(48214, "VPN connects but internal DNS names do not resolve", board_id=1, status_id=1, company_id=251, contact="Priya Shah")
-    state.add_ticket(48215, "Front desk printer shows offline for all users", board_id=1, status_id=5, company_id=252, contact="Marco Ruiz")
-    state.add_ticket(48216, "File server share slow after weekend patching", board_id=1, status_id=2, company_id=250, contact="Ana Lima")
-    state.add_ticket(48217, "Migrate reception PCs to Windows 11", board_id=2, status_id=30, company_id=251, contact="Priya Shah")
+    state.add_ticket(
+        48213,
+        "Outlook keeps prompting for password after M365 migration",
+        board_id=1,
+        status_id=2,
+        company_id=250,
+        contact="John Doe",
+    )
+    state.add_ticket(
+        48214,
+        "VPN connects but internal DNS names do not resolve",
+        board_id=1,
+        status_id=1,
+        company_id=251,
+        contact="Priya Shah",
+    )
+    state.add_ticket(
+        48215,
+        "Front desk printer shows offline for all users",
+        board_id=1,
+        status_id=5,
+        company_id=252,
+        contact="Marco Ruiz",
+    )
+    state.add_ticket(
+        48216,
+        "File server share slow after weekend patching",
+        board_id=1,
+        status_id=2,
+        company_id=250,
+        contact="Ana Lima",
+    )
+    state.add_ticket(
+        48217, "Migrate reception PCs to Windows 11", board_id=2, status_id=30, company_id=251, contact="Priya Shah"
+    )

@@ -78,7 +78,9 @@ class ConfirmPost(ModalScreen[bool]):
             size += f" This is long (over {LONG_NOTE:,} characters): check it is what you mean to send."
         with Vertical(id="cp-box") as box:
             box.border_title = "Confirm & post"
-            yield Static(plain(KIND_LABEL[plan.kind] if not plan.local else f"{plan.kind.upper()} — local only"), id="cp-kind")
+            yield Static(
+                plain(KIND_LABEL[plan.kind] if not plan.local else f"{plan.kind.upper()} — local only"), id="cp-kind"
+            )
             with VerticalScroll(id="cp-body"):
                 yield Static(plain(plan.action_text()), id="cp-action", classes="cp-line")
                 if plan.warning_text():
@@ -92,8 +94,12 @@ class ConfirmPost(ModalScreen[bool]):
                 yield Checkbox("I checked them: safe to send to the customer", id="cp-ack")
             with Horizontal(id="cp-buttons"):
                 yield Button("Cancel (Esc)", id="cp-cancel", variant="default")
-                yield Button(self._confirm_label(), id="cp-confirm", variant="warning" if plan.customer_visible else "primary",
-                             disabled=bool(self.refusal) or self.needs_ack)
+                yield Button(
+                    self._confirm_label(),
+                    id="cp-confirm",
+                    variant="warning" if plan.customer_visible else "primary",
+                    disabled=bool(self.refusal) or self.needs_ack,
+                )
 
     def on_mount(self) -> None:
         self._fit()
@@ -142,7 +148,10 @@ class ConfirmPost(ModalScreen[bool]):
             self.notify(self.refusal, severity="error", markup=False)
             return
         if not self.acknowledged:
-            self.notify("Tick the acknowledgement for the secret-like strings first (or edit the note).",
-                        severity="warning", markup=False)
+            self.notify(
+                "Tick the acknowledgement for the secret-like strings first (or edit the note).",
+                severity="warning",
+                markup=False,
+            )
             return
         self.dismiss(True)

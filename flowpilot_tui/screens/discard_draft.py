@@ -35,10 +35,12 @@ class DiscardDraft(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dd-box") as box:
             box.border_title = "Regenerate?"
-            yield Static(plain(
-                f"Your edited {self.kind} draft ({self.length:,} characters) will be discarded and replaced by "
-                "freshly generated text. This cannot be undone."
-            ))
+            yield Static(
+                plain(
+                    f"Your edited {self.kind} draft ({self.length:,} characters) will be discarded and replaced by "
+                    "freshly generated text. This cannot be undone."
+                )
+            )
             with Horizontal(id="dd-buttons"):
                 yield Button("Keep my draft (Esc)", id="dd-keep")
                 yield Button("Discard & regenerate (ctrl+y)", id="dd-discard", variant="warning")

@@ -15,9 +15,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
-from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui.messages import ServiceFailed, ServicesReady
 from flowpilot_tui.safe_text import plain
+from flowpilot_tui.widgets.app_footer import AppFooter
 
 if TYPE_CHECKING:
     from flowpilot_tui.config import Settings
@@ -34,11 +34,13 @@ class FirstRun(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="first-run"):
             yield Static("Welcome to FlowPilot", classes="title")
-            yield Static(plain(
-                f"This database has no account yet. You are signed in as {self.settings.user!r}.\n"
-                "Load the demo data to explore a realistic workspace (clearly labelled, safe to throw away), "
-                "or start an empty account of your own."
-            ))
+            yield Static(
+                plain(
+                    f"This database has no account yet. You are signed in as {self.settings.user!r}.\n"
+                    "Load the demo data to explore a realistic workspace (clearly labelled, safe to throw away), "
+                    "or start an empty account of your own."
+                )
+            )
             yield Button("Load demo data", id="demo", variant="primary")
             with Horizontal(id="empty-row"):
                 yield Input(placeholder="Account name, e.g. Acme IT", id="account-name")

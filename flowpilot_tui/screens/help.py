@@ -16,11 +16,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui import keymap
+from flowpilot_tui.widgets.app_footer import AppFooter
 
 INTRO = (
-    "Remap keys in config.toml under [keymap], e.g.  \"chat.newline\" = \"ctrl+j,alt+enter\".  Every key is also a "
+    'Remap keys in config.toml under [keymap], e.g.  "chat.newline" = "ctrl+j,alt+enter".  Every key is also a '
     "command in the palette (ctrl+p). Posting, deleting and dismissing always ask first or need a modified key."
 )
 COLUMNS = (
@@ -32,8 +32,13 @@ COLUMNS = (
 def keys_table(scope: str, user_map: dict[str, str]) -> Table:
     """One scope: keys and ids never wrap (they are typed into the config); the description takes the rest."""
     table = Table(
-        box=None, expand=True, show_header=False, pad_edge=False, padding=(0, 1),
-        title=Text(keymap.SCOPES[scope], style="bold underline"), title_justify="left",
+        box=None,
+        expand=True,
+        show_header=False,
+        pad_edge=False,
+        padding=(0, 1),
+        title=Text(keymap.SCOPES[scope], style="bold underline"),
+        title_justify="left",
     )
     table.add_column("Keys", style="bold", no_wrap=True, width=17)
     table.add_column("Action", ratio=1)

@@ -39,7 +39,9 @@ class NewSession(ModalScreen[NewSessionRequest | None]):
             yield Label("Link to a PSA ticket (optional)")
             with Horizontal(classes="row"):
                 yield Select(
-                    [(name, name) for name in self.connections], prompt="No ticket (local only)", id="connection",
+                    [(name, name) for name in self.connections],
+                    prompt="No ticket (local only)",
+                    id="connection",
                     disabled=not self.connections,
                 )
                 yield Input(placeholder="Ticket #", id="ticket", restrict=r"#?[0-9]*", max_length=12)

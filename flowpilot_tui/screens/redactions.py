@@ -44,8 +44,12 @@ class RedactionsScreen(ModalScreen[None]):
             if not self.items:
                 yield Static(plain("Nothing in this session looked like a secret; nothing was masked."))
             else:
-                yield Static(plain("These values were replaced before any text could reach a model. "
-                                   "They stay on this machine. Esc closes."))
+                yield Static(
+                    plain(
+                        "These values were replaced before any text could reach a model. "
+                        "They stay on this machine. Esc closes."
+                    )
+                )
                 yield Static(redactions_table(self.items))
 
     def action_close(self) -> None:

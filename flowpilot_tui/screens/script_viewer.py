@@ -68,8 +68,9 @@ class ScriptViewer(ModalScreen[None]):
             flags = Static(banner_text(self.flags), id="script-flags")
             flags.add_class("-danger" if self.flags else "-clear")
             yield flags
-            yield ScriptArea(self.body, shell=s.shell, read_only=True, show_line_numbers=True, soft_wrap=False,
-                             id="script-body")
+            yield ScriptArea(
+                self.body, shell=s.shell, read_only=True, show_line_numbers=True, soft_wrap=False, id="script-body"
+            )
             yield Footer()
 
     def on_mount(self) -> None:
@@ -81,13 +82,19 @@ class ScriptViewer(ModalScreen[None]):
         if self.flags and not self._armed:
             self._armed = True
             lines = ", ".join(str(f.line_no) for f in self.flags[:6])
-            self.notify(f"This script has destructive commands (line {lines}). Press c again to copy it anyway.",
-                        title="Review before copying", severity="warning")
+            self.notify(
+                f"This script has destructive commands (line {lines}). Press c again to copy it anyway.",
+                title="Review before copying",
+                severity="warning",
+            )
             return
         self.app.copy_to_clipboard(self.body)
         count = len(self.body.splitlines())
-        self.notify(f"Copied {count} lines to the clipboard (OSC 52). If nothing pastes, your terminal blocks "
-                    "OSC 52: select the text instead.", title="Script copied")
+        self.notify(
+            f"Copied {count} lines to the clipboard (OSC 52). If nothing pastes, your terminal blocks "
+            "OSC 52: select the text instead.",
+            title="Script copied",
+        )
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -15,12 +15,12 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, Select, Static
 
-from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui import keymap
 from flowpilot_tui.messages import PageLoaded, ServiceFailed, SessionCreated
 from flowpilot_tui.safe_text import plain
 from flowpilot_tui.services.errors import DomainError
 from flowpilot_tui.services.models import SESSION_STATUSES
+from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui.widgets.session_table import SessionTable
 
 if TYPE_CHECKING:
@@ -55,7 +55,9 @@ class SessionList(Screen[None]):
             yield Input(placeholder="Search title or #ticket  ( / )", id="search")
             yield Select(
                 [("All statuses", ALL), *((s.replace("_", " "), s) for s in SESSION_STATUSES)],
-                value=ALL, allow_blank=False, id="status",
+                value=ALL,
+                allow_blank=False,
+                id="status",
             )
             yield Button("New session", id="new", disabled=not actor.can_write)
         yield SessionTable(id="sessions")
@@ -88,7 +90,9 @@ class SessionList(Screen[None]):
     @work(exclusive=True, group="list", exit_on_error=False)
     async def fetch(self, status: str | None, search: str, offset: int) -> None:
         try:
-            page = await self.services.sessions.list_sessions(status=status, search=search or None, limit=PAGE_SIZE, offset=offset)
+            page = await self.services.sessions.list_sessions(
+                status=status, search=search or None, limit=PAGE_SIZE, offset=offset
+            )
         except DomainError as exc:
             self.post_message(ServiceFailed(exc.message))
             return

@@ -80,18 +80,37 @@ class TemplateBuilder(ModalScreen[Any]):
             yield Static(Text(f"Template builder · {one_line(t.name, 80)}"), id="tpl-title")
             yield Static(self._status_text(), id="tpl-status")
             if not self.can_write:
-                yield Static(Text(f"Your role ({self.services.actor.role}) can read templates but not change them."),
-                             id="tpl-readonly")
+                yield Static(
+                    Text(f"Your role ({self.services.actor.role}) can read templates but not change them."),
+                    id="tpl-readonly",
+                )
             with Horizontal(id="tpl-row"):
-                yield Input(strip_controls(t.name), placeholder="Template name", id="tpl-name", disabled=not self.can_write)
-                yield Select([("PowerShell", "powershell"), ("bash", "bash")], value=t.shell, allow_blank=False,
-                             id="tpl-shell", disabled=not self.can_write)
+                yield Input(
+                    strip_controls(t.name), placeholder="Template name", id="tpl-name", disabled=not self.can_write
+                )
+                yield Select(
+                    [("PowerShell", "powershell"), ("bash", "bash")],
+                    value=t.shell,
+                    allow_blank=False,
+                    id="tpl-shell",
+                    disabled=not self.can_write,
+                )
             yield Label("Parameters — one per line: Name | description | default", classes="tpl-label")
-            yield TextArea(strip_controls(params_to_text(t.parameters)), id="tpl-params", soft_wrap=False,
-                           read_only=not self.can_write)
+            yield TextArea(
+                strip_controls(params_to_text(t.parameters)),
+                id="tpl-params",
+                soft_wrap=False,
+                read_only=not self.can_write,
+            )
             yield Label("Body — write {{Name}} where a parameter goes", classes="tpl-label")
-            yield ScriptArea(strip_controls(t.body), shell=t.shell, id="tpl-body", show_line_numbers=True,
-                             soft_wrap=False, read_only=not self.can_write)
+            yield ScriptArea(
+                strip_controls(t.body),
+                shell=t.shell,
+                id="tpl-body",
+                show_line_numbers=True,
+                soft_wrap=False,
+                read_only=not self.can_write,
+            )
             yield Static(id="tpl-flags")
             with Horizontal(id="tpl-buttons"):
                 yield Button("Save (F2)", id="tpl-save", variant="primary", disabled=not self.can_write)
@@ -101,8 +120,10 @@ class TemplateBuilder(ModalScreen[Any]):
     def _status_text(self) -> Text:
         t = self.saved or self.template
         state = "built" if t.status == "built" else "draft"
-        return Text(f"{state} · {len(t.parameters)} parameter{'s' if len(t.parameters) != 1 else ''} · "
-                    "the app never runs scripts")
+        return Text(
+            f"{state} · {len(t.parameters)} parameter{'s' if len(t.parameters) != 1 else ''} · "
+            "the app never runs scripts"
+        )
 
     def on_mount(self) -> None:
         for area in self.query(TextArea):
@@ -135,8 +156,12 @@ class TemplateBuilder(ModalScreen[Any]):
 
     def _current(self) -> tuple[str, str, list[dict[str, str]], str]:
         shell = self.query_one("#tpl-shell", Select).value
-        return (self.query_one("#tpl-name", Input).value, shell if isinstance(shell, str) else self.template.shell,
-                text_to_params(self.query_one("#tpl-params", TextArea).text), self.query_one("#tpl-body", ScriptArea).text)
+        return (
+            self.query_one("#tpl-name", Input).value,
+            shell if isinstance(shell, str) else self.template.shell,
+            text_to_params(self.query_one("#tpl-params", TextArea).text),
+            self.query_one("#tpl-body", ScriptArea).text,
+        )
 
     def _dirty(self) -> bool:
         t = self.saved or self.template

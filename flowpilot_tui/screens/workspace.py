@@ -18,15 +18,21 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static, Tab, Tabs
 
-from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui import keymap
 from flowpilot_tui.messages import (
-    ChatAppended, HistoryLoaded, OpenScreen, ReplyChunk, ReplyFinished, ServiceFailed, SessionLoaded,
+    ChatAppended,
+    HistoryLoaded,
+    OpenScreen,
+    ReplyChunk,
+    ReplyFinished,
+    ServiceFailed,
+    SessionLoaded,
 )
-from flowpilot_tui.safe_text import one_line, plain
+from flowpilot_tui.safe_text import one_line
 from flowpilot_tui.services import rules
 from flowpilot_tui.services.errors import DomainError
 from flowpilot_tui.services.views import FactView, SessionDetail
+from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui.widgets.chat_input import ChatInput
 from flowpilot_tui.widgets.chat_log import card_line
 from flowpilot_tui.widgets.chat_pane import ChatPane
@@ -54,7 +60,13 @@ def make_preview(services: Services, session_id: str) -> Widget:
 
 class Workspace(Screen[None]):
     BINDINGS = keymap.bindings("workspace")
-    PALETTE_SCOPES = {"workspace": None, "chat": "ChatPane", "chat_input": "ChatInput", "facts": "FactsPane", "fix": "FixCard"}
+    PALETTE_SCOPES = {
+        "workspace": None,
+        "chat": "ChatPane",
+        "chat_input": "ChatInput",
+        "facts": "FactsPane",
+        "fix": "FixCard",
+    }
 
     def __init__(self, services: Services, session_id: str) -> None:
         super().__init__()
@@ -70,8 +82,11 @@ class Workspace(Screen[None]):
             yield Static(VIEWER_REASON + ": chat, facts, fix decisions and posting are disabled.", classes="readonly")
         yield Tabs(*(Tab(p.title(), id=f"tab-{p}") for p in PANES), id="ws-tabs")
         with Horizontal(id="ws-body"):
-            yield ChatPane(id="pane-chat", read_only_reason="" if self.can_write else VIEWER_REASON,
-                           cursor_blink=self.services.settings.ui.cursor_blink)
+            yield ChatPane(
+                id="pane-chat",
+                read_only_reason="" if self.can_write else VIEWER_REASON,
+                cursor_blink=self.services.settings.ui.cursor_blink,
+            )
             with Vertical(id="ws-middle"):
                 yield FactsPane(id="pane-facts", can_write=self.can_write)
                 yield FixCard(id="pane-fix", can_write=self.can_write)
@@ -184,7 +199,9 @@ class Workspace(Screen[None]):
     async def chat_submitted(self, event: ChatInput.Submitted) -> None:
         chat = self.query_one(ChatPane)
         if not self.can_write or chat.log_view.streaming:
-            self.notify("Wait for the reply to finish (Esc cancels it)" if self.can_write else VIEWER_REASON, severity="warning")
+            self.notify(
+                "Wait for the reply to finish (Esc cancels it)" if self.can_write else VIEWER_REASON, severity="warning"
+            )
             return
         chat.input.clear()
         await chat.log_view.add_message("user", event.text)
@@ -212,7 +229,9 @@ class Workspace(Screen[None]):
         reply = result.reply.content if result.reply else None
         cards = [(c.kind, card_line(c.title, c.detail)) for c in result.cards]
         unsent = text if result.error and result.user_message is None else ""
-        self.post_message(ReplyFinished(reply or "", interrupted=result.interrupted, error=result.error, cards=cards, unsent=unsent))
+        self.post_message(
+            ReplyFinished(reply or "", interrupted=result.interrupted, error=result.error, cards=cards, unsent=unsent)
+        )
         await self._reload(focus_newest_fact=any(kind == "fact" for kind, _ in cards))
 
     async def _send_offline(self, text: str) -> None:
@@ -258,7 +277,9 @@ class Workspace(Screen[None]):
             return
         window = self.services.settings.ui.history_window
         try:
-            messages = await self.services.sessions.list_messages(self.session_id, limit=window + 1, before_id=before_id)
+            messages = await self.services.sessions.list_messages(
+                self.session_id, limit=window + 1, before_id=before_id
+            )
         except DomainError as exc:
             self.post_message(ServiceFailed(exc.message))
             return
@@ -274,6 +295,7 @@ class Workspace(Screen[None]):
 
         sessions, sid, fact = self.services.sessions, self.session_id, event.fact
         if event.action == "delete" and fact is not None:
+
             def delete(answer: str | None) -> None:
                 if answer is not None:
                     self.mutate(lambda: sessions.delete_fact(sid, fact.id), "Fact deleted")
@@ -287,7 +309,9 @@ class Workspace(Screen[None]):
             if fact is None:
                 self.mutate(lambda: sessions.add_fact(sid, edit.kind, edit.text, outcome=edit.outcome or None))
             else:
-                self.mutate(lambda: sessions.edit_fact(sid, fact.id, text=edit.text, kind=edit.kind, outcome=edit.outcome))
+                self.mutate(
+                    lambda: sessions.edit_fact(sid, fact.id, text=edit.text, kind=edit.kind, outcome=edit.outcome)
+                )
 
         self.app.push_screen(FactEditor(fact, event.kind), save)
 
@@ -305,7 +329,9 @@ class Workspace(Screen[None]):
         except DomainError as exc:
             self.post_message(ServiceFailed(exc.message))
         else:
-            self.post_message(ServiceFailed(message or f"Decision recorded: {DECISION_LABEL[decision]}", severity="information"))
+            self.post_message(
+                ServiceFailed(message or f"Decision recorded: {DECISION_LABEL[decision]}", severity="information")
+            )
         await self._reload()
 
     @on(OpenScreen)
@@ -381,10 +407,15 @@ class Workspace(Screen[None]):
             if reason is not None:
                 self.mutate(lambda: sessions.request_escalation(sid, reason or None), "Escalation requested")
 
-        self.app.push_screen(ConfirmDialog(
-            "Request escalation?", "Marks the session as requesting escalation; a senior engineer picks it up.",
-            "Request escalation", ask_reason="Reason (optional), e.g. needs storage admin access",
-        ), done)
+        self.app.push_screen(
+            ConfirmDialog(
+                "Request escalation?",
+                "Marks the session as requesting escalation; a senior engineer picks it up.",
+                "Request escalation",
+                ask_reason="Reason (optional), e.g. needs storage admin access",
+            ),
+            done,
+        )
 
     def _preview_call(self, action: str) -> None:
         method = getattr(self.query_one("#pane-preview"), _PREVIEW_ACTIONS[action], None)

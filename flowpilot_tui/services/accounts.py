@@ -21,7 +21,11 @@ async def is_empty(store: Store) -> bool:
 async def resolve_actor(store: Store, login: str) -> Actor:
     """The configured login's identity, or `NotFound` with a hint on how to set one up."""
     async with store.read() as db:
-        row = (await db.execute(select(User, Account).join(Account, Account.id == User.account_id).where(User.login == login))).first()
+        row = (
+            await db.execute(
+                select(User, Account).join(Account, Account.id == User.account_id).where(User.login == login)
+            )
+        ).first()
     if row is None:
         raise NotFound(
             f"User {login!r} is not a member of any account in this database "
@@ -32,7 +36,13 @@ async def resolve_actor(store: Store, login: str) -> Actor:
 
 
 async def create_account(
-    store: Store, name: str, admin_login: str, now: datetime, *, display_name: str | None = None, is_demo: bool = False,
+    store: Store,
+    name: str,
+    admin_login: str,
+    now: datetime,
+    *,
+    display_name: str | None = None,
+    is_demo: bool = False,
     preferences: dict | None = None,
 ) -> Actor:
     name = name.strip()
@@ -44,13 +54,21 @@ async def create_account(
         account = Account(name=name, is_demo=is_demo, preferences=preferences or {}, created_at=now)
         db.add(account)
         await db.flush()
-        user = User(account_id=account.id, login=admin_login, display_name=display_name or admin_login, role="admin", created_at=now)
+        user = User(
+            account_id=account.id,
+            login=admin_login,
+            display_name=display_name or admin_login,
+            role="admin",
+            created_at=now,
+        )
         db.add(user)
         await db.flush()
         return Actor(account.id, user.id, user.login, user.display_name, user.role, account.name, account.is_demo)
 
 
-async def add_user(store: Store, actor: Actor, login: str, role: str, now: datetime, display_name: str | None = None) -> None:
+async def add_user(
+    store: Store, actor: Actor, login: str, role: str, now: datetime, display_name: str | None = None
+) -> None:
     if actor.role != "admin":
         raise PermissionDenied("Only an admin can add users")
     if role not in ROLES:
@@ -58,7 +76,11 @@ async def add_user(store: Store, actor: Actor, login: str, role: str, now: datet
     async with store.write() as db:
         if await db.scalar(select(User.id).where(User.login == login)):
             raise Conflict(f"User {login!r} already belongs to an account")
-        db.add(User(account_id=actor.account_id, login=login, display_name=display_name or login, role=role, created_at=now))
+        db.add(
+            User(
+                account_id=actor.account_id, login=login, display_name=display_name or login, role=role, created_at=now
+            )
+        )
 
 
 async def sync_connections(store: Store, actor: Actor, names: Iterable[tuple[str, str]]) -> None:

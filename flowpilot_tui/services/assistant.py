@@ -48,8 +48,16 @@ class TurnResult:
 
 
 class AssistantService:
-    def __init__(self, store: Store, actor: Actor, llm_settings: LlmSettings, clock: Clock = utcnow,
-                 client_factory: ClientFactory | None = None, *, sessions: SessionService | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        actor: Actor,
+        llm_settings: LlmSettings,
+        clock: Clock = utcnow,
+        client_factory: ClientFactory | None = None,
+        *,
+        sessions: SessionService | None = None,
+    ) -> None:
         self.store = store
         self.actor = actor
         self.llm = llm_settings
@@ -69,12 +77,14 @@ class AssistantService:
         if not self.offline:
             return ""
         if self.llm.provider == "anthropic":
-            why = "llm.provider is \"anthropic\" but ANTHROPIC_API_KEY is not set"
+            why = 'llm.provider is "anthropic" but ANTHROPIC_API_KEY is not set'
         else:
             why = "no model is configured"
-        return (f"Assistant offline ({why}). The chat is your log; /fact, /tried, /hypothesis, /env and /fix record "
-                "facts and fixes (/help lists them). To enable Claude, set llm.provider = \"anthropic\" in the "
-                "config file and export ANTHROPIC_API_KEY.")
+        return (
+            f"Assistant offline ({why}). The chat is your log; /fact, /tried, /hypothesis, /env and /fix record "
+            'facts and fixes (/help lists them). To enable Claude, set llm.provider = "anthropic" in the '
+            "config file and export ANTHROPIC_API_KEY."
+        )
 
     def slash_commands(self) -> list[tuple[str, str]]:
         return slash.slash_commands()
@@ -110,8 +120,16 @@ class AssistantService:
                 if cmd.kind is not None:
                     card = await record_fact(self.sessions, db, row, cmd.kind, cmd.text, cmd.outcome, "engineer")
                 else:
-                    card = await record_fix(self.sessions, db, row, cmd.title, rationale="", steps=list(cmd.steps),
-                                            target_shell=None, source="engineer")
+                    card = await record_fix(
+                        self.sessions,
+                        db,
+                        row,
+                        cmd.title,
+                        rationale="",
+                        steps=list(cmd.steps),
+                        target_shell=None,
+                        source="engineer",
+                    )
                 msg = await self.sessions.append_message_in(
                     db, row, "user", text.strip(), meta={"command": cmd.name.lstrip("/"), "cards": [card.to_json()]}
                 )
@@ -145,20 +163,35 @@ class AssistantService:
             raise
         except Exception as exc:  # API, connection and stream errors (anthropic is imported lazily)
             saved = await self._save_partial(session_id, "".join(parts), "error")
-            return TurnResult(reply=saved, interrupted=saved is not None, error=describe_error(exc),
-                              user_message=user_msg, redaction_count=request.redaction_count)
+            return TurnResult(
+                reply=saved,
+                interrupted=saved is not None,
+                error=describe_error(exc),
+                user_message=user_msg,
+                redaction_count=request.redaction_count,
+            )
         text = "\n\n".join(b.text for b in final.content if b.type == "text" and b.text)
         if final.stop_reason in (None, "max_tokens"):
             # Truncated stream / length limit: tool inputs may be incomplete, so none are applied.
             reason = "truncated" if final.stop_reason is None else "max_tokens"
             saved = await self._save_partial(session_id, text or "".join(parts), reason)
-            error = ("The reply was cut off before it finished" if reason == "truncated"
-                     else "The reply hit the length limit and was cut short")
-            return TurnResult(reply=saved, interrupted=True, error=error, user_message=user_msg,
-                              redaction_count=request.redaction_count)
+            error = (
+                "The reply was cut off before it finished"
+                if reason == "truncated"
+                else "The reply hit the length limit and was cut short"
+            )
+            return TurnResult(
+                reply=saved,
+                interrupted=True,
+                error=error,
+                user_message=user_msg,
+                redaction_count=request.redaction_count,
+            )
         return await self._finish(session_id, user_msg, final, text, request.redaction_count)
 
-    async def _finish(self, session_id: str, user_msg: MessageView, final: Any, text: str, redactions: int) -> TurnResult:
+    async def _finish(
+        self, session_id: str, user_msg: MessageView, final: Any, text: str, redactions: int
+    ) -> TurnResult:
         """Store the reply and apply its tool calls in one transaction."""
         uses = [b for b in final.content if b.type == "tool_use"]
         try:
@@ -181,8 +214,13 @@ class AssistantService:
                 reply = await self.sessions.append_message_in(db, row, "assistant", text, meta=meta)
         except DomainError as exc:
             saved = await self._save_partial(session_id, text, "not_applied")
-            return TurnResult(reply=saved, interrupted=saved is not None, error=f"Reply not applied: {exc.message}",
-                              user_message=user_msg, redaction_count=redactions)
+            return TurnResult(
+                reply=saved,
+                interrupted=saved is not None,
+                error=f"Reply not applied: {exc.message}",
+                user_message=user_msg,
+                redaction_count=redactions,
+            )
         error = "Claude declined to answer this one" if final.stop_reason == "refusal" else None
         return TurnResult(reply=reply, cards=cards, error=error, user_message=user_msg, redaction_count=redactions)
 
@@ -191,7 +229,8 @@ class AssistantService:
         if not text.strip():
             return None
         try:
-            return await self.sessions.append_message(session_id, "assistant", text, interrupted=True,
-                                                      meta={"interrupted_reason": reason})
+            return await self.sessions.append_message(
+                session_id, "assistant", text, interrupted=True, meta={"interrupted_reason": reason}
+            )
         except DomainError:
             return None

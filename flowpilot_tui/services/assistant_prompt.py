@@ -46,7 +46,7 @@ TOOLS: list[dict[str, Any]] = [
     {
         "name": "record_facts",
         "description": "Record new facts about the ticket: symptom, environment, confirmed, tried (with outcome) "
-                       "or hypothesis. They appear in the engineer's facts pane and the closing notes.",
+        "or hypothesis. They appear in the engineer's facts pane and the closing notes.",
         "input_schema": {
             "type": "object",
             "properties": {
@@ -134,14 +134,18 @@ def session_block(detail: SessionDetail, red: Redactor) -> str:
     kept.reverse()
     omitted = len(lines) - len(kept)
     facts = "\n".join(([f"<!-- {omitted} older facts omitted -->"] if omitted else []) + kept) or "None recorded."
-    parts = [f"<session title={quoteattr(red.text(s.title))}{ticket} status={quoteattr(s.status)}>",
-             f"<facts>\n{facts}\n</facts>"]
+    parts = [
+        f"<session title={quoteattr(red.text(s.title))}{ticket} status={quoteattr(s.status)}>",
+        f"<facts>\n{facts}\n</facts>",
+    ]
     fix = detail.active_fix
     if fix is not None:
         steps = "\n".join(f"{i}. {red.text(step)}" for i, step in enumerate(fix.steps, 1))
         shell = f" target_shell={quoteattr(fix.target_shell)}" if fix.target_shell else ""
-        parts.append(f"<active_fix title={quoteattr(red.text(fix.title))}{shell}>\n"
-                     f"{escape(red.text(fix.rationale))}\n{escape(steps)}\n</active_fix>")
+        parts.append(
+            f"<active_fix title={quoteattr(red.text(fix.title))}{shell}>\n"
+            f"{escape(red.text(fix.rationale))}\n{escape(steps)}\n</active_fix>"
+        )
     parts.append("</session>")
     return "\n".join(parts)
 
@@ -185,8 +189,10 @@ def rebuild_messages(history: list[MessageView], red: Redactor) -> list[dict[str
             if text.strip():
                 blocks.append({"type": "text", "text": red.text(clip(text))})
             uses = [u for u in meta.get("tool_uses", []) if isinstance(u, dict) and u.get("id")]
-            blocks += [{"type": "tool_use", "id": u["id"], "name": u.get("name", ""), "input": red.value(u.get("input") or {})}
-                       for u in uses]
+            blocks += [
+                {"type": "tool_use", "id": u["id"], "name": u.get("name", ""), "input": red.value(u.get("input") or {})}
+                for u in uses
+            ]
             if not blocks:
                 continue
             if owed:  # two assistant replies in a row: the earlier one's results still need a user message
@@ -196,8 +202,11 @@ def rebuild_messages(history: list[MessageView], red: Redactor) -> list[dict[str
             results = {r.get("tool_use_id"): r for r in meta.get("tool_results", []) if isinstance(r, dict)}
             for u in uses:
                 r = results.get(u["id"], {})
-                block: dict[str, Any] = {"type": "tool_result", "tool_use_id": u["id"],
-                                         "content": red.text(str(r.get("content") or "not recorded"))}
+                block: dict[str, Any] = {
+                    "type": "tool_result",
+                    "tool_use_id": u["id"],
+                    "content": red.text(str(r.get("content") or "not recorded")),
+                }
                 if r.get("is_error"):
                     block["is_error"] = True
                 owed.append(block)

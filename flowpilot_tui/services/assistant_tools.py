@@ -18,8 +18,13 @@ from flowpilot_tui.services.models import AISession, SessionFact, SessionSuggest
 from flowpilot_tui.services.sessions import SessionService
 from flowpilot_tui.services.views import MessageView
 
-KIND_LABELS = {"symptom": "Symptom", "environment": "Environment", "confirmed": "Confirmed", "tried": "Tried",
-               "hypothesis": "Hypothesis"}
+KIND_LABELS = {
+    "symptom": "Symptom",
+    "environment": "Environment",
+    "confirmed": "Confirmed",
+    "tried": "Tried",
+    "hypothesis": "Hypothesis",
+}
 _SHELLS = {"powershell": "powershell", "pwsh": "powershell", "bash": "bash", "sh": "bash", "zsh": "bash"}
 
 
@@ -38,8 +43,11 @@ class ToolCard:
 def cards_of(message: MessageView) -> list[ToolCard]:
     """The cards stored with a chat message (so a reloaded chat shows them again)."""
     raw = (message.meta or {}).get("cards") or []
-    return [ToolCard(str(c.get("kind", "")), str(c.get("title", "")), str(c.get("detail", "")))
-            for c in raw if isinstance(c, dict)]
+    return [
+        ToolCard(str(c.get("kind", "")), str(c.get("title", "")), str(c.get("detail", "")))
+        for c in raw
+        if isinstance(c, dict)
+    ]
 
 
 @dataclass(frozen=True)
@@ -62,17 +70,28 @@ async def _active_fix_title(db: AsyncSession, row: AISession) -> str | None:
     )
 
 
-async def record_fact(sessions: SessionService, db: AsyncSession, row: AISession, kind: str, text: str,
-                      outcome: str | None, source: str) -> ToolCard:
+async def record_fact(
+    sessions: SessionService, db: AsyncSession, row: AISession, kind: str, text: str, outcome: str | None, source: str
+) -> ToolCard:
     fact = await sessions.add_fact_in(db, row, kind, text, outcome=outcome, source=source)
     return fact_card(fact.id, fact.kind, fact.text, fact.outcome)
 
 
-async def record_fix(sessions: SessionService, db: AsyncSession, row: AISession, title: str, *, rationale: str,
-                     steps: list[str], target_shell: str | None, source: str) -> ToolCard:
+async def record_fix(
+    sessions: SessionService,
+    db: AsyncSession,
+    row: AISession,
+    title: str,
+    *,
+    rationale: str,
+    steps: list[str],
+    target_shell: str | None,
+    source: str,
+) -> ToolCard:
     previous = await _active_fix_title(db, row)
-    fix = await sessions.propose_fix_in(db, row, title, rationale=rationale, steps=steps,
-                                        target_shell=target_shell, source=source)
+    fix = await sessions.propose_fix_in(
+        db, row, title, rationale=rationale, steps=steps, target_shell=target_shell, source=source
+    )
     bits = [f"{len(fix.steps)} step{'s' if len(fix.steps) != 1 else ''}"]
     if fix.target_shell:
         bits.append(fix.target_shell)
@@ -85,8 +104,12 @@ async def _record_facts(sessions: SessionService, db: AsyncSession, row: AISessi
     facts = data.get("facts")
     if not isinstance(facts, list) or not facts:
         return Applied("Error: 'facts' must be a non-empty list", True, [])
-    existing = {(k, t.strip().lower()) for k, t in
-                (await db.execute(select(SessionFact.kind, SessionFact.text).where(SessionFact.session_id == row.id))).all()}
+    existing = {
+        (k, t.strip().lower())
+        for k, t in (
+            await db.execute(select(SessionFact.kind, SessionFact.text).where(SessionFact.session_id == row.id))
+        ).all()
+    }
     cards: list[ToolCard] = []
     notes: list[str] = []
     for item in facts:
@@ -107,8 +130,9 @@ async def _record_facts(sessions: SessionService, db: AsyncSession, row: AISessi
             cards.append(ToolCard("error", "Fact not recorded", exc.message))
     recorded = sum(1 for c in cards if c.kind == "fact")
     summary = "; ".join(notes)
-    return Applied(summary[:1].upper() + summary[1:] + ".", recorded == 0 and any(c.kind == "error" for c in cards),
-                   cards)
+    return Applied(
+        summary[:1].upper() + summary[1:] + ".", recorded == 0 and any(c.kind == "error" for c in cards), cards
+    )
 
 
 async def _propose_fix(sessions: SessionService, db: AsyncSession, row: AISession, data: dict[str, Any]) -> Applied:
@@ -117,10 +141,20 @@ async def _propose_fix(sessions: SessionService, db: AsyncSession, row: AISessio
         steps = [steps]
     shell = _SHELLS.get(str(data.get("target_shell") or "").strip().lower())
     try:
-        card = await record_fix(sessions, db, row, str(data.get("title") or ""), rationale=str(data.get("rationale") or ""),
-                                steps=[str(s) for s in steps], target_shell=shell, source="assistant")
+        card = await record_fix(
+            sessions,
+            db,
+            row,
+            str(data.get("title") or ""),
+            rationale=str(data.get("rationale") or ""),
+            steps=[str(s) for s in steps],
+            target_shell=shell,
+            source="assistant",
+        )
     except InvalidInput as exc:
-        return Applied(f"Error: fix not recorded: {exc.message}", True, [ToolCard("error", "Fix not recorded", exc.message)])
+        return Applied(
+            f"Error: fix not recorded: {exc.message}", True, [ToolCard("error", "Fix not recorded", exc.message)]
+        )
     return Applied("Recorded as the active suggested fix; the engineer decides what to do with it.", False, [card])
 
 

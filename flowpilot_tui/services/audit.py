@@ -17,11 +17,19 @@ from flowpilot_tui.services.models import AuditEvent
 from flowpilot_tui.services.psa.base import PsaCall
 
 
-def add_event(db: AsyncSession, actor: Actor, session_id: str | None, action: str, detail: dict[str, Any], now: datetime) -> None:
-    db.add(AuditEvent(
-        account_id=actor.account_id, user_id=actor.user_id, session_id=session_id, action=action, detail=detail,
-        created_at=now,
-    ))
+def add_event(
+    db: AsyncSession, actor: Actor, session_id: str | None, action: str, detail: dict[str, Any], now: datetime
+) -> None:
+    db.add(
+        AuditEvent(
+            account_id=actor.account_id,
+            user_id=actor.user_id,
+            session_id=session_id,
+            action=action,
+            detail=detail,
+            created_at=now,
+        )
+    )
 
 
 def add_psa_calls(
@@ -29,7 +37,19 @@ def add_psa_calls(
 ) -> None:
     """One `psa.call` row per HTTP exchange; `context` adds e.g. the connection name and ticket id."""
     for call in calls:
-        add_event(db, actor, session_id, "psa.call", {
-            "method": call.method, "path": call.path, "status_code": call.status_code,
-            "duration_ms": call.duration_ms, "outcome": call.outcome, "request_id": call.request_id, **context,
-        }, now)
+        add_event(
+            db,
+            actor,
+            session_id,
+            "psa.call",
+            {
+                "method": call.method,
+                "path": call.path,
+                "status_code": call.status_code,
+                "duration_ms": call.duration_ms,
+                "outcome": call.outcome,
+                "request_id": call.request_id,
+                **context,
+            },
+            now,
+        )

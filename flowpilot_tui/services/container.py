@@ -13,8 +13,8 @@ from flowpilot_tui.services.store import Store
 
 if TYPE_CHECKING:
     from flowpilot_tui.config import Settings
-    from flowpilot_tui.services.generation.service import GenerationService
     from flowpilot_tui.services.assistant import AssistantService
+    from flowpilot_tui.services.generation.service import GenerationService
     from flowpilot_tui.services.scripts import ScriptService
     from flowpilot_tui.services.writeback import WritebackService
 
@@ -39,22 +39,32 @@ class Services:
     def assistant(self) -> AssistantService:
         from flowpilot_tui.services.assistant import AssistantService
 
-        return AssistantService(self.store, self.actor, self.settings.llm, self.clock,
-                                self.extras.get("anthropic_client_factory"), sessions=self.sessions)
+        return AssistantService(
+            self.store,
+            self.actor,
+            self.settings.llm,
+            self.clock,
+            self.extras.get("anthropic_client_factory"),
+            sessions=self.sessions,
+        )
 
     @cached_property
     def scripts(self) -> ScriptService:
         from flowpilot_tui.services.scripts import ScriptService
 
-        return ScriptService(self.store, self.actor, self.settings.llm, self.clock,
-                             self.extras.get("anthropic_client_factory"))
+        return ScriptService(
+            self.store, self.actor, self.settings.llm, self.clock, self.extras.get("anthropic_client_factory")
+        )
 
     @cached_property
     def generation(self) -> GenerationService:
         from flowpilot_tui.services.generation.service import GenerationService
 
         return GenerationService(
-            self.store, self.actor, self.settings.llm, self.clock,
+            self.store,
+            self.actor,
+            self.settings.llm,
+            self.clock,
             client_factory=self.extras.get("anthropic_client_factory"),
         )
 
@@ -65,7 +75,9 @@ class Services:
 
         providers = self.extras.get("psa_providers") or ProviderPool(self.settings.connections)
         self.extras.setdefault("closers", []).append(getattr(providers, "aclose", _noop))
-        return WritebackService(self.store, self.actor, providers, self.clock, **self.extras.get("writeback_options", {}))
+        return WritebackService(
+            self.store, self.actor, providers, self.clock, **self.extras.get("writeback_options", {})
+        )
 
     async def close(self) -> None:
         """Close every service that was built (cached) and owns a client, then the database."""

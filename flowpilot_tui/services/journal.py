@@ -49,8 +49,11 @@ def matches(note: PostedNote, visibility: NoteVisibility, marker: str | None, se
 async def open_entry(db: AsyncSession, session_id: str, kind: str) -> WritebackJournal | None:
     return await db.scalar(
         select(WritebackJournal)
-        .where(WritebackJournal.session_id == session_id, WritebackJournal.kind == kind,
-               WritebackJournal.state.in_(OPEN_STATES))
+        .where(
+            WritebackJournal.session_id == session_id,
+            WritebackJournal.kind == kind,
+            WritebackJournal.state.in_(OPEN_STATES),
+        )
         .order_by(WritebackJournal.id.desc())
         .limit(1)
     )
@@ -60,7 +63,9 @@ def lease_held(entry: WritebackJournal, now: datetime) -> bool:
     return bool(entry.lease_owner) and entry.lease_until is not None and entry.lease_until > now
 
 
-def release(entry: WritebackJournal, owner: str, now: datetime, *, state: str | None = None, error: str | None = None) -> bool:
+def release(
+    entry: WritebackJournal, owner: str, now: datetime, *, state: str | None = None, error: str | None = None
+) -> bool:
     """Drop our lease (only if we still hold it) and record where we stopped. False if someone else took over."""
     if entry.lease_owner != owner:
         return False

@@ -25,8 +25,12 @@ def make_client(llm: LlmSettings) -> Any:
 
     if llm.api_key is None:
         raise ValueError("no Anthropic API key configured")
-    return AsyncAnthropic(api_key=llm.api_key.get_secret_value(), base_url=llm.base_url,
-                          timeout=llm.timeout_s, max_retries=llm.max_retries)
+    return AsyncAnthropic(
+        api_key=llm.api_key.get_secret_value(),
+        base_url=llm.base_url,
+        timeout=llm.timeout_s,
+        max_retries=llm.max_retries,
+    )
 
 
 def describe_error(exc: BaseException) -> str:

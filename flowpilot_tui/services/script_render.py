@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-_WINDOWS = re.compile(r"\b(?:windows|win ?1[01]|win ?7|powershell|active directory|entra|intune|outlook|"
-                      r"server 20\d\d)\b", re.IGNORECASE)
+_WINDOWS = re.compile(
+    r"\b(?:windows|win ?1[01]|win ?7|powershell|active directory|entra|intune|outlook|"
+    r"server 20\d\d)\b",
+    re.IGNORECASE,
+)
 _BACKTICKS = re.compile(r"`([^`\n]+)`")
 _CMDLET = re.compile(r"^[A-Z][a-z]+-[A-Z][A-Za-z]+\b")
 _TOOLS = frozenset(
@@ -48,8 +51,10 @@ def step_commands(step: str) -> list[str]:
 
 def _header(shell: str, kind: str, title: str, rationale: str) -> list[str]:
     lines = ["#!/usr/bin/env bash"] if shell == "bash" else []
-    lines += [f"# FlowPilot {kind}: {one_line(title)}",
-              "# Review every line before running it. FlowPilot never runs scripts."]
+    lines += [
+        f"# FlowPilot {kind}: {one_line(title)}",
+        "# Review every line before running it. FlowPilot never runs scripts.",
+    ]
     if rationale.strip():
         lines.append(f"# Why: {one_line(rationale)}")
     if shell == "powershell":

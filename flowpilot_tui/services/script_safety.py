@@ -41,8 +41,10 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bcipher(?:\.exe)?\s+/w\b", "wipes free disk space"),
         (r"\bbcdedit\b[^\n]*\s/delete\b", "changes boot configuration"),
         (r"\b(?:Clear-EventLog|wevtutil(?:\.exe)?\s+cl)\b", "clears event logs"),
-        (r"\b(?:Remove-ADUser|Remove-ADComputer|Remove-ADGroup|Remove-Mailbox|Remove-LocalUser)\b",
-         "deletes accounts or mailboxes"),
+        (
+            r"\b(?:Remove-ADUser|Remove-ADComputer|Remove-ADGroup|Remove-Mailbox|Remove-LocalUser)\b",
+            "deletes accounts or mailboxes",
+        ),
         (r"\bSet-ExecutionPolicy\b[^\n]*\b(?:Unrestricted|Bypass)\b", "lowers the script execution policy"),
     )
 )

@@ -84,10 +84,24 @@ class TemplateView:
 
     @classmethod
     def of(cls, row: ScriptTemplate, fallback_reason: str | None = None) -> TemplateView:
-        params = tuple(TemplateParameter(str(p.get("name", "")), str(p.get("description", "")), str(p.get("default", "")))
-                       for p in row.parameters or [] if isinstance(p, dict))
-        return cls(row.id, row.name, row.shell, params, row.body, row.status, row.session_id, row.fix_id,
-                   row.created_at, row.updated_at, fallback_reason)
+        params = tuple(
+            TemplateParameter(str(p.get("name", "")), str(p.get("description", "")), str(p.get("default", "")))
+            for p in row.parameters or []
+            if isinstance(p, dict)
+        )
+        return cls(
+            row.id,
+            row.name,
+            row.shell,
+            params,
+            row.body,
+            row.status,
+            row.session_id,
+            row.fix_id,
+            row.created_at,
+            row.updated_at,
+            fallback_reason,
+        )
 
 
 def check_parameters(parameters: Sequence[TemplateParameter | dict[str, Any]], body: str) -> list[dict[str, str]]:
@@ -102,18 +116,31 @@ def check_parameters(parameters: Sequence[TemplateParameter | dict[str, Any]], b
         if name.lower() in seen:
             raise InvalidInput(f"Parameter {name} is declared twice")
         seen.add(name.lower())
-        out.append({"name": name, "description": str(d.get("description") or "").strip(),
-                    "default": str(d.get("default") or "")})
+        out.append(
+            {
+                "name": name,
+                "description": str(d.get("description") or "").strip(),
+                "default": str(d.get("default") or ""),
+            }
+        )
     declared = {p["name"] for p in out}
     missing = sorted({m for m in _USED.findall(body) if m not in declared})
     if missing:
-        raise InvalidInput("The body uses " + ", ".join("{{" + m + "}}" for m in missing) + " but declares no such parameter")
+        raise InvalidInput(
+            "The body uses " + ", ".join("{{" + m + "}}" for m in missing) + " but declares no such parameter"
+        )
     return out
 
 
 class ScriptService:
-    def __init__(self, store: Store, actor: Actor, llm_settings: LlmSettings, clock: Clock = utcnow,
-                 client_factory: ClientFactory | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        actor: Actor,
+        llm_settings: LlmSettings,
+        clock: Clock = utcnow,
+        client_factory: ClientFactory | None = None,
+    ) -> None:
         self.store = store
         self.actor = actor
         self.llm = llm_settings
@@ -134,16 +161,25 @@ class ScriptService:
     async def _fix_and_env(self, session_id: str, fix_id: int) -> tuple[SessionSuggestedFix, list[str]]:
         async with self.store.read() as db:
             row = await load_session(db, self.actor, session_id)
-            fix = await db.scalar(select(SessionSuggestedFix).where(
-                SessionSuggestedFix.id == int(fix_id), SessionSuggestedFix.session_id == row.id))
+            fix = await db.scalar(
+                select(SessionSuggestedFix).where(
+                    SessionSuggestedFix.id == int(fix_id), SessionSuggestedFix.session_id == row.id
+                )
+            )
             if fix is None:
                 raise NotFound(f"Fix {fix_id} not found in session {session_id}")
-            env = (await db.scalars(select(SessionFact.text).where(
-                SessionFact.session_id == row.id, SessionFact.kind == "environment").order_by(SessionFact.id))).all()
+            env = (
+                await db.scalars(
+                    select(SessionFact.text)
+                    .where(SessionFact.session_id == row.id, SessionFact.kind == "environment")
+                    .order_by(SessionFact.id)
+                )
+            ).all()
             return fix, list(env)
 
-    async def _draft(self, fix: SessionSuggestedFix, env: list[str], shell: str,
-                     template: bool) -> tuple[ScriptDraft, ScriptDraft]:
+    async def _draft(
+        self, fix: SessionSuggestedFix, env: list[str], shell: str, template: bool
+    ) -> tuple[ScriptDraft, ScriptDraft]:
         """(the draft to use, the offline draft to fall back on)."""
         steps = [str(s) for s in fix.steps or []]
         if template:
@@ -155,8 +191,17 @@ class ScriptService:
             return offline, offline
         if self._client is None:
             self._client = (self.client_factory or make_client)(self.llm)
-        draft = await write_with_claude(self._client, self.llm.model, shell, fix.title, fix.rationale, steps, env,
-                                        template=template, fallback=offline)
+        draft = await write_with_claude(
+            self._client,
+            self.llm.model,
+            shell,
+            fix.title,
+            fix.rationale,
+            steps,
+            env,
+            template=template,
+            fallback=offline,
+        )
         return draft, offline
 
     async def one_off(self, session_id: str, fix_id: int) -> ScriptView:
@@ -167,22 +212,36 @@ class ScriptService:
         now = self.clock()
         async with self.store.write() as db:
             row = await load_session(db, self.actor, session_id)
-            script = Script(session_id=row.id, fix_id=fix.id, shell=shell, body=draft.body, generator=draft.generator,
-                            created_at=now)
+            script = Script(
+                session_id=row.id,
+                fix_id=fix.id,
+                shell=shell,
+                body=draft.body,
+                generator=draft.generator,
+                created_at=now,
+            )
             db.add(script)
             await db.flush()
             await bump_state_version(db, row.id, now)
-            return ScriptView(script.id, row.id, fix.id, fix.title, shell, draft.body, draft.generator, now,
-                              draft.fallback_reason)
+            return ScriptView(
+                script.id, row.id, fix.id, fix.title, shell, draft.body, draft.generator, now, draft.fallback_reason
+            )
 
     async def list_scripts(self, session_id: str) -> list[ScriptView]:
         async with self.store.read() as db:
             row = await load_session(db, self.actor, session_id)
-            rows = (await db.execute(
-                select(Script, SessionSuggestedFix.title).outerjoin(SessionSuggestedFix, SessionSuggestedFix.id == Script.fix_id)
-                .where(Script.session_id == row.id).order_by(Script.id))).all()
-        return [ScriptView(s.id, s.session_id, s.fix_id, title or "", s.shell, s.body, s.generator, s.created_at)
-                for s, title in rows]
+            rows = (
+                await db.execute(
+                    select(Script, SessionSuggestedFix.title)
+                    .outerjoin(SessionSuggestedFix, SessionSuggestedFix.id == Script.fix_id)
+                    .where(Script.session_id == row.id)
+                    .order_by(Script.id)
+                )
+            ).all()
+        return [
+            ScriptView(s.id, s.session_id, s.fix_id, title or "", s.shell, s.body, s.generator, s.created_at)
+            for s, title in rows
+        ]
 
     # ---- templates ----------------------------------------------------------------------------------------------
 
@@ -194,8 +253,11 @@ class ScriptService:
         return candidate
 
     async def _name_taken(self, db: AsyncSession, name: str, exclude_id: int | None) -> bool:
-        query = select(func.count()).select_from(ScriptTemplate).where(
-            ScriptTemplate.account_id == self.actor.account_id, func.lower(ScriptTemplate.name) == name.lower())
+        query = (
+            select(func.count())
+            .select_from(ScriptTemplate)
+            .where(ScriptTemplate.account_id == self.actor.account_id, func.lower(ScriptTemplate.name) == name.lower())
+        )
         if exclude_id is not None:
             query = query.where(ScriptTemplate.id != exclude_id)
         return bool(await db.scalar(query))
@@ -213,16 +275,31 @@ class ScriptService:
         now = self.clock()
         async with self.store.write() as db:
             row = await load_session(db, self.actor, session_id)
-            tpl = ScriptTemplate(account_id=self.actor.account_id, session_id=row.id, fix_id=fix.id,
-                                 name=await self._unique_name(db, fix.title), shell=shell, parameters=params,
-                                 body=draft.body, status="draft", created_at=now, updated_at=now)
+            tpl = ScriptTemplate(
+                account_id=self.actor.account_id,
+                session_id=row.id,
+                fix_id=fix.id,
+                name=await self._unique_name(db, fix.title),
+                shell=shell,
+                parameters=params,
+                body=draft.body,
+                status="draft",
+                created_at=now,
+                updated_at=now,
+            )
             db.add(tpl)
             await db.flush()
             await bump_state_version(db, row.id, now)
             return TemplateView.of(tpl, draft.fallback_reason)
 
-    async def save_template(self, template_id: int | None, name: str, shell: str,
-                            parameters: Sequence[TemplateParameter | dict[str, Any]], body: str) -> TemplateView:
+    async def save_template(
+        self,
+        template_id: int | None,
+        name: str,
+        shell: str,
+        parameters: Sequence[TemplateParameter | dict[str, Any]],
+        body: str,
+    ) -> TemplateView:
         """Create (template_id None) or update a template as built; InvalidInput/Conflict say what to fix."""
         self.actor.require_writer()
         name = clean_text(name, "Template name", limit=200)
@@ -238,8 +315,16 @@ class ScriptService:
             if await self._name_taken(db, name, template_id):
                 raise Conflict(f"A template named {name!r} already exists")
             if template_id is None:
-                tpl = ScriptTemplate(account_id=self.actor.account_id, name=name, shell=shell, parameters=params,
-                                     body=body, status="built", created_at=now, updated_at=now)
+                tpl = ScriptTemplate(
+                    account_id=self.actor.account_id,
+                    name=name,
+                    shell=shell,
+                    parameters=params,
+                    body=body,
+                    status="built",
+                    created_at=now,
+                    updated_at=now,
+                )
                 db.add(tpl)
             else:
                 tpl = await self._load_template(db, template_id)
@@ -252,8 +337,11 @@ class ScriptService:
             return TemplateView.of(tpl)
 
     async def _load_template(self, db: AsyncSession, template_id: int) -> ScriptTemplate:
-        tpl = await db.scalar(select(ScriptTemplate).where(
-            ScriptTemplate.id == int(template_id), ScriptTemplate.account_id == self.actor.account_id))
+        tpl = await db.scalar(
+            select(ScriptTemplate).where(
+                ScriptTemplate.id == int(template_id), ScriptTemplate.account_id == self.actor.account_id
+            )
+        )
         if tpl is None:
             raise NotFound(f"Template {template_id} not found")
         return tpl
@@ -264,6 +352,11 @@ class ScriptService:
 
     async def list_templates(self) -> list[TemplateView]:
         async with self.store.read() as db:
-            rows = (await db.scalars(select(ScriptTemplate).where(ScriptTemplate.account_id == self.actor.account_id)
-                                     .order_by(func.lower(ScriptTemplate.name)))).all()
+            rows = (
+                await db.scalars(
+                    select(ScriptTemplate)
+                    .where(ScriptTemplate.account_id == self.actor.account_id)
+                    .order_by(func.lower(ScriptTemplate.name))
+                )
+            ).all()
         return [TemplateView.of(r) for r in rows]

@@ -121,7 +121,9 @@ class SessionService:
         async with self.store.read() as db:
             summary = await self._summary(db, session_id)
             row = await load_session(db, self.actor, session_id)
-            facts = (await db.scalars(select(SessionFact).where(SessionFact.session_id == row.id).order_by(SessionFact.id))).all()
+            facts = (
+                await db.scalars(select(SessionFact).where(SessionFact.session_id == row.id).order_by(SessionFact.id))
+            ).all()
             fixes = (
                 await db.scalars(
                     select(SessionSuggestedFix)
@@ -143,7 +145,9 @@ class SessionService:
                 drafts={d.kind: d.text for d in drafts},
             )
 
-    async def list_messages(self, session_id: str, *, limit: int = 200, before_id: int | None = None) -> list[MessageView]:
+    async def list_messages(
+        self, session_id: str, *, limit: int = 200, before_id: int | None = None
+    ) -> list[MessageView]:
         """The newest `limit` messages (older than `before_id` if given), oldest first."""
         async with self.store.read() as db:
             row = await load_session(db, self.actor, session_id)
@@ -155,7 +159,9 @@ class SessionService:
 
     # ---- session lifecycle ------------------------------------------------------------------------------------
 
-    async def create(self, title: str, *, connection_name: str | None = None, ticket_id: int | None = None) -> SessionSummary:
+    async def create(
+        self, title: str, *, connection_name: str | None = None, ticket_id: int | None = None
+    ) -> SessionSummary:
         self.actor.require_writer()
         title = clean_text(title, "Title", limit=MAX_TITLE)
         if (connection_name is None) != (ticket_id is None):
@@ -174,9 +180,15 @@ class SessionService:
                 if connection_id is None:
                     raise NotFound(f"PSA connection {connection_name!r} not found for this account")
             row = AISession(
-                account_id=self.actor.account_id, owner_id=self.actor.user_id, title=title, status="active",
-                psa_connection_id=connection_id, psa_ticket_id=int(ticket_id) if ticket_id is not None else None,
-                state_version=1, created_at=now, updated_at=now,
+                account_id=self.actor.account_id,
+                owner_id=self.actor.user_id,
+                title=title,
+                status="active",
+                psa_connection_id=connection_id,
+                psa_ticket_id=int(ticket_id) if ticket_id is not None else None,
+                state_version=1,
+                created_at=now,
+                updated_at=now,
             )
             db.add(row)
             await db.flush()
@@ -218,7 +230,13 @@ class SessionService:
     # together (an assistant reply with the facts and fix it recorded). `row` comes from `load_session`.
 
     async def append_message_in(
-        self, db: AsyncSession, row: AISession, role: str, content: str, *, interrupted: bool = False,
+        self,
+        db: AsyncSession,
+        row: AISession,
+        role: str,
+        content: str,
+        *,
+        interrupted: bool = False,
         meta: dict | None = None,
     ) -> MessageView:
         self.actor.require_writer()
@@ -227,7 +245,9 @@ class SessionService:
         if len(content) > MAX_MESSAGE:
             raise InvalidInput(f"Message is too long ({len(content):,} characters; the limit is {MAX_MESSAGE:,})")
         now = self.clock()
-        msg = ChatMessage(session_id=row.id, role=role, content=content, interrupted=interrupted, meta=meta, created_at=now)
+        msg = ChatMessage(
+            session_id=row.id, role=role, content=content, interrupted=interrupted, meta=meta, created_at=now
+        )
         db.add(msg)
         row.updated_at = now
         await db.flush()
@@ -244,7 +264,13 @@ class SessionService:
             return await self.add_fact_in(db, row, kind, text, outcome=outcome, source=source)
 
     async def add_fact_in(
-        self, db: AsyncSession, row: AISession, kind: str, text: str, *, outcome: str | None = None,
+        self,
+        db: AsyncSession,
+        row: AISession,
+        kind: str,
+        text: str,
+        *,
+        outcome: str | None = None,
         source: str = "engineer",
     ) -> FactView:
         """Validates before touching the transaction, so a caller may catch InvalidInput and carry on."""
@@ -254,7 +280,9 @@ class SessionService:
         text = clean_text(text, "Fact text")
         outcome = clean_text(outcome, "Outcome", required=False) or None
         now = self.clock()
-        fact = SessionFact(session_id=row.id, kind=kind, text=text, outcome=outcome, source=source, created_at=now, updated_at=now)
+        fact = SessionFact(
+            session_id=row.id, kind=kind, text=text, outcome=outcome, source=source, created_at=now, updated_at=now
+        )
         db.add(fact)
         await db.flush()
         await bump_state_version(db, row.id, now)
@@ -262,13 +290,21 @@ class SessionService:
 
     async def _load_fact(self, db: AsyncSession, session_id: str, fact_id: int) -> SessionFact:
         row = await load_session(db, self.actor, session_id)
-        fact = await db.scalar(select(SessionFact).where(SessionFact.id == int(fact_id), SessionFact.session_id == row.id))
+        fact = await db.scalar(
+            select(SessionFact).where(SessionFact.id == int(fact_id), SessionFact.session_id == row.id)
+        )
         if fact is None:
             raise NotFound(f"Fact {fact_id} not found in session {session_id}")
         return fact
 
     async def edit_fact(
-        self, session_id: str, fact_id: int, *, text: str | None = None, kind: str | None = None, outcome: str | None = None
+        self,
+        session_id: str,
+        fact_id: int,
+        *,
+        text: str | None = None,
+        kind: str | None = None,
+        outcome: str | None = None,
     ) -> FactView:
         self.actor.require_writer()
         if kind is not None and kind not in FACT_KINDS:
@@ -342,8 +378,13 @@ class SessionService:
             .execution_options(synchronize_session=False)
         )
         fix = SessionSuggestedFix(
-            session_id=row.id, title=title, rationale=rationale, steps=clean_steps, target_shell=target_shell,
-            source=source, created_at=now,
+            session_id=row.id,
+            title=title,
+            rationale=rationale,
+            steps=clean_steps,
+            target_shell=target_shell,
+            source=source,
+            created_at=now,
         )
         db.add(fix)
         await db.flush()
@@ -358,7 +399,9 @@ class SessionService:
         async with self.store.write() as db:
             row = await load_session(db, self.actor, session_id)
             fix = await db.scalar(
-                select(SessionSuggestedFix).where(SessionSuggestedFix.id == int(fix_id), SessionSuggestedFix.session_id == row.id)
+                select(SessionSuggestedFix).where(
+                    SessionSuggestedFix.id == int(fix_id), SessionSuggestedFix.session_id == row.id
+                )
             )
             if fix is None:
                 raise NotFound(f"Fix {fix_id} not found in session {session_id}")
@@ -384,7 +427,11 @@ class SessionService:
             row = await load_session(db, self.actor, session_id)
             draft = await db.get(Draft, (row.id, kind))
             if draft is None:
-                db.add(Draft(session_id=row.id, kind=kind, text=text, base_state_version=base_state_version, updated_at=now))
+                db.add(
+                    Draft(
+                        session_id=row.id, kind=kind, text=text, base_state_version=base_state_version, updated_at=now
+                    )
+                )
             else:
                 draft.text, draft.base_state_version, draft.updated_at = text, base_state_version, now
 

@@ -65,7 +65,9 @@ def parse(text: str) -> SlashCommand:
     name = head.lower()
     rest = rest.strip()
     if name not in _KIND_OF:
-        raise InvalidInput(f"Unknown command {head}; type /help for the list (start with // to send text beginning with /)")
+        raise InvalidInput(
+            f"Unknown command {head}; type /help for the list (start with // to send text beginning with /)"
+        )
     if name == "/help":
         return SlashCommand("/help")
     if not rest:

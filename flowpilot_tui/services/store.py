@@ -108,7 +108,9 @@ class Store:
                 try:
                     upgrade_schema(db_url)
                 except Exception as exc:  # corrupted file, not a database, read-only dir...
-                    raise ConfigError(f"db_url: cannot open or upgrade {path}: {exc.__class__.__name__}: {exc}") from None
+                    raise ConfigError(
+                        f"db_url: cannot open or upgrade {path}: {exc.__class__.__name__}: {exc}"
+                    ) from None
             _enable_wal(path)
         engine = create_async_engine(db_url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         _install_sqlite_hooks(engine)

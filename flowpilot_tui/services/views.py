@@ -62,8 +62,16 @@ class FixView(_JsonMixin):
     @classmethod
     def of(cls, row: SessionSuggestedFix) -> FixView:
         return cls(
-            row.id, row.title, row.rationale, tuple(str(s) for s in row.steps or ()), row.target_shell, row.source,
-            row.created_at, row.superseded_at, row.user_decision, row.decided_at,
+            row.id,
+            row.title,
+            row.rationale,
+            tuple(str(s) for s in row.steps or ()),
+            row.target_shell,
+            row.source,
+            row.created_at,
+            row.superseded_at,
+            row.user_decision,
+            row.decided_at,
         )
 
 
@@ -133,6 +141,14 @@ class Page(_JsonMixin):
 
 def summary_of(row: AISession, owner_login: str, owner_name: str, connection_name: str | None) -> SessionSummary:
     return SessionSummary(
-        row.id, row.title, row.status, owner_login, owner_name, connection_name, row.psa_ticket_id,
-        row.state_version, row.created_at, row.updated_at,
+        row.id,
+        row.title,
+        row.status,
+        owner_login,
+        owner_name,
+        connection_name,
+        row.psa_ticket_id,
+        row.state_version,
+        row.created_at,
+        row.updated_at,
     )

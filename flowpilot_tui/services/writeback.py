@@ -41,7 +41,11 @@ from flowpilot_tui.services.writeback_types import (
 )
 
 __all__ = [
-    "NoteOutcomeUnknown", "StatusChangeError", "StatusVerificationError", "WritebackOutcome", "WritebackService",
+    "NoteOutcomeUnknown",
+    "StatusChangeError",
+    "StatusVerificationError",
+    "WritebackOutcome",
+    "WritebackService",
 ]
 
 MAX_NOTE = 20_000
@@ -117,8 +121,11 @@ class WritebackService:
             rules.target_status(spec.kind, row.status)
             if row.psa_ticket_id is None or row.psa_connection_id is None:
                 return _Link(None, None, None, None)
-            name = await db.scalar(select(PSAConnection.name).where(
-                PSAConnection.id == row.psa_connection_id, PSAConnection.account_id == self.actor.account_id))
+            name = await db.scalar(
+                select(PSAConnection.name).where(
+                    PSAConnection.id == row.psa_connection_id, PSAConnection.account_id == self.actor.account_id
+                )
+            )
             prefs = await db.scalar(select(Account.preferences).where(Account.id == self.actor.account_id)) or {}
         raw = prefs.get(spec.status_pref)
         target, reason = None, None
@@ -142,7 +149,15 @@ class WritebackService:
             audit.add_event(db, self.actor, row.id, f"writeback.{spec.local_outcome}", {"sent": False}, now)
         verb = "resolved" if spec.kind == "resolve" else "escalated"
         return WritebackOutcome(
-            spec.local_outcome, session_id, None, None, None, None, None, None, False,
+            spec.local_outcome,
+            session_id,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            False,
             f"Session {verb} locally; no ticket is linked, so nothing was sent",
         )
 
@@ -159,7 +174,13 @@ class _Run:
     """One `post` call against a linked ticket: holds the lease and the PSA calls still to be audited."""
 
     def __init__(
-        self, svc: WritebackService, session_id: str, spec: KindSpec, text: str, link: _Link, provider: PsaProvider,
+        self,
+        svc: WritebackService,
+        session_id: str,
+        spec: KindSpec,
+        text: str,
+        link: _Link,
+        provider: PsaProvider,
         calls: list[PsaCall],
     ) -> None:
         self.svc, self.session_id, self.spec, self.text, self.link = svc, session_id, spec, text, link
@@ -178,8 +199,12 @@ class _Run:
             status: StatusResult | None = None
             if self.link.target_status_id is not None:
                 status = await apply_status(
-                    self.provider, note, self.link.target_status_id, pref_name=self.spec.status_pref,
-                    sleep=self.svc.sleep, recheck_after_s=self.svc.recheck_after_s,
+                    self.provider,
+                    note,
+                    self.link.target_status_id,
+                    pref_name=self.spec.status_pref,
+                    sleep=self.svc.sleep,
+                    recheck_after_s=self.svc.recheck_after_s,
                 )
             return await self._finish(claim, note, resumed, status)
         except (StatusVerificationError, StatusChangeError) as exc:
@@ -202,8 +227,14 @@ class _Run:
                 )
             if entry is None:
                 entry = WritebackJournal(
-                    session_id=row.id, kind=self.spec.kind, state="intent", ticket_id=self.ticket_id,
-                    connection_name=self.link.connection_name, text_hash="", created_at=now, updated_at=now,
+                    session_id=row.id,
+                    kind=self.spec.kind,
+                    state="intent",
+                    ticket_id=self.ticket_id,
+                    connection_name=self.link.connection_name,
+                    text_hash="",
+                    created_at=now,
+                    updated_at=now,
                 )
                 db.add(entry)
                 fresh = True
@@ -216,7 +247,13 @@ class _Run:
             entry.lease_owner, entry.lease_until, entry.updated_at = self.owner, now + self.svc.lease, now
             await db.flush()
             return _Claim(
-                entry.id, entry.state, fresh, entry.marker or "", entry.text_hash, entry.external_note_id, entry.posted_at
+                entry.id,
+                entry.state,
+                fresh,
+                entry.marker or "",
+                entry.text_hash,
+                entry.external_note_id,
+                entry.posted_at,
             )
 
     def _set_text(self, entry: WritebackJournal) -> None:
@@ -257,7 +294,8 @@ class _Run:
         unknown = NoteOutcomeUnknown(
             f"Could not confirm whether the {self.spec.label} reached ticket #{self.ticket_id} ({first}); "
             "a retry checks the ticket's notes before posting again",
-            session_id=self.session_id, ticket_id=self.ticket_id,
+            session_id=self.session_id,
+            ticket_id=self.ticket_id,
         )
         try:
             found = await self._find(claim)
@@ -318,14 +356,26 @@ class _Run:
                 self._audit(db)
                 entry = await db.get(WritebackJournal, claim.id)
                 if entry is not None and journal.release(entry, self.owner, now, state=state, error=error[:2000]):
-                    audit.add_event(db, self.svc.actor, self.session_id, event, {
-                        "kind": self.spec.kind, "ticket_id": self.ticket_id, "journal_state": entry.state,
-                        "external_note_id": entry.external_note_id, "error": error[:500],
-                    }, now)
+                    audit.add_event(
+                        db,
+                        self.svc.actor,
+                        self.session_id,
+                        event,
+                        {
+                            "kind": self.spec.kind,
+                            "ticket_id": self.ticket_id,
+                            "journal_state": entry.state,
+                            "external_note_id": entry.external_note_id,
+                            "error": error[:500],
+                        },
+                        now,
+                    )
         except Exception:  # the lease expires on its own; the original error matters more
             pass
 
-    async def _finish(self, claim: _Claim, note: NoteRef, resumed: bool, status: StatusResult | None) -> WritebackOutcome:
+    async def _finish(
+        self, claim: _Claim, note: NoteRef, resumed: bool, status: StatusResult | None
+    ) -> WritebackOutcome:
         now = self.svc.clock()
         skipped = self.link.skipped_reason if status is None else None
         async with self.svc.store.write() as db:
@@ -340,13 +390,30 @@ class _Run:
             entry.skipped_reason = skipped
             journal.release(entry, self.owner, now, state="done")
             self._audit(db)
-            audit.add_event(db, self.svc.actor, self.session_id, f"writeback.{self.spec.outcome}", {
-                "ticket_id": self.ticket_id, "external_note_id": note.external_note_id, "resumed": resumed,
-                "verified_status_id": entry.verified_status_id, "status_skipped_reason": skipped,
-            }, now)
+            audit.add_event(
+                db,
+                self.svc.actor,
+                self.session_id,
+                f"writeback.{self.spec.outcome}",
+                {
+                    "ticket_id": self.ticket_id,
+                    "external_note_id": note.external_note_id,
+                    "resumed": resumed,
+                    "verified_status_id": entry.verified_status_id,
+                    "status_skipped_reason": skipped,
+                },
+                now,
+            )
         return WritebackOutcome(
-            self.spec.outcome, self.session_id, self.ticket_id, note.external_note_id, note.posted_at,
-            status.status_id if status else None, status.status_name if status else None, skipped, resumed,
+            self.spec.outcome,
+            self.session_id,
+            self.ticket_id,
+            note.external_note_id,
+            note.posted_at,
+            status.status_id if status else None,
+            status.status_name if status else None,
+            skipped,
+            resumed,
             self._message(note, resumed, status, skipped),
         )
 
@@ -354,7 +421,8 @@ class _Run:
         label = self.spec.label[0].upper() + self.spec.label[1:]
         head = (
             f"{label} #{note.external_note_id} was already on ticket #{self.ticket_id} (not posted again)"
-            if resumed else f"{label} #{note.external_note_id} posted to ticket #{self.ticket_id}"
+            if resumed
+            else f"{label} #{note.external_note_id} posted to ticket #{self.ticket_id}"
         )
         if self.unsent_edits:
             head += " (your later edits were not posted; edit the note on the ticket if they matter)"
@@ -365,9 +433,15 @@ class _Run:
         return f"{head}; status verified: {status.status_name}"
 
     def _audit(self, db: AsyncSession) -> None:
-        pending = self.calls[self.audited:]
+        pending = self.calls[self.audited :]
         self.audited = len(self.calls)
         audit.add_psa_calls(
-            db, self.svc.actor, self.session_id, pending, self.svc.clock(),
-            connection=self.link.connection_name, ticket_id=self.ticket_id, kind=self.spec.kind,
+            db,
+            self.svc.actor,
+            self.session_id,
+            pending,
+            self.svc.clock(),
+            connection=self.link.connection_name,
+            ticket_id=self.ticket_id,
+            kind=self.spec.kind,
         )

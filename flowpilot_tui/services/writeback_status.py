@@ -46,7 +46,9 @@ def _verify(after: TicketState, target: BoardStatus, note: NoteRef) -> None:
     raise StatusVerificationError(
         f"ConnectWise accepted the change but ticket #{after.id} shows {shown} "
         f"(note #{note.external_note_id} is posted; the session stays open and a retry will not post it again)",
-        note=note, observed_status_id=after.status_id, observed_status_name=after.status_name,
+        note=note,
+        observed_status_id=after.status_id,
+        observed_status_name=after.status_name,
         target_status_id=target.id,
     )
 

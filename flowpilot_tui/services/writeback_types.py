@@ -26,12 +26,24 @@ class KindSpec:
 
 KINDS = {
     "resolve": KindSpec(
-        "resolve", NoteVisibility.RESOLUTION, "cw_resolved_status_id", "resolution note",
-        "resolution_note_markdown", "resolved_at", "resolved", "resolved_local",
+        "resolve",
+        NoteVisibility.RESOLUTION,
+        "cw_resolved_status_id",
+        "resolution note",
+        "resolution_note_markdown",
+        "resolved_at",
+        "resolved",
+        "resolved_local",
     ),
     "escalate": KindSpec(
-        "escalate", NoteVisibility.INTERNAL, "cw_escalated_status_id", "internal escalation note",
-        "escalation_package_markdown", "escalated_at", "escalated", "escalated_local",
+        "escalate",
+        NoteVisibility.INTERNAL,
+        "cw_escalated_status_id",
+        "internal escalation note",
+        "escalation_package_markdown",
+        "escalated_at",
+        "escalated",
+        "escalated_local",
     ),
 }
 
@@ -87,17 +99,22 @@ class _NotePosted:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "error": type(self).__name__, "message": str(self), "session_id": self.note.session_id,
-            "ticket_id": self.note.ticket_id, "external_note_id": self.note.external_note_id,
-            "posted_at": _iso(self.note.posted_at), "status_verified": False,
+            "error": type(self).__name__,
+            "message": str(self),
+            "session_id": self.note.session_id,
+            "ticket_id": self.note.ticket_id,
+            "external_note_id": self.note.external_note_id,
+            "posted_at": _iso(self.note.posted_at),
+            "status_verified": False,
         }
 
 
 class StatusVerificationError(_NotePosted, VerificationError):
     """ConnectWise accepted the change but reading the ticket back shows another status."""
 
-    def __init__(self, message: str, *, note: NoteRef, observed_status_id: int, observed_status_name: str,
-                 target_status_id: int) -> None:
+    def __init__(
+        self, message: str, *, note: NoteRef, observed_status_id: int, observed_status_name: str, target_status_id: int
+    ) -> None:
         super().__init__(message)
         self.note = note
         self.observed_status_id = observed_status_id
@@ -141,8 +158,14 @@ class PostPlan:
     ) -> PostPlan:
         local = ticket_id is None or connection is None
         customer = spec.visibility is NoteVisibility.RESOLUTION
-        visibility = "local only" if local else (
-            "customer-visible Resolution note" if customer else "internal analysis note (not customer-visible, no notifications)"
+        visibility = (
+            "local only"
+            if local
+            else (
+                "customer-visible Resolution note"
+                if customer
+                else "internal analysis note (not customer-visible, no notifications)"
+            )
         )
         return cls(spec.kind, local, ticket_id, connection, visibility, customer and not local, target, skipped)
 
@@ -154,9 +177,13 @@ class PostPlan:
                 f"{verb} this session locally: no ticket is linked, so nothing is sent to a PSA.",
                 f"The text is stored on the session and its status becomes {'resolved' if self.kind == 'resolve' else 'escalated'}.",
             ]
-        lines = [f"Post a {self.visibility} to ConnectWise ticket #{self.ticket_id} (connection {self.connection_name})."]
+        lines = [
+            f"Post a {self.visibility} to ConnectWise ticket #{self.ticket_id} (connection {self.connection_name})."
+        ]
         if self.target_status_id is not None:
-            lines.append(f"Then set the ticket status to id {self.target_status_id} and verify it by re-reading the ticket.")
+            lines.append(
+                f"Then set the ticket status to id {self.target_status_id} and verify it by re-reading the ticket."
+            )
         else:
             lines.append(f"Leave the ticket status unchanged: {self.status_skipped_reason}.")
         return lines

@@ -28,7 +28,12 @@ class ChatInput(TextArea):
 
     def __init__(self, *, id: str | None = None, cursor_blink: bool = True) -> None:
         super().__init__(
-            soft_wrap=True, tab_behavior="focus", show_line_numbers=False, placeholder=PLACEHOLDER, id=id, compact=True,
+            soft_wrap=True,
+            tab_behavior="focus",
+            show_line_numbers=False,
+            placeholder=PLACEHOLDER,
+            id=id,
+            compact=True,
         )
         self.cursor_blink = cursor_blink
         self.slash_commands: list[tuple[str, str]] = []

@@ -43,7 +43,9 @@ def render_messages(messages: list[MessageView], markdown_from: int) -> Group:
     """One renderable for many messages; assistant messages at index >= markdown_from render as Markdown."""
     parts: list[RenderableType] = []
     for i, m in enumerate(messages):
-        parts.append(header(m.role, m.created_at.astimezone().strftime("%H:%M"), "(interrupted)" if m.interrupted else ""))
+        parts.append(
+            header(m.role, m.created_at.astimezone().strftime("%H:%M"), "(interrupted)" if m.interrupted else "")
+        )
         if m.role == "assistant" and i >= markdown_from:
             parts.append(RichMarkdown(strip_controls(m.content), hyperlinks=False))
         else:

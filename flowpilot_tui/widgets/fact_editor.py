@@ -40,9 +40,15 @@ class FactEditor(ModalScreen[FactEdit | None]):
             yield Label("Edit fact" if self.fact else "Add fact", classes="title")
             yield Select([(KIND_TITLE[k], k) for k in FACT_KINDS], value=self.kind, allow_blank=False, id="kind")
             yield Label("Fact")
-            yield Input(self.fact.text if self.fact else "", placeholder="What did you observe, confirm or try?", id="text")
+            yield Input(
+                self.fact.text if self.fact else "", placeholder="What did you observe, confirm or try?", id="text"
+            )
             yield Label("Outcome (for tried steps)", id="outcome-label")
-            yield Input((self.fact.outcome or "") if self.fact else "", placeholder="What happened when you tried it?", id="outcome")
+            yield Input(
+                (self.fact.outcome or "") if self.fact else "",
+                placeholder="What happened when you tried it?",
+                id="outcome",
+            )
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Save", id="save", variant="primary")

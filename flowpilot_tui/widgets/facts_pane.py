@@ -32,7 +32,9 @@ def fact_prompt(fact: FactView) -> Text:
     line.append_text(plain(fact.text))
     if fact.kind == "tried":
         line.append("\n  → ", style="dim")
-        line.append_text(plain(fact.outcome or "outcome not recorded", style="italic" if fact.outcome else "dim italic"))
+        line.append_text(
+            plain(fact.outcome or "outcome not recorded", style="italic" if fact.outcome else "dim italic")
+        )
     if fact.source != "engineer":
         line.append(f"  [{fact.source}]", style="dim")
     return line
@@ -61,7 +63,13 @@ class FactsPane(OptionList):
         options: list[Option] = []
         for kind in FACT_KINDS:
             of_kind = [f for f in facts if f.kind == kind]
-            options.append(Option(Text(f"{KIND_TITLE[kind]} ({len(of_kind)})", style="bold underline"), id=f"kind-{kind}", disabled=True))
+            options.append(
+                Option(
+                    Text(f"{KIND_TITLE[kind]} ({len(of_kind)})", style="bold underline"),
+                    id=f"kind-{kind}",
+                    disabled=True,
+                )
+            )
             if not of_kind:
                 options.append(Option(Text("  —", style="dim"), disabled=True))
             options.extend(Option(fact_prompt(f), id=str(f.id)) for f in of_kind)

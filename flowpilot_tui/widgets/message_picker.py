@@ -28,7 +28,10 @@ class MessagePicker(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label("Copy which message? (Enter copies, Esc cancels)", classes="title")
             yield OptionList(
-                *(Option(plain(f"{ROLE_LABEL.get(role, role)}: {one_line(text, 200)}"), id=str(i)) for i, (role, text) in enumerate(self.entries)),
+                *(
+                    Option(plain(f"{ROLE_LABEL.get(role, role)}: {one_line(text, 200)}"), id=str(i))
+                    for i, (role, text) in enumerate(self.entries)
+                ),
                 id="picker",
             )
 

@@ -130,8 +130,9 @@ class PreviewPane(Widget, can_focus=False):
         yield Static(id="pv-stale")
         if not self.can_write:
             yield Static(Text(VIEWER_REASON), id="pv-readonly")
-        area = TextArea(id="pv-text", soft_wrap=True, read_only=not self.can_write, show_line_numbers=False,
-                        placeholder="Loading…")
+        area = TextArea(
+            id="pv-text", soft_wrap=True, read_only=not self.can_write, show_line_numbers=False, placeholder="Loading…"
+        )
         area.cursor_blink = self.services.settings.ui.cursor_blink
         yield area
 
@@ -179,10 +180,12 @@ class PreviewPane(Widget, can_focus=False):
         self.set_class(stale, "-stale")
         if stale and detail is not None:
             what = "edited" if st.is_draft else "generated"
-            self.query_one("#pv-stale", Static).update(Text(
-                f"STALE: the session changed after this text was {what} (v{st.base_version} → now "
-                f"v{detail.summary.state_version}). Review it, or regenerate (ctrl+g)."
-            ))
+            self.query_one("#pv-stale", Static).update(
+                Text(
+                    f"STALE: the session changed after this text was {what} (v{st.base_version} → now "
+                    f"v{detail.summary.state_version}). Review it, or regenerate (ctrl+g)."
+                )
+            )
 
     def _show(self) -> None:
         """Put the current kind's text in the editor (a load, not an edit: `Changed` compares against it)."""
@@ -215,12 +218,24 @@ class PreviewPane(Widget, can_focus=False):
         if draft is not None:
             text, base = draft
             text = strip_controls(text)
-            return KindText(text, "draft", f"your edited draft (based on v{base})", base, is_draft=True,
-                            saved_text=text, loaded=True)
+            return KindText(
+                text,
+                "draft",
+                f"your edited draft (based on v{base})",
+                base,
+                is_draft=True,
+                saved_text=text,
+                loaded=True,
+            )
         stored = detail.resolution_note_markdown if kind == "resolve" else detail.escalation_package_markdown
         if stored and detail.summary.status == CLOSED_STATUS[kind] and not regenerate:
-            return KindText(strip_controls(stored), "final", f"the note saved when the session was "
-                            f"{CLOSED_STATUS[kind]} (read-only)", None, loaded=True)
+            return KindText(
+                strip_controls(stored),
+                "final",
+                f"the note saved when the session was {CLOSED_STATUS[kind]} (read-only)",
+                None,
+                loaded=True,
+            )
         generator = posting.optional_service(self.services, "generation")
         reason = "generator unavailable"
         if generator is not None:
@@ -231,8 +246,13 @@ class PreviewPane(Widget, can_focus=False):
             except Exception as exc:  # a generator bug must not cost the engineer the pane
                 reason = f"generator unavailable ({type(exc).__name__})"
             else:
-                return KindText(strip_controls(preview.markdown), "generated", _provenance(preview),
-                                preview.state_version, loaded=True)
+                return KindText(
+                    strip_controls(preview.markdown),
+                    "generated",
+                    _provenance(preview),
+                    preview.state_version,
+                    loaded=True,
+                )
         if stored:
             return KindText(strip_controls(stored), "stored", f"{reason}; showing the stored text", None, loaded=True)
         return KindText("", "empty", f"{reason}; no stored text", None, loaded=True)
@@ -326,8 +346,12 @@ class PreviewPane(Widget, can_focus=False):
                     await self.services.sessions.save_draft(self.session_id, kind, text, base)
                 except DomainError as exc:
                     self._dirty.add(kind)
-                    self.notify(f"Could not save your draft: {one_line(exc.message)}. The text is still in the "
-                                "editor; it will be saved on your next edit.", severity="error", markup=False)
+                    self.notify(
+                        f"Could not save your draft: {one_line(exc.message)}. The text is still in the "
+                        "editor; it will be saved on your next edit.",
+                        severity="error",
+                        markup=False,
+                    )
                     return
                 self.post_message(self._DraftSaved(kind, text))
 
@@ -350,7 +374,11 @@ class PreviewPane(Widget, can_focus=False):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("regenerate", "confirm_post") and not self.can_write:
             return None  # shown disabled; the header explains why
-        if action == "confirm_post" and self.detail is not None and not rules.allowed(self.kind, self.detail.summary.status):
+        if (
+            action == "confirm_post"
+            and self.detail is not None
+            and not rules.allowed(self.kind, self.detail.summary.status)
+        ):
             return None  # already resolved / escalated: nothing to post
         if action == "regenerate" and self.current.origin == "final":
             return None  # the saved note of a closed session is a record, not a draft
@@ -377,8 +405,11 @@ class PreviewPane(Widget, can_focus=False):
             self.notify("A post is running; regenerate after it finishes.", severity="warning", markup=False)
             return
         if posting.optional_service(self.services, "generation") is None:
-            self.notify("Cannot regenerate: the note generator is unavailable in this build. Your text is unchanged.",
-                        severity="warning", markup=False)
+            self.notify(
+                "Cannot regenerate: the note generator is unavailable in this build. Your text is unchanged.",
+                severity="warning",
+                markup=False,
+            )
             return
         self._capture()
         st, kind = self.current, self.kind
@@ -408,8 +439,11 @@ class PreviewPane(Widget, can_focus=False):
             self.notify("Nothing to copy: the note is empty.", severity="warning", markup=False)
             return
         self.app.copy_to_clipboard(text)
-        self.notify(f"Copied {len(text):,} characters to the clipboard (OSC 52). If nothing arrived, your terminal "
-                    "or tmux may block OSC 52 (tmux: set -g set-clipboard on).", markup=False)
+        self.notify(
+            f"Copied {len(text):,} characters to the clipboard (OSC 52). If nothing arrived, your terminal "
+            "or tmux may block OSC 52 (tmux: set -g set-clipboard on).",
+            markup=False,
+        )
 
     def action_show_redactions(self) -> None:
         self._load_redactions()
@@ -456,13 +490,20 @@ class PreviewPane(Widget, can_focus=False):
             text = self.texts[kind].text
             writeback = posting.optional_service(self.services, "writeback")
             if writeback is None:
-                self.post_message(self._PostDone(kind, error="Posting is unavailable in this build (no writeback "
-                                                 "service). Nothing was sent; your text is kept."))
+                self.post_message(
+                    self._PostDone(
+                        kind,
+                        error="Posting is unavailable in this build (no writeback "
+                        "service). Nothing was sent; your text is kept.",
+                    )
+                )
                 return
             try:
                 plan = await posting.plan_post(writeback, self.session_id, kind)
             except DomainError as exc:
-                self.post_message(self._PostDone(kind, error=f"Cannot post: {one_line(exc.message)}. Nothing was sent."))
+                self.post_message(
+                    self._PostDone(kind, error=f"Cannot post: {one_line(exc.message)}. Nothing was sent.")
+                )
                 return
             if not await self.app.push_screen_wait(ConfirmPost(plan, text)):
                 self.notify("Not posted: nothing was sent; your text is kept.", markup=False)

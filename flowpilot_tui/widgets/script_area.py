@@ -15,9 +15,9 @@ from textual.widgets import TextArea
 
 _KEYWORDS = {
     "powershell": "if elseif else foreach for while do until switch function param return try catch finally throw "
-                  "break continue in begin process end trap exit",
+    "break continue in begin process end trap exit",
     "bash": "if then elif else fi for while until do done case esac in function return exit set local export "
-            "break continue select",
+    "break continue select",
 }
 _TOKEN = {
     shell: re.compile(
@@ -34,8 +34,15 @@ _TOKEN = {
     for shell in _KEYWORDS
 }
 _KEYWORD_SETS = {shell: frozenset(words.split()) for shell, words in _KEYWORDS.items()}
-_STYLE = {"comment": "comment", "string": "string", "tag": "tag", "variable": "type.builtin",
-          "cmdlet": "function.call", "flag": "keyword.operator", "number": "number"}
+_STYLE = {
+    "comment": "comment",
+    "string": "string",
+    "tag": "tag",
+    "variable": "type.builtin",
+    "cmdlet": "function.call",
+    "flag": "keyword.operator",
+    "number": "number",
+}
 
 
 def tokenize(line: str, shell: str) -> list[tuple[int, int, str]]:

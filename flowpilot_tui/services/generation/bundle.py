@@ -47,20 +47,27 @@ async def build_bundle(db: AsyncSession, actor: Actor, session_id: str) -> Sessi
     connection = None
     if row.psa_connection_id is not None:
         connection = await db.scalar(select(PSAConnection.name).where(PSAConnection.id == row.psa_connection_id))
-    ticket = (BundleTicket(connection=connection, ticket_id=str(row.psa_ticket_id))
-              if row.psa_ticket_id is not None else None)
+    ticket = (
+        BundleTicket(connection=connection, ticket_id=str(row.psa_ticket_id)) if row.psa_ticket_id is not None else None
+    )
 
-    facts = (await db.scalars(select(SessionFact).where(SessionFact.session_id == row.id).order_by(SessionFact.id))).all()
-    fixes = (await db.scalars(
-        select(SessionSuggestedFix).where(SessionSuggestedFix.session_id == row.id).order_by(SessionSuggestedFix.id)
-    )).all()
+    facts = (
+        await db.scalars(select(SessionFact).where(SessionFact.session_id == row.id).order_by(SessionFact.id))
+    ).all()
+    fixes = (
+        await db.scalars(
+            select(SessionSuggestedFix).where(SessionSuggestedFix.session_id == row.id).order_by(SessionSuggestedFix.id)
+        )
+    ).all()
     scripts = (await db.scalars(select(Script).where(Script.session_id == row.id).order_by(Script.id))).all()
-    recent = (await db.scalars(
-        select(ChatMessage)
-        .where(ChatMessage.session_id == row.id, ChatMessage.role.in_(("user", "assistant")))
-        .order_by(ChatMessage.id.desc())
-        .limit(CHAT_MESSAGES)
-    )).all()
+    recent = (
+        await db.scalars(
+            select(ChatMessage)
+            .where(ChatMessage.session_id == row.id, ChatMessage.role.in_(("user", "assistant")))
+            .order_by(ChatMessage.id.desc())
+            .limit(CHAT_MESSAGES)
+        )
+    ).all()
 
     fix_ids = {fix.id: f"X{fix.id}" for fix in fixes}
     return SessionBundle(
@@ -69,13 +76,28 @@ async def build_bundle(db: AsyncSession, actor: Actor, session_id: str) -> Sessi
         status=row.status,
         state_version=row.state_version,
         ticket=ticket,
-        facts=[BundleFact(id=f"F{f.id}", kind=f.kind, text=r(f.text), outcome=r(f.outcome) or None, source=f.source)
-               for f in facts],
-        fixes=[BundleFix(id=fix_ids[x.id], title=r(x.title), rationale=r(x.rationale),
-                         steps=[r(str(s)) for s in x.steps or []], target_shell=x.target_shell,
-                         decision=x.user_decision, superseded=x.superseded_at is not None) for x in fixes],
-        scripts=[BundleScript(id=f"S{s.id}", shell=s.shell, fix_id=fix_ids.get(s.fix_id) if s.fix_id else None,
-                              generator=s.generator) for s in scripts],
+        facts=[
+            BundleFact(id=f"F{f.id}", kind=f.kind, text=r(f.text), outcome=r(f.outcome) or None, source=f.source)
+            for f in facts
+        ],
+        fixes=[
+            BundleFix(
+                id=fix_ids[x.id],
+                title=r(x.title),
+                rationale=r(x.rationale),
+                steps=[r(str(s)) for s in x.steps or []],
+                target_shell=x.target_shell,
+                decision=x.user_decision,
+                superseded=x.superseded_at is not None,
+            )
+            for x in fixes
+        ],
+        scripts=[
+            BundleScript(
+                id=f"S{s.id}", shell=s.shell, fix_id=fix_ids.get(s.fix_id) if s.fix_id else None, generator=s.generator
+            )
+            for s in scripts
+        ],
         chat_excerpt=_excerpt(list(reversed(recent)), r),
         redactions=r.items,
     )

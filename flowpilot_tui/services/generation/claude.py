@@ -52,16 +52,18 @@ class ClaudeGenerator:
 
     name = "claude"
 
-    def __init__(self, client: AsyncAnthropic, model: str = DEFAULT_MODEL, *,
-                 fallback: OfflineGenerator | None = None) -> None:
+    def __init__(
+        self, client: AsyncAnthropic, model: str = DEFAULT_MODEL, *, fallback: OfflineGenerator | None = None
+    ) -> None:
         self.client = client
         self.model = model
         self.fallback = fallback or OfflineGenerator()
         self.template_version = f"{PROMPT_VERSION}{RENDER_VERSION}"
         self.key = f"claude/{model}/{self.template_version}"
 
-    async def generate(self, bundle: SessionBundle, kind: PreviewKind,
-                       on_progress: Callable[[str], None] | None = None) -> GeneratedPreview:
+    async def generate(
+        self, bundle: SessionBundle, kind: PreviewKind, on_progress: Callable[[str], None] | None = None
+    ) -> GeneratedPreview:
         try:
             structured, usage, request_id, model = await self._call(bundle, kind, on_progress)
         except GenerationFailed as failed:
@@ -76,19 +78,37 @@ class ClaudeGenerator:
         if on_progress is not None:
             on_progress(markdown)
         return GeneratedPreview(
-            kind=kind, markdown=markdown, generator="claude", model=model, template_version=self.template_version,
-            usage=usage, redaction_count=bundle.redaction_count, redactions=list(bundle.redactions),
-            flagged_items=flags, state_version=bundle.state_version, request_id=request_id,
+            kind=kind,
+            markdown=markdown,
+            generator="claude",
+            model=model,
+            template_version=self.template_version,
+            usage=usage,
+            redaction_count=bundle.redaction_count,
+            redactions=list(bundle.redactions),
+            flagged_items=flags,
+            state_version=bundle.state_version,
+            request_id=request_id,
         )
 
-    async def _fall_back(self, bundle: SessionBundle, kind: PreviewKind, failed: GenerationFailed,
-                         on_progress: Callable[[str], None] | None) -> GeneratedPreview:
+    async def _fall_back(
+        self,
+        bundle: SessionBundle,
+        kind: PreviewKind,
+        failed: GenerationFailed,
+        on_progress: Callable[[str], None] | None,
+    ) -> GeneratedPreview:
         preview = await self.fallback.generate(bundle, kind, on_progress)
-        return preview.model_copy(update={"fallback_reason": failed.reason, "usage": failed.usage,
-                                          "request_id": failed.request_id})
+        return preview.model_copy(
+            update={"fallback_reason": failed.reason, "usage": failed.usage, "request_id": failed.request_id}
+        )
 
-    async def _call(self, bundle: SessionBundle, kind: PreviewKind, on_progress: Callable[[str], None] | None,
-                    ) -> tuple[BaseModel, Usage, str | None, str]:
+    async def _call(
+        self,
+        bundle: SessionBundle,
+        kind: PreviewKind,
+        on_progress: Callable[[str], None] | None,
+    ) -> tuple[BaseModel, Usage, str | None, str]:
         import anthropic
 
         params = request_params(kind, bundle, self.model)
@@ -114,10 +134,11 @@ class ClaudeGenerator:
             raise GenerationFailed("the reply stream was malformed", Usage(), request_id) from None
         usage = _usage(final.usage)
         if final.stop_reason not in ACCEPTED_STOP_REASONS:
-            reason = {None: "the reply stream ended early (truncated)",
-                      "max_tokens": "the reply hit the token limit (max_tokens)",
-                      "refusal": "Claude declined to write this note (refusal)"}.get(
-                final.stop_reason, f"unusable reply (stop reason {final.stop_reason})")
+            reason = {
+                None: "the reply stream ended early (truncated)",
+                "max_tokens": "the reply hit the token limit (max_tokens)",
+                "refusal": "Claude declined to write this note (refusal)",
+            }.get(final.stop_reason, f"unusable reply (stop reason {final.stop_reason})")
             raise GenerationFailed(reason, usage, request_id)
         block = next((b for b in final.content if b.type == "tool_use" and b.name == tool_name), None)
         if block is None:
@@ -128,8 +149,9 @@ class ClaudeGenerator:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first.get("loc", ())) or "reply"
-            raise GenerationFailed(f"the reply did not match the note format ({where}: {first.get('msg')})",
-                                   usage, request_id) from None
+            raise GenerationFailed(
+                f"the reply did not match the note format ({where}: {first.get('msg')})", usage, request_id
+            ) from None
         return structured, usage, request_id, final.model or self.model
 
 
@@ -142,9 +164,12 @@ def _spent(stream: Any) -> Usage:
 
 
 def _usage(u: Any) -> Usage:
-    return Usage(input_tokens=u.input_tokens or 0, output_tokens=u.output_tokens or 0,
-                 cache_read_input_tokens=getattr(u, "cache_read_input_tokens", None) or 0,
-                 cache_creation_input_tokens=getattr(u, "cache_creation_input_tokens", None) or 0)
+    return Usage(
+        input_tokens=u.input_tokens or 0,
+        output_tokens=u.output_tokens or 0,
+        cache_read_input_tokens=getattr(u, "cache_read_input_tokens", None) or 0,
+        cache_creation_input_tokens=getattr(u, "cache_creation_input_tokens", None) or 0,
+    )
 
 
 def render_partial(kind: PreviewKind, bundle: SessionBundle, snapshot: object) -> str | None:
@@ -174,6 +199,7 @@ def _item(value: object) -> CitedItem:
         return CitedItem(text="")
     text = value.get("text")
     ids = value.get("fact_ids")
-    return CitedItem(text=text if isinstance(text, str) else "",
-                     fact_ids=[i for i in ids if isinstance(i, str)] if isinstance(ids, list) else [])
-
+    return CitedItem(
+        text=text if isinstance(text, str) else "",
+        fact_ids=[i for i in ids if isinstance(i, str)] if isinstance(ids, list) else [],
+    )

@@ -35,8 +35,9 @@ _FAILED = re.compile(
     r"|did(?:n'?t| not)|doesn'?t|failed|fails|still|unchanged|same (?:issue|problem|error)|worse|partial\w*)\b",
     re.IGNORECASE,
 )
-_IMPACT = re.compile(r"\b(impact\w*|affect(?:s|ed|ing)?|outage|blocked|all users|whole (?:team|office)|down)\b",
-                     re.IGNORECASE)
+_IMPACT = re.compile(
+    r"\b(impact\w*|affect(?:s|ed|ing)?|outage|blocked|all users|whole (?:team|office)|down)\b", re.IGNORECASE
+)
 
 
 def worked(fact: BundleFact) -> bool:
@@ -67,25 +68,38 @@ class OfflineGenerator:
         else:
             problem = CitedItem(text=f"{_clean(b.title)} (session title; no symptoms recorded).")
         hypotheses = b.facts_of("hypothesis")
-        hypothesis = (CitedItem(text=_sentence([h.text for h in hypotheses]), fact_ids=[h.id for h in hypotheses])
-                      if hypotheses else CitedItem(text=NONE_RECORDED))
+        hypothesis = (
+            CitedItem(text=_sentence([h.text for h in hypotheses]), fact_ids=[h.id for h in hypotheses])
+            if hypotheses
+            else CitedItem(text=NONE_RECORDED)
+        )
         steps: list[CitedItem] = []
         fix = b.current_fix()
         if fix is not None:
             detail = f" ({_clean(fix.rationale)})" if fix.rationale.strip() else ""
             steps.append(CitedItem(text=f"Apply the suggested fix: {_clean(fix.title)}{detail}.", fact_ids=[fix.id]))
-            steps += [CitedItem(text=f"Fix step {n}: {' '.join(s.split())}", fact_ids=[fix.id])
-                      for n, s in enumerate(fix.steps, 1) if s.strip()]
-            steps += [CitedItem(text=f"A {s.shell} script for this fix is saved in the session", fact_ids=[s.id])
-                      for s in b.scripts if s.fix_id == fix.id]
+            steps += [
+                CitedItem(text=f"Fix step {n}: {' '.join(s.split())}", fact_ids=[fix.id])
+                for n, s in enumerate(fix.steps, 1)
+                if s.strip()
+            ]
+            steps += [
+                CitedItem(text=f"A {s.shell} script for this fix is saved in the session", fact_ids=[s.id])
+                for s in b.scripts
+                if s.fix_id == fix.id
+            ]
         steps += [CitedItem(text=f"Confirm or rule out: {_clean(h.text)}.", fact_ids=[h.id]) for h in hypotheses]
-        impact_facts = [f for f in b.facts if f.kind in ("symptom", "environment", "confirmed") and _IMPACT.search(f.text)]
+        impact_facts = [
+            f for f in b.facts if f.kind in ("symptom", "environment", "confirmed") and _IMPACT.search(f.text)
+        ]
         ask = None
         if steps:
             first = "confirm or rule out the current hypothesis, then " if hypotheses else ""
-            ask = CitedItem(text=f"Please take ownership: {first}work through the suggested next steps in order "
-                                 "and record the outcome of each on the ticket.",
-                            fact_ids=[h.id for h in hypotheses] or ([fix.id] if fix else []))
+            ask = CitedItem(
+                text=f"Please take ownership: {first}work through the suggested next steps in order "
+                "and record the outcome of each on the ticket.",
+                fact_ids=[h.id for h in hypotheses] or ([fix.id] if fix else []),
+            )
         return EscalationPackage(
             problem=problem,
             confirmed=[CitedItem(text=_sentence([f.text]), fact_ids=[f.id]) for f in b.facts_of("confirmed")],
@@ -93,8 +107,11 @@ class OfflineGenerator:
             hypothesis=hypothesis,
             next_steps=steps,
             environment=[CitedItem(text=_sentence([f.text]), fact_ids=[f.id]) for f in b.facts_of("environment")],
-            impact=(CitedItem(text=_sentence([f.text for f in impact_facts]), fact_ids=[f.id for f in impact_facts])
-                    if impact_facts else None),
+            impact=(
+                CitedItem(text=_sentence([f.text for f in impact_facts]), fact_ids=[f.id for f in impact_facts])
+                if impact_facts
+                else None
+            ),
             ask=ask,
         )
 
@@ -114,8 +131,9 @@ class OfflineGenerator:
             summary=_sentence([f.text for f in symptoms]) if symptoms else _sentence([b.title]),
             root_cause=_sentence([f.text for f in confirmed]) if confirmed else "The cause could not be determined.",
             fix_applied=_sentence(done) if done else "No changes were recorded.",
-            verification=(_sentence([f.outcome or "" for f in fixes_that_worked])
-                          if fixes_that_worked else "Not recorded."),
+            verification=(
+                _sentence([f.outcome or "" for f in fixes_that_worked]) if fixes_that_worked else "Not recorded."
+            ),
             follow_up="None.",
             fact_ids=ids,
         )
@@ -128,19 +146,30 @@ class OfflineGenerator:
             markdown = render_resolution(self.resolution(bundle), bundle)
         return redact(markdown).text
 
-    async def generate(self, bundle: SessionBundle, kind: PreviewKind,
-                       on_progress: Callable[[str], None] | None = None) -> GeneratedPreview:
+    async def generate(
+        self, bundle: SessionBundle, kind: PreviewKind, on_progress: Callable[[str], None] | None = None
+    ) -> GeneratedPreview:
         markdown = self.render(kind, bundle)
         if on_progress is not None:
             on_progress(markdown)
         return preview_from_offline(self, bundle, kind, markdown)
 
 
-def preview_from_offline(gen: OfflineGenerator, bundle: SessionBundle, kind: PreviewKind, markdown: str,
-                         ) -> GeneratedPreview:
-    return GeneratedPreview(kind=kind, markdown=markdown, generator="offline", template_version=gen.template_version,
-                            redaction_count=bundle.redaction_count, redactions=list(bundle.redactions),
-                            state_version=bundle.state_version)
+def preview_from_offline(
+    gen: OfflineGenerator,
+    bundle: SessionBundle,
+    kind: PreviewKind,
+    markdown: str,
+) -> GeneratedPreview:
+    return GeneratedPreview(
+        kind=kind,
+        markdown=markdown,
+        generator="offline",
+        template_version=gen.template_version,
+        redaction_count=bundle.redaction_count,
+        redactions=list(bundle.redactions),
+        state_version=bundle.state_version,
+    )
 
 
 def _tried_text(f: BundleFact) -> str:

@@ -18,8 +18,11 @@ _ITEM: dict[str, Any] = {
     "type": "object",
     "properties": {
         "text": {"type": "string", "description": "One plain-language statement."},
-        "fact_ids": {"type": "array", "items": {"type": "string"},
-                     "description": "Ids (F.., X.., S..) of the session data this statement rests on."},
+        "fact_ids": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Ids (F.., X.., S..) of the session data this statement rests on.",
+        },
     },
     "required": ["text", "fact_ids"],
 }
@@ -27,16 +30,21 @@ _ITEMS: dict[str, Any] = {"type": "array", "items": _ITEM}
 
 ESCALATION_TOOL: dict[str, Any] = {
     "name": "write_escalation_package",
-    "description": ("Return the internal escalation package for the next engineer. Use ONLY the supplied session "
-                    "data; every item cites the ids it rests on."),
+    "description": (
+        "Return the internal escalation package for the next engineer. Use ONLY the supplied session "
+        "data; every item cites the ids it rests on."
+    ),
     "input_schema": {
         "type": "object",
         "properties": {
             "problem": {**_ITEM, "description": "The symptom in the user's words, with scope."},
             "confirmed": {**_ITEMS, "description": "Items resting on facts of kind confirmed."},
             "tried": {**_ITEMS, "description": "Attempted remedies and their results (facts of kind tried)."},
-            "hypothesis": {**_ITEM, "description": "The current hypothesis, clearly a hypothesis; "
-                                                   "text 'None recorded.' with no ids if there is none."},
+            "hypothesis": {
+                **_ITEM,
+                "description": "The current hypothesis, clearly a hypothesis; "
+                "text 'None recorded.' with no ids if there is none.",
+            },
             "next_steps": {**_ITEMS, "description": "Concrete actions for the next engineer."},
             "environment": {**_ITEMS, "description": "Environment facts (OS, versions, devices)."},
             "impact": {**_ITEM, "description": "Who or what is affected, only if the facts say so."},
@@ -48,19 +56,26 @@ ESCALATION_TOOL: dict[str, Any] = {
 
 RESOLUTION_TOOL: dict[str, Any] = {
     "name": "write_resolution_note",
-    "description": ("Return the customer-visible resolution note. Plain language for the customer; use ONLY the "
-                    "supplied session data."),
+    "description": (
+        "Return the customer-visible resolution note. Plain language for the customer; use ONLY the "
+        "supplied session data."
+    ),
     "input_schema": {
         "type": "object",
         "properties": {
             "summary": {"type": "string", "description": "What the customer reported, in their terms."},
-            "root_cause": {"type": "string", "description": "What was found; 'The cause could not be determined.' "
-                                                            "if the facts do not establish it."},
+            "root_cause": {
+                "type": "string",
+                "description": "What was found; 'The cause could not be determined.' if the facts do not establish it.",
+            },
             "fix_applied": {"type": "string", "description": "What was done that fixed it; no dead ends."},
             "verification": {"type": "string", "description": "How it was verified working."},
             "follow_up": {"type": "string", "description": "Pending action or recommendation, or 'None.'"},
-            "fact_ids": {"type": "array", "items": {"type": "string"},
-                         "description": "Ids of the facts the note rests on."},
+            "fact_ids": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Ids of the facts the note rests on.",
+            },
         },
         "required": ["summary", "root_cause", "fix_applied", "verification", "follow_up", "fact_ids"],
     },
@@ -108,8 +123,10 @@ def session_xml(b: SessionBundle) -> str:
         for x in b.fixes:
             state = "superseded" if x.superseded else "active"
             steps = "".join(f"<step>{escape(s)}</step>" for s in x.steps)
-            lines.append(f"<fix{_attrs(id=x.id, decision=x.decision or 'undecided', state=state, shell=x.target_shell)}>"
-                         f"<title>{escape(x.title)}</title><rationale>{escape(x.rationale)}</rationale>{steps}</fix>")
+            lines.append(
+                f"<fix{_attrs(id=x.id, decision=x.decision or 'undecided', state=state, shell=x.target_shell)}>"
+                f"<title>{escape(x.title)}</title><rationale>{escape(x.rationale)}</rationale>{steps}</fix>"
+            )
         lines.append("</suggested_fixes>")
     if b.scripts:
         lines.append("<scripts>")
@@ -132,6 +149,11 @@ def request_params(kind: PreviewKind, bundle: SessionBundle, model: str) -> dict
         "system": [{"type": "text", "text": SYSTEM, "cache_control": {"type": "ephemeral"}}],
         "tools": [tool],
         "tool_choice": {"type": "tool", "name": tool["name"]},
-        "messages": [{"role": "user", "content": f"{session_xml(bundle)}\n\nWrite the {what} using only the "
-                                                 f"session data above, by calling {tool['name']}."}],
+        "messages": [
+            {
+                "role": "user",
+                "content": f"{session_xml(bundle)}\n\nWrite the {what} using only the "
+                f"session data above, by calling {tool['name']}.",
+            }
+        ],
     }

@@ -28,8 +28,16 @@ ClientFactory = Callable[["LlmSettings"], Any]
 
 
 class GenerationService:
-    def __init__(self, store: Store, actor: Actor, settings_llm: LlmSettings, clock: Clock,
-                 client_factory: ClientFactory | None = None, *, keep_versions: int = cache.KEEP_STATE_VERSIONS) -> None:
+    def __init__(
+        self,
+        store: Store,
+        actor: Actor,
+        settings_llm: LlmSettings,
+        clock: Clock,
+        client_factory: ClientFactory | None = None,
+        *,
+        keep_versions: int = cache.KEEP_STATE_VERSIONS,
+    ) -> None:
         self.store = store
         self.actor = actor
         self.llm = settings_llm
@@ -60,15 +68,23 @@ class GenerationService:
         async with self.store.read() as db:
             return await build_bundle(db, self.actor, session_id)
 
-    async def preview(self, session_id: str, kind: PreviewKind, *, regenerate: bool = False,
-                      on_progress: Callable[[str], None] | None = None) -> GeneratedPreview:
+    async def preview(
+        self,
+        session_id: str,
+        kind: PreviewKind,
+        *,
+        regenerate: bool = False,
+        on_progress: Callable[[str], None] | None = None,
+    ) -> GeneratedPreview:
         """The preview for the session's current state: cached unless `regenerate` or the state changed."""
         if kind not in KINDS:
             raise InvalidInput(f"Unknown preview kind {kind!r}; use one of: {', '.join(KINDS)}")
         gen = self.generator()
         async with self.store.read() as db:
             bundle = await build_bundle(db, self.actor, session_id)
-            cached = None if regenerate else await cache.load(db, bundle.session_id, kind, bundle.state_version, gen.key)
+            cached = (
+                None if regenerate else await cache.load(db, bundle.session_id, kind, bundle.state_version, gen.key)
+            )
         if cached is not None:
             return cached.model_copy(update={"redactions": list(bundle.redactions)})
         preview = await gen.generate(bundle, kind, on_progress)

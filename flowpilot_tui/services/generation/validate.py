@@ -23,8 +23,9 @@ _ALLOWED = {
 }
 
 
-def _check_item(item: CitedItem, section: str, index: int | None, ids: dict[str, str], *,
-                citation_required: bool = True) -> list[FlaggedItem]:
+def _check_item(
+    item: CitedItem, section: str, index: int | None, ids: dict[str, str], *, citation_required: bool = True
+) -> list[FlaggedItem]:
     flags: list[FlaggedItem] = []
 
     def flag(reason: str) -> None:
@@ -67,14 +68,17 @@ def validate_escalation(pkg: EscalationPackage, bundle: SessionBundle) -> list[F
     }
     for section, recorded in expected.items():
         if recorded and not getattr(pkg, section):
-            flags.append(FlaggedItem(section=section, reason=f"section empty although {recorded} related item(s) are recorded"))
+            flags.append(
+                FlaggedItem(section=section, reason=f"section empty although {recorded} related item(s) are recorded")
+            )
     if bundle.facts_of("hypothesis") and pkg.hypothesis.text.strip() in ("", NONE_RECORDED):
         flags.append(FlaggedItem(section="hypothesis", reason="says none recorded although a hypothesis is recorded"))
     hypothesis_ids = {f.id for f in bundle.facts_of("hypothesis")}
     for i, item in enumerate(pkg.confirmed):
         if hypothesis_ids & set(item.fact_ids):
-            flags.append(FlaggedItem(section="confirmed", index=i, text=item.text,
-                                     reason="presents a hypothesis as confirmed"))
+            flags.append(
+                FlaggedItem(section="confirmed", index=i, text=item.text, reason="presents a hypothesis as confirmed")
+            )
     return _dedupe(flags)
 
 
@@ -95,8 +99,12 @@ def validate_resolution(note: ResolutionNote, bundle: SessionBundle) -> list[Fla
         flags.append(FlaggedItem(section="note", reason=f"cites unknown fact {', '.join(unknown)}"))
     internal = [i for i in note.fact_ids if ids.get(i) in ("hypothesis", "fix:dismissed")]
     if internal:
-        flags.append(FlaggedItem(section="note", reason=f"rests on internal-only items {', '.join(internal)} "
-                                                        "(hypothesis or dismissed fix)"))
+        flags.append(
+            FlaggedItem(
+                section="note",
+                reason=f"rests on internal-only items {', '.join(internal)} (hypothesis or dismissed fix)",
+            )
+        )
     return flags
 
 

@@ -121,7 +121,10 @@ class ConnectWiseProvider:
 
     async def get_ticket(self, ticket_id: int) -> TicketState:
         data = await self._json(
-            "GET", f"service/tickets/{int(ticket_id)}", f"reading ticket #{ticket_id}", ticket_id,
+            "GET",
+            f"service/tickets/{int(ticket_id)}",
+            f"reading ticket #{ticket_id}",
+            ticket_id,
             params={"fields": "id,summary,board,status,company,closedFlag,closedDate,_info"},
         )
         return cw_wire.parse_ticket(data)
@@ -131,7 +134,10 @@ class ConnectWiseProvider:
         if cached and not refresh and cached[0] > time.monotonic():
             return list(cached[1])
         data = await self._json(
-            "GET", f"service/boards/{int(board_id)}/statuses", f"reading the statuses of board #{board_id}", None,
+            "GET",
+            f"service/boards/{int(board_id)}/statuses",
+            f"reading the statuses of board #{board_id}",
+            None,
             params={"pageSize": 1000, "orderBy": "sortOrder asc"},
         )
         statuses = [cw_wire.parse_status(s, board_id) for s in data if isinstance(s, dict)]
@@ -145,23 +151,35 @@ class ConnectWiseProvider:
             raise InvalidInput(f"The note for ticket #{ticket_id} is empty; nothing was sent")
         operation = f"posting the note to ticket #{ticket_id}"
         data = await self._json(
-            "POST", f"service/tickets/{int(ticket_id)}/notes", operation, ticket_id,
-            json=cw_wire.note_body(text, visibility), safe=False,
+            "POST",
+            f"service/tickets/{int(ticket_id)}/notes",
+            operation,
+            ticket_id,
+            json=cw_wire.note_body(text, visibility),
+            safe=False,
         )
         if not isinstance(data, dict) or data.get("id") is None:
-            raise PsaServerError(f"ConnectWise answered without a note id while {operation}", operation=operation, ticket_id=ticket_id)
+            raise PsaServerError(
+                f"ConnectWise answered without a note id while {operation}", operation=operation, ticket_id=ticket_id
+            )
         return cw_wire.parse_note(data, ticket_id)
 
     async def list_recent_notes(self, ticket_id: int, limit: int = 25) -> list[PostedNote]:
         data = await self._json(
-            "GET", f"service/tickets/{int(ticket_id)}/notes", f"reading the notes of ticket #{ticket_id}", ticket_id,
+            "GET",
+            f"service/tickets/{int(ticket_id)}/notes",
+            f"reading the notes of ticket #{ticket_id}",
+            ticket_id,
             params={"orderBy": "id desc", "pageSize": max(1, min(int(limit), 1000))},
         )
         return [cw_wire.parse_note(n, ticket_id) for n in data if isinstance(n, dict)]
 
     async def set_status(self, ticket_id: int, status_id: int) -> TicketState:
         data = await self._json(
-            "PATCH", f"service/tickets/{int(ticket_id)}", f"changing the status of ticket #{ticket_id}", ticket_id,
+            "PATCH",
+            f"service/tickets/{int(ticket_id)}",
+            f"changing the status of ticket #{ticket_id}",
+            ticket_id,
             json=cw_wire.status_patch(status_id),
         )
         return cw_wire.parse_ticket(data)
@@ -173,21 +191,38 @@ class ConnectWiseProvider:
     # ---- plumbing -------------------------------------------------------------------------------------------
 
     async def _json(
-        self, method: str, path: str, operation: str, ticket_id: int | None, *, params: dict[str, Any] | None = None,
-        json: Any = None, safe: bool = True,
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        ticket_id: int | None,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        safe: bool = True,
     ) -> Any:
         response = await self._api(method, path, operation, ticket_id, params=params, json=json, safe=safe)
         try:
             return response.json()
         except ValueError:
             raise PsaServerError(
-                f"ConnectWise sent an unreadable answer while {operation}", operation=operation, ticket_id=ticket_id,
-                status_code=response.status_code, body_sent=True,
+                f"ConnectWise sent an unreadable answer while {operation}",
+                operation=operation,
+                ticket_id=ticket_id,
+                status_code=response.status_code,
+                body_sent=True,
             ) from None
 
     async def _api(
-        self, method: str, path: str, operation: str, ticket_id: int | None, *, params: dict[str, Any] | None,
-        json: Any, safe: bool,
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        ticket_id: int | None,
+        *,
+        params: dict[str, Any] | None,
+        json: Any,
+        safe: bool,
     ) -> httpx.Response:
         """An API call on the current base; after a 404, rediscover the codebase once and retry if it moved."""
         base = await self._discover()
@@ -199,7 +234,9 @@ class ConnectWiseProvider:
                 moved = base  # discovery itself failed: report the original 404
             if moved != base:
                 log.info("ConnectWise codebase moved; retrying %s %s once", method, path)
-                response = await self._send(method, moved + path, operation, ticket_id, params=params, json=json, safe=safe)
+                response = await self._send(
+                    method, moved + path, operation, ticket_id, params=params, json=json, safe=safe
+                )
         if response.status_code >= 400:
             raise cw_wire.error_for(response, operation=operation, ticket_id=ticket_id, connection=self.connection_name)
         return response
@@ -229,8 +266,16 @@ class ConnectWiseProvider:
             return self._base
 
     async def _send(
-        self, method: str, url: str, operation: str, ticket_id: int | None, *, params: dict[str, Any] | None = None,
-        json: Any = None, safe: bool = True, anonymous: bool = False,
+        self,
+        method: str,
+        url: str,
+        operation: str,
+        ticket_id: int | None,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        safe: bool = True,
+        anonymous: bool = False,
     ) -> httpx.Response:
         """One logical request with bounded retries. Returns any HTTP answer except a retried-away 429/5xx."""
         import httpx
@@ -256,8 +301,10 @@ class ConnectWiseProvider:
                 kind = exc.__class__.__name__
                 hint = "; it may have reached ConnectWise" if sent and not safe else ""
                 raise PsaTransportError(
-                    f"No answer from ConnectWise while {operation} ({kind}){hint}", operation=operation,
-                    ticket_id=ticket_id, body_sent=sent,
+                    f"No answer from ConnectWise while {operation} ({kind}){hint}",
+                    operation=operation,
+                    ticket_id=ticket_id,
+                    body_sent=sent,
                 ) from None
             status = response.status_code
             outcome = "ok" if status < 400 else "rate_limited" if status == 429 else "http_error"
@@ -265,7 +312,8 @@ class ConnectWiseProvider:
             if status == 429:
                 delay = cw_wire.retry_after_seconds(response)
                 if (
-                    attempt < policy.max_attempts and delay <= policy.max_retry_after_s
+                    attempt < policy.max_attempts
+                    and delay <= policy.max_retry_after_s
                     and waited + delay <= policy.max_total_wait_s
                 ):
                     waited += delay
@@ -283,7 +331,9 @@ class ConnectWiseProvider:
         steps = self._retry.backoff_s or (0.0,)
         return steps[min(attempt - 1, len(steps) - 1)]
 
-    def _report(self, method: str, url: str, status: int | None, started: float, outcome: str, request_id: str | None) -> None:
+    def _report(
+        self, method: str, url: str, status: int | None, started: float, outcome: str, request_id: str | None
+    ) -> None:
         path = urlsplit(url).path
         call = PsaCall(method, path, status, int((time.perf_counter() - started) * 1000), outcome, request_id)
         log.debug("%s %s -> %s (%d ms, %s)", method, path, status, call.duration_ms, outcome)

@@ -31,13 +31,20 @@ def note_body(text: str, visibility: NoteVisibility) -> dict[str, Any]:
     """The only two note shapes FlowPilot ever sends: customer-visible Resolution, or Internal with no e-mails."""
     if visibility is NoteVisibility.RESOLUTION:
         return {
-            "text": text, "detailDescriptionFlag": False, "internalAnalysisFlag": False, "resolutionFlag": True,
+            "text": text,
+            "detailDescriptionFlag": False,
+            "internalAnalysisFlag": False,
+            "resolutionFlag": True,
             "customerUpdatedFlag": False,
         }
     if visibility is NoteVisibility.INTERNAL:
         return {
-            "text": text, "detailDescriptionFlag": False, "internalAnalysisFlag": True, "resolutionFlag": False,
-            "customerUpdatedFlag": False, "processNotifications": False,
+            "text": text,
+            "detailDescriptionFlag": False,
+            "internalAnalysisFlag": True,
+            "resolutionFlag": False,
+            "customerUpdatedFlag": False,
+            "processNotifications": False,
         }
     raise TypeError(f"unsupported note visibility: {visibility!r}")
 
@@ -70,17 +77,25 @@ def _time(value: Any) -> datetime | None:
 def parse_ticket(data: dict[str, Any]) -> TicketState:
     board, status, company = _ref(data, "board"), _ref(data, "status"), _ref(data, "company")
     return TicketState(
-        id=_int(data.get("id")), summary=str(data.get("summary") or ""), board_id=_int(board.get("id")),
-        board_name=str(board.get("name") or ""), status_id=_int(status.get("id")),
-        status_name=str(status.get("name") or ""), closed=data.get("closedFlag") is True,
-        company_name=company.get("name"), last_updated=_ref(data, "_info").get("lastUpdated"),
+        id=_int(data.get("id")),
+        summary=str(data.get("summary") or ""),
+        board_id=_int(board.get("id")),
+        board_name=str(board.get("name") or ""),
+        status_id=_int(status.get("id")),
+        status_name=str(status.get("name") or ""),
+        closed=data.get("closedFlag") is True,
+        company_name=company.get("name"),
+        last_updated=_ref(data, "_info").get("lastUpdated"),
     )
 
 
 def parse_status(data: dict[str, Any], board_id: int) -> BoardStatus:
     return BoardStatus(
-        id=_int(data.get("id")), name=str(data.get("name") or ""), board_id=_int(_ref(data, "board").get("id"), board_id),
-        closed=data.get("closedStatus") is True, inactive=data.get("inactive") is True,
+        id=_int(data.get("id")),
+        name=str(data.get("name") or ""),
+        board_id=_int(_ref(data, "board").get("id"), board_id),
+        closed=data.get("closedStatus") is True,
+        inactive=data.get("inactive") is True,
         sort_order=_int(data.get("sortOrder")),
     )
 
@@ -94,8 +109,11 @@ def parse_note(data: dict[str, Any], ticket_id: int) -> PostedNote:
     else:
         visibility = None
     return PostedNote(
-        id=str(data.get("id")), ticket_id=_int(data.get("ticketId"), ticket_id), text=str(data.get("text") or ""),
-        visibility=visibility, created_at=_time(data.get("dateCreated")),
+        id=str(data.get("id")),
+        ticket_id=_int(data.get("ticketId"), ticket_id),
+        text=str(data.get("text") or ""),
+        visibility=visibility,
+        created_at=_time(data.get("dateCreated")),
     )
 
 
@@ -138,13 +156,17 @@ def error_for(response: httpx.Response, *, operation: str, ticket_id: int | None
     status = response.status_code
     code, message, errors = _body(response)
     kw: dict[str, Any] = {
-        "operation": operation, "ticket_id": ticket_id, "status_code": status, "code": code,
+        "operation": operation,
+        "ticket_id": ticket_id,
+        "status_code": status,
+        "code": code,
         "request_id": response.headers.get("x-cw-request-id"),
     }
     if status == 401:
         return PsaAuthError(
             f"ConnectWise rejected the credentials while {operation} (401: {message}); check company_id, "
-            f"public_key, the private key variable and client_id of connection '{connection}'", **kw,
+            f"public_key, the private key variable and client_id of connection '{connection}'",
+            **kw,
         )
     if status == 403:
         return PsaPermissionError(
@@ -162,7 +184,9 @@ def error_for(response: httpx.Response, *, operation: str, ticket_id: int | None
     if status in (400, 409, 422):
         details = "; ".join(str(e) for e in errors)
         return PsaValidationError(
-            f"ConnectWise rejected {operation} ({status} {code or 'error'}: {message}" + (f" — {details})" if details else ")"),
-            errors=errors, **kw,
+            f"ConnectWise rejected {operation} ({status} {code or 'error'}: {message}"
+            + (f" — {details})" if details else ")"),
+            errors=errors,
+            **kw,
         )
     return PsaCallError(f"ConnectWise answered {status} while {operation}: {message}", **kw)
