@@ -3,6 +3,7 @@
 
     python3 dev.py app [ARGS...]   run FlowPilot (any `flowpilot` arguments pass through)
     python3 dev.py test [ARGS...]  run the whole test suite (extra pytest arguments pass through)
+    python3 dev.py lint            ruff (lint + format check), mypy and the import-linter contracts
 
 On first use (or when pyproject.toml changes) it creates `.venv/` and installs the package with its test extra.
 """
@@ -38,19 +39,36 @@ def ensure_env() -> None:
     print("Installing FlowPilot and its test tools into .venv (first run) ...", file=sys.stderr)
     pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
+    subprocess.run([*pip, "-e", f"{ROOT}[test,lint]"], check=True)
     STAMP.write_text(_wanted_stamp())
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("app", "test"):
+    if not argv or argv[0] not in ("app", "test", "lint"):
         print(__doc__, file=sys.stderr)
         return 2
     ensure_env()
     command, rest = argv[0], argv[1:]
     if command == "app":
         return subprocess.call([str(BIN / "flowpilot"), *rest])
-    return subprocess.call([str(PY), "-m", "pytest", "-n", "2", *rest], cwd=ROOT)
+    if command == "lint":
+        return lint()
+    return subprocess.call([str(PY), "-m", "pytest", "-n", "auto", *rest], cwd=ROOT)
+
+
+def lint() -> int:
+    """Every check runs (so one report shows everything); the exit code is non-zero if any failed."""
+    paths = ["flowpilot_tui", "tests", "scripts", "dev.py"]
+    checks = [
+        [str(BIN / "ruff"), "check", *paths],
+        [str(BIN / "ruff"), "format", "--check", *paths],
+        [str(BIN / "mypy")],
+        [str(BIN / "lint-imports")],
+    ]
+    failed = [" ".join(c[:2]) for c in checks if subprocess.call(c, cwd=ROOT) != 0]
+    if failed:
+        print(f"lint failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
