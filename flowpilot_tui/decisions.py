@@ -1,48 +1,37 @@
-"""What follows a fix decision: a script for one_off, a draft template, or the template builder.
+"""What follows a fix decision, as data: a one-off script, a draft template (maybe for the builder), or nothing.
 
-Why separate from the workspace: it depends on the assistant helper's script service and screens, which may be
-absent in a build; every absence degrades to a clear notification instead of an error.
+Why data and not screens: the decision runs in a worker; the workspace that receives the `FollowUp` picks the modal
+(script viewer, template builder). No Textual here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from flowpilot_tui.messages import OpenScreen
 from flowpilot_tui.safe_text import one_line
 
-
-def _scripts(services: Any) -> Any:
-    try:
-        return services.scripts
-    except (AttributeError, ImportError):
-        return None
+if TYPE_CHECKING:
+    from flowpilot_tui.services.scripts import ScriptService, ScriptView, TemplateView
 
 
-async def follow_up(owner: Any, fix_id: int, decision: str) -> str:
-    """Run the follow-up service call for `decision`; returns the notification text, posts `OpenScreen` if any."""
+@dataclass(frozen=True)
+class FollowUp:
+    """The notification text and what to open next (at most one of `script` / `template`)."""
+
+    message: str
+    script: ScriptView | None = None
+    template: TemplateView | None = None  # set only for build_template: open the builder on it
+
+
+async def follow_up(scripts: ScriptService, session_id: str, fix_id: int, decision: str) -> FollowUp:
+    """Run the service call that follows a recorded `decision`."""
     if decision == "dismissed":
-        return "Suggestion dismissed"
-    scripts = _scripts(owner.services)
-    if scripts is None:
-        return "Decision recorded; script generation is not available in this build"
-    sid = owner.session_id
+        return FollowUp("Suggestion dismissed")
     if decision == "one_off":
-        script = await scripts.one_off(sid, fix_id)
-        try:
-            from flowpilot_tui.screens.script_viewer import ScriptViewer
-        except ImportError:
-            return f"One-off script saved ({script.shell}); the script viewer is not available in this build"
-        owner.post_message(OpenScreen(ScriptViewer(script)))
-        return f"One-off {script.shell} script ready — review it before running it anywhere"
-    template = await scripts.save_draft_template(sid, fix_id)
+        script = await scripts.one_off(session_id, fix_id)
+        return FollowUp(f"One-off {script.shell} script ready — review it before running it anywhere", script=script)
+    template = await scripts.save_draft_template(session_id, fix_id)
     if decision == "draft_template":
-        return f"Draft template saved: {one_line(template.name, 80)}"
-    try:
-        from flowpilot_tui.screens.template_builder import TemplateBuilder
-    except ImportError:
-        return (
-            f"Draft template saved: {one_line(template.name, 80)} (the template builder is not available in this build)"
-        )
-    owner.post_message(OpenScreen(TemplateBuilder(owner.services, template)))
-    return "Template builder opened"
+        return FollowUp(f"Draft template saved: {one_line(template.name, 80)}")
+    return FollowUp("Template builder opened", template=template)

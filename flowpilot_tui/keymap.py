@@ -100,7 +100,7 @@ KEYS: tuple[Key, ...] = (
     Key("fix.history", "h", "history", "History", "fix"),
     # Defined in widgets/preview_pane.py (tui-preview); mirrored here for help and keymap validation, and a test
     # checks they match. They act while focus is in the preview; the workspace.* keys act from anywhere.
-    Key("preview.toggle_kind", "ctrl+k", "toggle_kind", "Resolve/Escal.", "preview", priority=True),
+    Key("preview.toggle_kind", "ctrl+k", "toggle_kind", "Resolve/Escalate", "preview", priority=True),
     Key("preview.regenerate", "ctrl+g", "regenerate", "Regenerate", "preview", writes=True),
     Key("preview.confirm", "f9", "confirm_post", "Confirm & post…", "preview", writes=True),
     Key("preview.copy", "f10", "copy", "Copy", "preview"),

@@ -6,7 +6,7 @@ Why dataclasses: they are plain records, easy to assert on in tests (`run_test(m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from flowpilot_tui.services.identity import Actor
     from flowpilot_tui.services.store import Store
     from flowpilot_tui.services.views import MessageView, Page, SessionDetail, SessionSummary
+    from flowpilot_tui.services.writeback_types import WritebackOutcome
 
 
 @dataclass
@@ -62,19 +63,6 @@ class HistoryLoaded(Message):
 
 
 @dataclass
-class ChatAppended(Message):
-    """A line to show outside a streamed reply (an offline note, a tool card)."""
-
-    role: str
-    text: str
-
-
-@dataclass
-class ReplyStarted(Message):
-    pass
-
-
-@dataclass
 class ReplyChunk(Message):
     text: str
 
@@ -91,16 +79,23 @@ class ReplyFinished(Message):
 
 
 @dataclass
-class OpenScreen(Message):
-    """A worker's result is a screen to show (script viewer, template builder); the screen's owner pushes it."""
-
-    screen: Any
-
-
-@dataclass
 class ServiceFailed(Message):
     """A service call failed with a user-facing message; shown as an error notification, nothing crashes."""
 
     message: str
-    severity: str = "error"
-    detail: Any = None
+
+
+@dataclass
+class ServiceDone(Message):
+    """A write succeeded; `message` says what changed (an information notification)."""
+
+    message: str
+
+
+@dataclass
+class NotePosted(Message):
+    """A post (or local resolve/escalate) succeeded; bubbles from the session's screen to the app."""
+
+    outcome: WritebackOutcome
+    kind: str
+    session_id: str

@@ -7,7 +7,7 @@ wording is the safety feature here ("customer-visible", "nothing is sent", "your
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flowpilot_tui.safe_text import one_line
 from flowpilot_tui.services.errors import (
@@ -16,23 +16,15 @@ from flowpilot_tui.services.errors import (
     InvalidInput,
     PermissionDenied,
     PsaError,
-    VerificationError,
 )
+from flowpilot_tui.services.writeback_types import StatusChangeError, StatusVerificationError
 
 if TYPE_CHECKING:
-    from flowpilot_tui.services.container import Services
+    from flowpilot_tui.services.writeback_types import PostPlan, WritebackOutcome
 
 KIND_LABEL = {"resolve": "RESOLVE — customer-visible", "escalate": "ESCALATE — internal"}
 VISIBILITY = {"resolve": "customer-visible Resolution note", "escalate": "internal analysis note"}
 LONG_NOTE = 20_000  # characters; the modal warns above this
-
-
-def optional_service(services: Services, name: str) -> Any:
-    """`services.<name>` or None when that service is not part of this build (its module is missing)."""
-    try:
-        return getattr(services, name)
-    except (AttributeError, ImportError):
-        return None
 
 
 @dataclass(frozen=True)
@@ -46,6 +38,18 @@ class PostPlanView:
     status_id: int | None = None
     status_name: str | None = None
     status_skipped_reason: str | None = None
+
+    @classmethod
+    def of(cls, plan: PostPlan) -> PostPlanView:
+        return cls(
+            kind=plan.kind,
+            local=plan.local,
+            ticket_id=plan.ticket_id,
+            connection=plan.connection_name,
+            status_id=plan.target_status_id,
+            status_name=plan.target_status_name,
+            status_skipped_reason=plan.status_skipped_reason,
+        )
 
     @property
     def status_label(self) -> str | None:
@@ -88,35 +92,12 @@ def _done(kind: str) -> str:
     return "resolved" if kind == "resolve" else "escalated"
 
 
-async def plan_post(writeback: Any, session_id: str, kind: str) -> PostPlanView:
-    """Ask the writeback service what confirming will do (raises Conflict if the session is already closed)."""
-    return from_service_plan(kind, await writeback.plan(session_id, kind))
-
-
-def from_service_plan(kind: str, plan: Any) -> PostPlanView:
-    """Adapt writeback's PostPlan (read by attribute, so a field it lacks reads as unknown, not as a crash)."""
-    get = lambda *names: next((getattr(plan, n) for n in names if getattr(plan, n, None) is not None), None)  # noqa: E731
-    ticket = get("ticket_id")
-    local = bool(get("local")) if get("local") is not None else ticket is None
-    status_id = get("status_id", "target_status_id")
-    return PostPlanView(
-        kind=kind,
-        local=local,
-        ticket_id=ticket,
-        connection=get("connection", "connection_name"),
-        status_id=int(status_id) if status_id is not None else None,
-        status_name=get("status_name", "target_status_name"),
-        status_skipped_reason=get("status_skipped_reason", "skip_reason"),
-    )
-
-
 # ---- outcome and failure wording ---------------------------------------------------------------------------
 
 
-def outcome_text(outcome: Any) -> str:
+def outcome_text(outcome: WritebackOutcome) -> str:
     """The success notification for a WritebackOutcome."""
-    kind = str(getattr(outcome, "outcome", ""))
-    ticket = getattr(outcome, "ticket_id", None)
+    kind, ticket = outcome.outcome, outcome.ticket_id
     if kind.endswith("_local"):
         return (
             "Resolved locally (no ticket linked; nothing was sent)"
@@ -124,19 +105,16 @@ def outcome_text(outcome: Any) -> str:
             else "Escalated locally (no ticket linked; nothing was sent)"
         )
     verb = "Resolved" if kind == "resolved" else "Escalated"
-    note = getattr(outcome, "external_note_id", None)
+    note = outcome.external_note_id
     note_part = f"note #{note} posted" if note is not None else "note posted"
-    if getattr(outcome, "note_already_posted", False):
+    if outcome.note_already_posted:
         note_part = f"note #{note} was already on the ticket (not posted again)"
-    status_id = getattr(outcome, "verified_status_id", None)
+    status_id = outcome.verified_status_id
     if status_id is not None:
-        name = one_line(getattr(outcome, "verified_status_name", None) or "")
+        name = one_line(outcome.verified_status_name or "")
         status = f"{name} ({status_id})" if name else f"status id {status_id}"
         return f"{verb} · ConnectWise ticket #{ticket} status verified: {status} · {note_part}"
-    reason = (
-        one_line(getattr(outcome, "status_skipped_reason", None) or getattr(outcome, "message", None) or "")
-        or "no target status"
-    )
+    reason = one_line(outcome.status_skipped_reason or outcome.message or "") or "no target status"
     return f"{verb} · {note_part[0].upper()}{note_part[1:]} to ConnectWise ticket #{ticket}; status unchanged: {reason}"
 
 
@@ -147,17 +125,15 @@ def failure_text(exc: BaseException, kind: str) -> str:
     """What happened and what was NOT done, for an error notification. Never includes a traceback."""
     done = _done(kind)
     message = one_line(exc.message).rstrip(".") if isinstance(exc, DomainError) else f"unexpected {type(exc).__name__}"
-    note = getattr(exc, "external_note_id", None)
-    if note is not None:  # the note is on the ticket; only the status step failed
-        retry = "retrying will not post the note again."
-        observed = getattr(exc, "observed_status_name", None)
-        ticket = getattr(getattr(exc, "note", None), "ticket_id", None)
-        if isinstance(exc, VerificationError) and observed and ticket:
-            return (
-                f"Note #{note} was posted but the status change was not verified: ConnectWise accepted the "
-                f"change but ticket #{ticket} shows {one_line(observed)}. {KEPT[:-1]}; {retry}"
-            )
-        if isinstance(exc, VerificationError):
+    if isinstance(exc, (StatusVerificationError, StatusChangeError)):  # the note is on the ticket
+        note, retry = exc.external_note_id, "retrying will not post the note again."
+        if isinstance(exc, StatusVerificationError):
+            if exc.observed_status_name:
+                return (
+                    f"Note #{note} was posted but the status change was not verified: ConnectWise accepted the "
+                    f"change but ticket #{exc.note.ticket_id} shows {one_line(exc.observed_status_name)}. "
+                    f"{KEPT[:-1]}; {retry}"
+                )
             return f"Note #{note} was posted but the status change was not verified: {message}. {KEPT[:-1]}; {retry}"
         return f"{message}. {KEPT[:-1]}; {retry}"
     if isinstance(exc, PsaError):

@@ -1,5 +1,6 @@
-"""A tiny App that mounts only `PreviewPane` for one seeded session, so preview/post tests do not depend on the
-workspace. Real SQLite file, real services (opened by the app, as the real app does), fixed clock.
+"""A tiny App whose one screen owns a session's state and shows only `PreviewPane`, so preview/post tests do not
+depend on chat, facts and fixes. It is the same owner the workspace is built on (`SessionScreen`). Real SQLite file,
+real services (opened by the app, as the real app does), fixed clock.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from datetime import timedelta
 from typing import Any
 
 from conftest import START, FixedClock
+from textual import on
 from textual.app import App, ComposeResult
-from textual.pilot import Pilot
 from textual.widgets import Footer
 
 from flowpilot_tui.config import ConnectWiseConnection, Settings, UiSettings
+from flowpilot_tui.messages import NotePosted
+from flowpilot_tui.screens.session_screen import SessionScreen
 from flowpilot_tui.services.container import Services, open_services
+from flowpilot_tui.services.drafts import Kind
 from flowpilot_tui.widgets.preview_pane import PreviewPane
 
 OUTLOOK = "Outlook keeps prompting for password after M365 migration"  # demo: linked to ConnectWise #48213
@@ -63,8 +67,20 @@ def make_settings(db_url: str, user: str = "alice", cw: Any = None) -> Settings:
     return settings
 
 
+class PreviewScreen(SessionScreen):
+    """The session owner with only the preview pane (and a footer) on it."""
+
+    def compose(self) -> ComposeResult:
+        yield self.make_preview(id="preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.start_preview()
+        self.preview.text_area.focus()
+
+
 class PreviewHarness(App[None]):
-    """Mounts `PreviewPane(services, session_id, kind)` and records the `Posted` messages it bubbles."""
+    """Pushes `PreviewScreen(services, session_id, kind)` and records the `NotePosted` messages it bubbles."""
 
     CSS = "Screen { layout: vertical; }"
 
@@ -73,60 +89,74 @@ class PreviewHarness(App[None]):
         settings: Settings,
         session_id: str,
         *,
-        kind: str = "resolve",
+        kind: Kind = "resolve",
         clock: Callable[[], Any] | None = None,
         prepare: Callable[[Services], Awaitable[None]] | None = None,
+        anthropic_client_factory: Any = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.session_id = session_id
-        self.kind = kind
+        self.kind: Kind = kind
         self.clock = clock or FixedClock(START + timedelta(days=1))
         self.prepare = prepare
+        self.anthropic_client_factory = anthropic_client_factory
         self.services: Services | None = None
-        self.posted: list[PreviewPane.Posted] = []
+        self.posted: list[NotePosted] = []
         self.animation_level = "none"
 
-    def compose(self) -> ComposeResult:
-        yield Footer()
-
     async def on_mount(self) -> None:
-        self.services = await open_services(self.settings, clock=self.clock)
-        _instant_waits(self.services)
+        self.services = await open_services(
+            self.settings,
+            clock=self.clock,
+            psa_sleep=_no_wait,
+            anthropic_client_factory=self.anthropic_client_factory,
+        )
         if self.prepare is not None:
             await self.prepare(self.services)
-        pane = PreviewPane(self.services, self.session_id, kind=self.kind, id="preview")
-        await self.mount(pane, before=self.query_one(Footer))
-        pane.text_area.focus()
+        await self.push_screen(PreviewScreen(self.services, self.session_id, kind=self.kind))
 
     async def on_unmount(self) -> None:
-        if self.services is not None:  # as the real app: the pane saves pending drafts on its own unmount first
+        if self.services is not None:  # as the real app: the screen saves pending drafts on its own unmount first
             await self.services.close()
 
-    def on_preview_pane_posted(self, message: PreviewPane.Posted) -> None:
+    @on(NotePosted)
+    def note_posted(self, message: NotePosted) -> None:
         self.posted.append(message)
 
     @property
+    def owner(self) -> PreviewScreen:
+        screen = self.screen_stack[1] if len(self.screen_stack) > 1 else self.screen
+        assert isinstance(screen, PreviewScreen), screen
+        return screen
+
+    @property
     def pane(self) -> PreviewPane:
-        return self.query_one(PreviewPane)
+        return self.owner.preview
 
 
-async def settle(pilot: Pilot[Any]) -> None:
-    """Wait until the pane's workers (load, save, post) are done and the screen has caught up."""
+def preview_ready(app: App[Any]) -> bool:
+    """A `settle` condition: the harness's preview has loaded its text."""
+    return isinstance(app, PreviewHarness) and len(app.screen_stack) > 1 and app.owner.current.loaded
+
+
+async def _no_wait(_seconds: float) -> None:
+    """Retry/recheck waits of the PSA client and writeback: instant in tests (the emulator answers at once)."""
+
+
+async def settle(pilot: Any) -> None:
+    """Wait until the screen's workers (load, save, post) are done, the preview loaded and the screen caught up."""
     for _ in range(200):
         await pilot.pause()
         app = pilot.app
-        if isinstance(app, PreviewHarness) and app.query(PreviewPane):
-            pane = app.pane
-            busy = [w for w in app.workers if not w.is_finished]
-            if pane.current.loaded and not busy:
-                await pilot.pause()
-                return
+        if preview_ready(app) and not [w for w in app.workers if not w.is_finished]:
+            await pilot.pause()
+            return
         await asyncio.sleep(0.01)
     raise AssertionError("preview did not settle")
 
 
-async def wait_until(pilot: Pilot[Any], predicate: Callable[[], bool], what: str = "condition") -> None:
+async def wait_until(pilot: Any, predicate: Callable[[], bool], what: str = "condition") -> None:
     """Poll `predicate` between event-loop turns (state, not time: the bound is only a safety net)."""
     for _ in range(500):
         if predicate():
@@ -134,15 +164,3 @@ async def wait_until(pilot: Pilot[Any], predicate: Callable[[], bool], what: str
         await pilot.pause()
         await asyncio.sleep(0.01)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-async def _no_wait(_seconds: float) -> None:
-    """Retry/recheck waits of the PSA client and writeback: instant in tests (the emulator answers at once)."""
-
-
-def _instant_waits(services: Services) -> None:
-    """Give writeback and its ConnectWise providers the instant sleeper (before `services.writeback` is built)."""
-    from flowpilot_tui.services.psa.factory import ProviderPool
-
-    services.extras["psa_providers"] = ProviderPool(services.settings.connections, sleep=_no_wait)
-    services.extras["writeback_options"] = {"sleep": _no_wait}

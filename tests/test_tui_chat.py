@@ -1,6 +1,6 @@
 """The workspace chat driven through the assistant service: offline slash commands end to end, the Claude path
-against the loopback fake (real SDK, client factory injected through Services.extras), and a snapshot of the chat
-with tool cards."""
+against the loopback fake (real SDK, client factory injected through `Services.anthropic_client_factory`), and a
+snapshot of the chat with tool cards."""
 
 from __future__ import annotations
 
@@ -176,7 +176,7 @@ async def test_claude_reply_streams_and_tool_cards_update_the_panes(
         store,
         engineer,
         clock,
-        extras={"anthropic_client_factory": factory_for(fake_anthropic)},
+        anthropic_client_factory=factory_for(fake_anthropic),
     )
     session = await services.sessions.create("VPN DNS failure")
     await services.sessions.propose_fix(session.id, "Reinstall the VPN client")
@@ -216,7 +216,7 @@ async def test_escape_cancels_a_reply_and_keeps_the_partial_text(
         store,
         engineer,
         clock,
-        extras={"anthropic_client_factory": factory_for(fake_anthropic)},
+        anthropic_client_factory=factory_for(fake_anthropic),
     )
     session = await services.sessions.create("Slow")
     script_replies(fake_anthropic, hold_after=3)

@@ -86,7 +86,7 @@ async def test_local_resolve_changes_status_and_clears_draft(db_url: str) -> Non
         assert await app.services.sessions.get_draft(app.session_id, "resolve") is None
         assert app.posted[0].outcome.outcome == "resolved_local" and app.posted[0].kind == "resolve"
         assert any("Resolved locally" in m for m in messages(app))
-        assert app.pane.text_area.text.startswith("Done Issue") and not app.pane.current.is_draft
+        assert app.pane.text_area.text.startswith("Done Issue") and not app.owner.current.is_draft
 
 
 async def test_bare_keys_do_not_confirm_and_cancel_keeps_everything(db_url: str) -> None:
@@ -136,7 +136,7 @@ async def test_already_resolved_session_cannot_be_posted_again(db_url: str) -> N
         await pilot.press("f9")  # the binding is disabled for a resolved session
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmPost)
-        app.pane.action_confirm_post()  # as the workspace would forward it
+        app.owner.confirm_post()  # as the workspace would forward it
         await wait_until(pilot, lambda: bool(messages(app)), "refusal")
         assert messages(app) == ["Cannot post: Session is already resolved. Nothing was sent."]
         assert not isinstance(app.screen, ConfirmPost)
@@ -179,7 +179,7 @@ async def test_psa_resolve_posts_note_sets_and_verifies_status(db_url: str, cw_e
         text = modal_text(modal)
         assert (
             "Post a customer-visible Resolution note to ConnectWise ticket #48213 (connection demo-cw), then set "
-            "status id 17 and verify it by re-reading the ticket." in text
+            "status Completed (17) and verify it by re-reading the ticket." in text  # the name, read from the board
         )
         assert "The customer can see this note" in text
         await pilot.press("ctrl+y")

@@ -48,7 +48,7 @@ async def test_resolve_preview_shows_generated_note_and_target(db_url: str) -> N
         assert "ConnectWise ticket #48213 · customer-visible Resolution note" in text
         assert "state v12" in text and "generated offline" in text and "0 redacted" in text
         assert "Outlook prompts for the password" in pane.text_area.text
-        assert not pane.is_stale and not pane.text_area.read_only
+        assert not app.owner.is_stale and not pane.text_area.read_only
 
 
 async def test_local_session_says_local_only_and_escalate_is_internal(db_url: str) -> None:
@@ -70,16 +70,16 @@ async def test_toggle_kind_keeps_each_kinds_draft(db_url: str) -> None:
         await type_text(pilot, "R1 ")
         await pilot.press("ctrl+k")
         await settle(pilot)
-        assert pane.kind == "escalate" and "internal analysis note" in header(pane)
+        assert app.owner.kind == "escalate" and "internal analysis note" in header(pane)
         assert not pane.text_area.text.startswith("R1 ")
         await type_text(pilot, "E1 ")
         await pilot.press("ctrl+k")
         await settle(pilot)
-        assert pane.kind == "resolve" and pane.text_area.text.startswith("R1 Issue reported")
+        assert app.owner.kind == "resolve" and pane.text_area.text.startswith("R1 Issue reported")
         await pilot.press("ctrl+k")
         await settle(pilot)
         assert pane.text_area.text.startswith("E1 ")
-        await wait_until(pilot, lambda: not pane._dirty, "drafts saved")
+        await wait_until(pilot, lambda: not app.owner.drafts.dirty, "drafts saved")
         resolve, escalate = await db_draft(app, "resolve"), await db_draft(app, "escalate")
         assert resolve is not None and resolve[0].startswith("R1 Issue reported") and resolve[1] == 12
         assert escalate is not None and escalate[0].startswith("E1 ")
@@ -91,11 +91,11 @@ async def test_edit_is_autosaved_and_survives_a_restart(db_url: str) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         pane = app.pane
-        pane.autosave_delay = 3600  # hold the timer so the in-between state is observable however slow the machine
+        app.owner.autosave_delay = 3600  # hold the timer so the in-between state is observable however slow the machine
         await type_text(pilot, "Edited:")
         assert "saving draft…" in header(pane)
         assert await db_draft(app, "resolve") is None  # debounced: nothing written while typing
-        pane.autosave_delay = 0.05
+        app.owner.autosave_delay = 0.05
         await type_text(pilot, " ")  # the next keystroke re-arms the (now short) timer
         await wait_until(pilot, lambda: "draft saved" in header(pane), "autosave")
         saved = await db_draft(app, "resolve")
@@ -113,9 +113,9 @@ async def test_text_typed_just_before_quitting_is_saved(db_url: str) -> None:
     app = PreviewHarness(make_settings(db_url), ids[OUTLOOK])
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        app.pane.autosave_delay = 3600  # the timer cannot fire: only the save-on-close can keep this text
+        app.owner.autosave_delay = 3600  # the timer cannot fire: only the save-on-close can keep this text
         await type_text(pilot, "Last words ")
-        assert app.pane._dirty  # still inside the autosave delay when the app closes
+        assert app.owner.drafts.dirty  # still inside the autosave delay when the app closes
     again = PreviewHarness(make_settings(db_url), ids[OUTLOOK])
     async with again.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
@@ -129,11 +129,11 @@ async def test_stale_marker_when_facts_change_after_edit(db_url: str) -> None:
         await settle(pilot)
         pane = app.pane
         await type_text(pilot, "Checked ")
-        assert not pane.is_stale
+        assert not app.owner.is_stale
         assert app.services is not None
         await app.services.sessions.add_fact(app.session_id, "confirmed", "New profile works without prompts")
-        pane.refresh_session()
-        await wait_until(pilot, lambda: pane.is_stale, "stale marker")
+        app.owner.refresh_session()
+        await wait_until(pilot, lambda: app.owner.is_stale, "stale marker")
         assert pane.has_class("-stale")
         assert "STALE" in header(pane) and "(v12 → now v13)" in header(pane) and "edited" in header(pane)
 
@@ -152,7 +152,7 @@ async def test_regenerate_asks_before_discarding_an_edited_draft(db_url: str) ->
         await pilot.press("escape")
         await settle(pilot)
         assert pane.text_area.text.startswith("Mine ")
-        await wait_until(pilot, lambda: not pane._dirty)
+        await wait_until(pilot, lambda: not app.owner.drafts.dirty)
         assert (await db_draft(app, "resolve")) is not None
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: isinstance(app.screen, DiscardDraft))
@@ -203,20 +203,25 @@ async def test_closed_session_shows_the_stored_note(db_url: str) -> None:
         assert app.pane.text_area.read_only and app.pane.check_action("confirm_post", ()) is None
 
 
-async def test_without_generator_the_pane_shows_no_invented_text(db_url: str) -> None:
+async def test_when_the_generator_fails_the_pane_shows_no_invented_text(db_url: str) -> None:
+    """Claude is configured but its client cannot be built: the header says why, the editor stays empty."""
+    from flowpilot_tui.services.errors import ConfigError
+
     ids = await seed_demo_db(db_url)
 
-    async def no_generator(services: Services) -> None:
-        services.__dict__["generation"] = None  # as in a build without the generation service
+    def broken_client(_llm: object) -> object:
+        raise ConfigError("the model endpoint is not reachable")
 
-    app = PreviewHarness(make_settings(db_url), ids[OUTLOOK], prepare=no_generator)
+    settings = make_settings(db_url)
+    settings.llm.provider = "anthropic"
+    app = PreviewHarness(settings, ids[OUTLOOK], anthropic_client_factory=broken_client)
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await settle(pilot)
         assert app.pane.text_area.text == ""
-        assert "generator unavailable; no stored text" in header(app.pane)
-        await pilot.press("ctrl+g")
-        await pilot.pause()
-        assert any("generator is unavailable" in n.message for n in app._notifications)
+        assert "generator unavailable: the model endpoint is not reachable; no stored text" in header(app.pane)
+        await pilot.press("ctrl+g")  # regenerating asks again and says the same, inventing nothing
+        await settle(pilot)
+        assert app.pane.text_area.text == "" and "generator unavailable" in header(app.pane)
 
 
 async def test_viewer_reads_but_cannot_edit_regenerate_or_post(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -232,7 +237,7 @@ async def test_viewer_reads_but_cannot_edit_regenerate_or_post(db_url: str, monk
         await pilot.press("f9", "ctrl+g")
         await pilot.pause()
         assert pane.text_area.text == before and not isinstance(app.screen, (ConfirmPost, DiscardDraft))
-        pane.action_confirm_post()  # as the workspace would forward it
+        app.owner.confirm_post()  # as the workspace would forward it
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmPost)
         assert any("Read-only (viewer)" in n.message for n in app._notifications)

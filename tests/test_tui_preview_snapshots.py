@@ -63,9 +63,11 @@ def test_editing_with_stale_marker(snap_compare: Any, db_url: str, size: tuple[i
         await settle(pilot)
         await pilot.press(*"Checked", "space", *"with", "space", *"jdoe", "full_stop", "space")
         await app.services.sessions.add_fact(app.session_id, "confirmed", "New profile: no prompt for 30 minutes")
-        app.pane.refresh_session()
-        await wait_until(pilot, lambda: app.pane.is_stale and not app.pane._dirty, "stale marker and saved draft")
-        await wait_until(pilot, lambda: app.pane.current.saved_text == app.pane.current.text, "draft saved")
+        app.owner.refresh_session()
+        await wait_until(
+            pilot, lambda: app.owner.is_stale and not app.owner.drafts.dirty, "stale marker and saved draft"
+        )
+        await wait_until(pilot, lambda: app.owner.current.saved_text == app.owner.current.text, "draft saved")
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=edit_then_change_facts)

@@ -17,7 +17,9 @@ class DiscardDraft(ModalScreen[bool]):
 
     DEFAULT_CSS = """
     DiscardDraft { align: center middle; }
-    DiscardDraft > #dd-box { width: 70; max-width: 95%; height: auto; border: thick $warning; background: $surface; padding: 0 1; }
+    DiscardDraft > #dd-box {
+        width: 70; max-width: 95%; height: auto; border: thick $warning; background: $surface; padding: 0 1;
+    }
     DiscardDraft #dd-buttons { height: auto; align-horizontal: right; margin-top: 1; }
     DiscardDraft #dd-buttons Button { margin-left: 2; }
     """

@@ -8,27 +8,29 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Static, Tab, Tabs
 
 from flowpilot_tui import keymap
+from flowpilot_tui.decisions import FollowUp, follow_up
 from flowpilot_tui.messages import (
-    ChatAppended,
     HistoryLoaded,
-    OpenScreen,
     ReplyChunk,
     ReplyFinished,
+    ServiceDone,
     ServiceFailed,
     SessionLoaded,
 )
 from flowpilot_tui.safe_text import one_line
+from flowpilot_tui.screens.script_viewer import ScriptViewer
+from flowpilot_tui.screens.session_screen import SessionScreen
+from flowpilot_tui.screens.template_builder import TemplateBuilder
 from flowpilot_tui.services import rules
 from flowpilot_tui.services.errors import DomainError
 from flowpilot_tui.services.views import FactView, SessionDetail
@@ -37,7 +39,7 @@ from flowpilot_tui.widgets.chat_input import ChatInput
 from flowpilot_tui.widgets.chat_log import card_line
 from flowpilot_tui.widgets.chat_pane import ChatPane
 from flowpilot_tui.widgets.facts_pane import FactsPane
-from flowpilot_tui.widgets.fix_card import DECISION_LABEL, FixCard
+from flowpilot_tui.widgets.fix_card import FixCard
 from flowpilot_tui.widgets.session_header import SessionHeader
 
 if TYPE_CHECKING:
@@ -49,16 +51,14 @@ INITIAL_HISTORY = 50
 VIEWER_REASON = "Read-only: your role (viewer) can read this session but not change it"
 
 
-def make_preview(services: Services, session_id: str) -> Widget:
-    """tui-preview's pane, or an honest placeholder while it is not installed."""
-    try:
-        from flowpilot_tui.widgets.preview_pane import PreviewPane
-    except ImportError:
-        return Static("Preview unavailable in this build (generator unavailable).", id="pane-preview", classes="pane")
-    return PreviewPane(services, session_id, kind="resolve", id="pane-preview", classes="pane")
+@dataclass
+class FollowUpReady(Message):
+    """A fix decision was recorded; its follow-up says what to show next."""
+
+    follow_up: FollowUp
 
 
-class Workspace(Screen[None]):
+class Workspace(SessionScreen):
     BINDINGS = keymap.bindings("workspace")
     PALETTE_SCOPES = {
         "workspace": None,
@@ -69,11 +69,7 @@ class Workspace(Screen[None]):
     }
 
     def __init__(self, services: Services, session_id: str) -> None:
-        super().__init__()
-        self.services = services
-        self.session_id = session_id
-        self.can_write = services.actor.can_write
-        self.detail: SessionDetail | None = None
+        super().__init__(services, session_id)
         self.pane = "chat"
 
     def compose(self) -> ComposeResult:
@@ -90,11 +86,11 @@ class Workspace(Screen[None]):
             with Vertical(id="ws-middle"):
                 yield FactsPane(id="pane-facts", can_write=self.can_write)
                 yield FixCard(id="pane-fix", can_write=self.can_write)
-            yield make_preview(self.services, self.session_id)
+            yield self.make_preview(id="pane-preview", classes="pane")
         yield AppFooter()
 
     def on_mount(self) -> None:
-        for pane, title in zip(PANES, ("Chat", "Facts", "Suggested fix", "Preview")):
+        for pane, title in zip(PANES, ("Chat", "Facts", "Suggested fix", "Preview"), strict=True):
             self.query_one(f"#pane-{pane}").border_title = title
         self.query_one("#pane-chat").add_class("pane")
         self.query_one("#pane-facts").add_class("pane")
@@ -102,6 +98,7 @@ class Workspace(Screen[None]):
         self._layout(self.app.size.width)
         self._assistant_status()
         self.focus_pane("chat")
+        self.start_preview()
         self.load(history=True)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -114,17 +111,8 @@ class Workspace(Screen[None]):
 
     # ---- services -------------------------------------------------------------------------------------------
 
-    def _assistant(self) -> Any:
-        try:
-            return self.services.assistant  # type: ignore[attr-defined]
-        except (AttributeError, ImportError):
-            return None
-
     def _assistant_status(self) -> None:
-        assistant, chat = self._assistant(), self.query_one(ChatPane)
-        if assistant is None:
-            chat.set_status("Assistant offline", "The assistant is not installed in this build: the chat is your log.")
-            return
+        assistant, chat = self.services.assistant, self.query_one(ChatPane)
         chat.input.slash_commands = list(assistant.slash_commands())
         if assistant.offline:
             chat.set_status("Assistant offline · /help", assistant.offline_notice)
@@ -155,7 +143,7 @@ class Workspace(Screen[None]):
             self.post_message(ServiceFailed(exc.message))
 
     @work(group="write", exit_on_error=False)
-    async def mutate(self, op: Callable[[], Awaitable[Any]], done: str = "") -> None:
+    async def mutate(self, op: Callable[[], Awaitable[object]], done: str = "") -> None:
         """Run one service write; any domain error becomes a notification, then the session is re-read."""
         result = None
         try:
@@ -164,26 +152,18 @@ class Workspace(Screen[None]):
             self.post_message(ServiceFailed(exc.message))
         else:
             if done:
-                self.post_message(ServiceFailed(done, severity="information"))
+                self.post_message(ServiceDone(done))
         await self._reload(result.id if isinstance(result, FactView) else None)
 
     # ---- applying results -------------------------------------------------------------------------------------
 
-    @on(SessionLoaded)
-    def session_loaded(self, event: SessionLoaded) -> None:
-        self.detail = d = event.detail
-        self.query_one(SessionHeader).show(d.summary)
-        self.query_one(FactsPane).show(d.facts, event.focus_fact)
-        active = d.active_fix
-        self.query_one(FixCard).show(active, len(d.fixes) - (1 if active else 0))
-        update_preview = getattr(self.query_one("#pane-preview"), "update_session", None)
-        if update_preview is not None:
-            update_preview(d)  # stale marker and target follow every write
+    def apply_detail(self, detail: SessionDetail, focus_fact: int | None = None) -> None:
+        super().apply_detail(detail, focus_fact)
+        self.query_one(SessionHeader).show(detail.summary)
+        self.query_one(FactsPane).show(detail.facts, focus_fact)
+        active = detail.active_fix
+        self.query_one(FixCard).show(active, len(detail.fixes) - (1 if active else 0))
         self.refresh_bindings()
-
-    def on_preview_pane_posted(self, event: Message) -> None:
-        """PreviewPane.Posted: the session was resolved/escalated (status, notes changed): re-read it."""
-        self.load()
 
     @on(HistoryLoaded)
     async def history_loaded(self, event: HistoryLoaded) -> None:
@@ -191,7 +171,11 @@ class Workspace(Screen[None]):
 
     @on(ServiceFailed)
     def service_failed(self, event: ServiceFailed) -> None:
-        self.notify(event.message, severity=event.severity, markup=False)  # type: ignore[arg-type]
+        self.notify(event.message, severity="error", markup=False)
+
+    @on(ServiceDone)
+    def service_done(self, event: ServiceDone) -> None:
+        self.notify(event.message, markup=False)
 
     # ---- chat -------------------------------------------------------------------------------------------------
 
@@ -209,10 +193,7 @@ class Workspace(Screen[None]):
 
     @work(exclusive=True, group="reply", exit_on_error=False)
     async def send(self, text: str) -> None:
-        assistant = self._assistant()
-        if assistant is None:
-            await self._send_offline(text)
-            return
+        assistant = self.services.assistant
 
         async def on_text(chunk: str) -> None:
             self.post_message(ReplyChunk(chunk))
@@ -234,14 +215,6 @@ class Workspace(Screen[None]):
         )
         await self._reload(focus_newest_fact=any(kind == "fact" for kind, _ in cards))
 
-    async def _send_offline(self, text: str) -> None:
-        try:
-            await self.services.sessions.append_message(self.session_id, "user", text)
-        except DomainError as exc:
-            self.post_message(ReplyFinished("", error=exc.message, unsent=text))
-            return
-        self.post_message(ChatAppended("system", "Assistant offline: your message is saved in the session log."))
-
     @on(ReplyChunk)
     async def reply_chunk(self, event: ReplyChunk) -> None:
         await self.query_one(ChatPane).log_view.write_chunk(event.text)
@@ -258,10 +231,6 @@ class Workspace(Screen[None]):
             await log.add_message("tool", line, note=kind)
         if event.unsent and not chat.input.text:
             chat.input.text = event.unsent  # nothing the engineer typed is lost
-
-    @on(ChatAppended)
-    async def chat_appended(self, event: ChatAppended) -> None:
-        await self.query_one(ChatPane).log_view.add_message(event.role, event.text)
 
     @on(ChatPane.CancelRequested)
     def cancel_reply(self) -> None:
@@ -321,22 +290,24 @@ class Workspace(Screen[None]):
 
     @work(group="write", exit_on_error=False)
     async def decide(self, fix_id: int, decision: str) -> None:
-        from flowpilot_tui.decisions import follow_up
-
         try:
             await self.services.sessions.decide_fix(self.session_id, fix_id, decision)
-            message = await follow_up(self, fix_id, decision)
+            result = await follow_up(self.services.scripts, self.session_id, fix_id, decision)
         except DomainError as exc:
             self.post_message(ServiceFailed(exc.message))
         else:
-            self.post_message(
-                ServiceFailed(message or f"Decision recorded: {DECISION_LABEL[decision]}", severity="information")
-            )
+            self.post_message(FollowUpReady(result))
         await self._reload()
 
-    @on(OpenScreen)
-    def open_screen(self, event: OpenScreen) -> None:
-        self.app.push_screen(event.screen)
+    @on(FollowUpReady)
+    def follow_up_ready(self, event: FollowUpReady) -> None:
+        """The workspace picks the modal for what follows a decision."""
+        result = event.follow_up
+        if result.script is not None:
+            self.app.push_screen(ScriptViewer(result.script))
+        elif result.template is not None:
+            self.app.push_screen(TemplateBuilder(self.services, result.template))
+        self.notify(result.message, markup=False)
 
     @on(FixCard.HistoryRequested)
     def fix_history(self) -> None:
@@ -355,8 +326,6 @@ class Workspace(Screen[None]):
             return (rules.allowed("pause", status) or rules.allowed("resume", status)) or None
         if action == "request_escalation":
             return rules.allowed("request_escalation", status) or None
-        if action in ("toggle_kind", "regenerate", "post", "copy_preview"):
-            return hasattr(self.query_one("#pane-preview"), _PREVIEW_ACTIONS[action]) or None
         return True
 
     def action_back(self) -> None:
@@ -417,31 +386,14 @@ class Workspace(Screen[None]):
             done,
         )
 
-    def _preview_call(self, action: str) -> None:
-        method = getattr(self.query_one("#pane-preview"), _PREVIEW_ACTIONS[action], None)
-        if method is None:
-            self.notify("The preview pane is not available in this build", severity="warning")
-            return
-        result = method()
-        if asyncio.iscoroutine(result):
-            self.run_worker(result, group="preview-action", exit_on_error=False)
-
     def action_toggle_kind(self) -> None:
-        self._preview_call("toggle_kind")
+        self.toggle_kind()
 
     def action_regenerate(self) -> None:
-        self._preview_call("regenerate")
+        self.regenerate()
 
     def action_post(self) -> None:
-        self._preview_call("post")
+        self.confirm_post()
 
     def action_copy_preview(self) -> None:
-        self._preview_call("copy_preview")
-
-
-_PREVIEW_ACTIONS = {
-    "toggle_kind": "toggle_kind",
-    "regenerate": "action_regenerate",
-    "post": "action_confirm_post",
-    "copy_preview": "action_copy",
-}
+        self.copy_preview()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flowpilot_tui.services import accounts
 from flowpilot_tui.services.identity import Actor
@@ -15,21 +16,25 @@ if TYPE_CHECKING:
     from flowpilot_tui.config import Settings
     from flowpilot_tui.services.assistant import AssistantService
     from flowpilot_tui.services.generation.service import GenerationService
+    from flowpilot_tui.services.llm_client import ClientFactory
     from flowpilot_tui.services.scripts import ScriptService
-    from flowpilot_tui.services.writeback import WritebackService
+    from flowpilot_tui.services.writeback import Providers, WritebackService
 
-
-async def _noop() -> None:
-    return None
+Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass
 class Services:
+    """The services of one run. The keyword fields are the explicit seams (tests, benchmarks, embedding)."""
+
     settings: Settings
     store: Store
     actor: Actor
     clock: Clock = utcnow
-    extras: dict[str, Any] = field(default_factory=dict)  # test overrides, e.g. an Anthropic client factory
+    anthropic_client_factory: ClientFactory | None = None  # builds the SDK client (tests: pointed at a loopback fake)
+    psa_providers: Providers | None = None  # connection name -> provider; default: a pool over settings.connections
+    psa_sleep: Sleep | None = None  # retry / re-check waits of the PSA client and writeback (tests: instant)
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list, init=False, repr=False)
 
     @cached_property
     def sessions(self) -> SessionService:
@@ -39,54 +44,48 @@ class Services:
     def assistant(self) -> AssistantService:
         from flowpilot_tui.services.assistant import AssistantService
 
-        return AssistantService(
-            self.store,
-            self.actor,
-            self.settings.llm,
-            self.clock,
-            self.extras.get("anthropic_client_factory"),
-            sessions=self.sessions,
+        service = AssistantService(
+            self.store, self.actor, self.settings.llm, self.clock, self.anthropic_client_factory, sessions=self.sessions
         )
+        self._closers.append(service.aclose)
+        return service
 
     @cached_property
     def scripts(self) -> ScriptService:
         from flowpilot_tui.services.scripts import ScriptService
 
-        return ScriptService(
-            self.store, self.actor, self.settings.llm, self.clock, self.extras.get("anthropic_client_factory")
-        )
+        service = ScriptService(self.store, self.actor, self.settings.llm, self.clock, self.anthropic_client_factory)
+        self._closers.append(service.aclose)
+        return service
 
     @cached_property
     def generation(self) -> GenerationService:
         from flowpilot_tui.services.generation.service import GenerationService
 
-        return GenerationService(
-            self.store,
-            self.actor,
-            self.settings.llm,
-            self.clock,
-            client_factory=self.extras.get("anthropic_client_factory"),
+        service = GenerationService(
+            self.store, self.actor, self.settings.llm, self.clock, client_factory=self.anthropic_client_factory
         )
+        self._closers.append(service.aclose)
+        return service
 
     @cached_property
     def writeback(self) -> WritebackService:
         from flowpilot_tui.services.psa.factory import ProviderPool
         from flowpilot_tui.services.writeback import WritebackService
 
-        providers = self.extras.get("psa_providers") or ProviderPool(self.settings.connections)
-        self.extras.setdefault("closers", []).append(getattr(providers, "aclose", _noop))
-        return WritebackService(
-            self.store, self.actor, providers, self.clock, **self.extras.get("writeback_options", {})
-        )
+        providers = self.psa_providers
+        if providers is None:
+            pool = ProviderPool(self.settings.connections, **({"sleep": self.psa_sleep} if self.psa_sleep else {}))
+            self._closers.append(pool.aclose)
+            providers = pool
+        if self.psa_sleep is None:
+            return WritebackService(self.store, self.actor, providers, self.clock)
+        return WritebackService(self.store, self.actor, providers, self.clock, sleep=self.psa_sleep)
 
     async def close(self) -> None:
-        """Close every service that was built (cached) and owns a client, then the database."""
-        for value in list(self.__dict__.values()):
-            aclose = getattr(value, "aclose", None)
-            if callable(aclose):
-                await aclose()
-        for closer in self.extras.get("closers", []):
-            await closer()
+        """Close every service that was built and owns a client (newest first), then the database."""
+        while self._closers:
+            await self._closers.pop()()
         await self.store.close()
 
 
@@ -94,7 +93,14 @@ async def open_store(settings: Settings) -> Store:
     return await Store.open(settings.db_url)
 
 
-async def open_services(settings: Settings, *, clock: Clock = utcnow, store: Store | None = None) -> Services:
+async def open_services(
+    settings: Settings,
+    *,
+    clock: Clock = utcnow,
+    store: Store | None = None,
+    anthropic_client_factory: ClientFactory | None = None,
+    psa_sleep: Sleep | None = None,
+) -> Services:
     """Open the DB (upgrading it), resolve the configured user, mirror configured connection names."""
     store = store or await open_store(settings)
     try:
@@ -104,4 +110,6 @@ async def open_services(settings: Settings, *, clock: Clock = utcnow, store: Sto
     except BaseException:
         await store.close()
         raise
-    return Services(settings, store, actor, clock)
+    return Services(
+        settings, store, actor, clock, anthropic_client_factory=anthropic_client_factory, psa_sleep=psa_sleep
+    )

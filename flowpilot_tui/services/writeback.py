@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowpilot_tui.services import audit, journal, rules
 from flowpilot_tui.services.access import load_session
-from flowpilot_tui.services.errors import Conflict, InvalidInput
+from flowpilot_tui.services.errors import Conflict, DomainError, InvalidInput
 from flowpilot_tui.services.identity import Actor
 from flowpilot_tui.services.models import Account, AISession, Draft, PSAConnection, WritebackJournal
 from flowpilot_tui.services.psa.base import PostedNote, PsaCall, PsaProvider, collect_calls
@@ -109,11 +109,26 @@ class WritebackService:
         with collect_calls() as calls:
             return await _Run(self, session_id, spec, text, link, provider, calls).execute()
 
-    async def plan(self, session_id: str, kind: str) -> PostPlan:
-        """What `post` would do, in words, without touching the PSA: the confirmation modal states exactly this."""
+    async def plan(self, session_id: str, kind: str, *, with_status_name: bool = False) -> PostPlan:
+        """What `post` would do, in words: the confirmation modal states exactly this. Nothing is written; with
+        `with_status_name` the target status's name is read from the ticket's board (unknown if that read fails)."""
         spec = kind_spec(kind)
         link = await self._link(session_id, spec)
-        return PostPlan.of(spec, link.ticket_id, link.connection_name, link.target_status_id, link.skipped_reason)
+        plan = PostPlan.of(spec, link.ticket_id, link.connection_name, link.target_status_id, link.skipped_reason)
+        if with_status_name and plan.target_status_id is not None and link.connection_name and link.ticket_id:
+            plan = replace(plan, target_status_name=await self._status_name(link, plan.target_status_id))
+        return plan
+
+    async def _status_name(self, link: _Link, status_id: int) -> str | None:
+        """The board status's name, or None when the PSA cannot say right now (the post itself will report)."""
+        assert link.connection_name is not None and link.ticket_id is not None
+        try:
+            provider = self.providers(link.connection_name)
+            ticket = await provider.get_ticket(link.ticket_id)
+            statuses = await provider.list_board_statuses(ticket.board_id)
+        except DomainError:
+            return None
+        return next((s.name for s in statuses if s.id == status_id), None)
 
     async def _link(self, session_id: str, spec: KindSpec) -> _Link:
         async with self.store.read() as db:

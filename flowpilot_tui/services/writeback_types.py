@@ -151,6 +151,7 @@ class PostPlan:
     customer_visible: bool
     target_status_id: int | None
     status_skipped_reason: str | None
+    target_status_name: str | None = None  # read from the ticket's board when asked (`plan(with_status_name=True)`)
 
     @classmethod
     def of(

@@ -1,0 +1,368 @@
+"""A screen that owns one session's state: the only `SessionDetail`, the drafts, and the post flow.
+
+Why one owner: the pane used to hold its own copy of the session, three services and the post workers, and after a
+post both it and the workspace re-read the session. Now the screen holds the state, runs load / save / regenerate /
+post as workers (they call services and post result messages, never touching widgets), applies each result in an
+`@on` handler, and pushes the modals the pane asks for. `Workspace` is this plus chat, facts and the fix card.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+
+from flowpilot_tui import posting
+from flowpilot_tui.messages import NotePosted, SessionLoaded
+from flowpilot_tui.safe_text import one_line
+from flowpilot_tui.screens.confirm_post import ConfirmPost
+from flowpilot_tui.screens.discard_draft import DiscardDraft
+from flowpilot_tui.screens.redactions import RedactionsScreen
+from flowpilot_tui.services.drafts import DraftBook, Kind, KindText, fetch_text, other_kind
+from flowpilot_tui.services.errors import DomainError
+from flowpilot_tui.widgets.preview_pane import VIEWER_REASON, PreviewPane, PreviewView
+
+if TYPE_CHECKING:
+    from flowpilot_tui.services.container import Services
+    from flowpilot_tui.services.views import SessionDetail
+    from flowpilot_tui.services.writeback_types import WritebackOutcome
+
+AUTOSAVE_DELAY = 0.5  # seconds of typing pause before a draft is written
+
+
+@dataclass
+class PreviewLoaded(Message):
+    """A worker read the session and the text for `kind` (or failed with `error`)."""
+
+    kind: Kind
+    data: KindText | None
+    detail: SessionDetail | None
+    error: str = ""
+
+
+@dataclass
+class PostState(Message):
+    running: bool
+
+
+@dataclass
+class PostDone(Message):
+    kind: Kind
+    outcome: WritebackOutcome | None = None
+    error: str = ""
+
+
+@dataclass
+class DraftSaveFailed(Message):
+    error: str
+
+
+class DraftSaved(Message):
+    pass
+
+
+class SessionScreen(Screen[None]):
+    """Subclasses compose a `PreviewPane` (see `make_preview`) and call `start_preview()` on mount."""
+
+    def __init__(self, services: Services, session_id: str, *, kind: Kind = "resolve") -> None:
+        super().__init__()
+        self.services = services
+        self.session_id = session_id
+        self.can_write = services.actor.can_write
+        self.detail: SessionDetail | None = None
+        self.drafts = DraftBook()
+        self.kind: Kind = kind
+        self.posting = False  # a post flow is open (plan, modal, request): no second one, no regenerate
+        self.post_running = False  # the request is in flight: the editor is locked
+        self.preview_error = ""
+        self.autosave_delay = AUTOSAVE_DELAY
+        self._save_timer: Timer | None = None
+
+    def make_preview(self, **kwargs: object) -> PreviewPane:
+        blink = self.services.settings.ui.cursor_blink
+        return PreviewPane(can_write=self.can_write, cursor_blink=blink, kind=self.kind, **kwargs)
+
+    @property
+    def preview(self) -> PreviewPane:
+        return self.query_one(PreviewPane)
+
+    @property
+    def current(self) -> KindText:
+        return self.drafts[self.kind]
+
+    @property
+    def is_stale(self) -> bool:
+        return self.drafts.is_stale(self.kind, self.detail.summary.state_version if self.detail else None)
+
+    def start_preview(self) -> None:
+        self.render_preview()
+        self.load_preview(self.kind)
+
+    def render_preview(self) -> None:
+        d = self.detail
+        self.preview.show(
+            PreviewView(
+                self.kind,
+                self.current,
+                state_version=d.summary.state_version if d else None,
+                status=d.summary.status if d else "",
+                ticket_id=d.summary.ticket_id if d else None,
+                stale=self.is_stale,
+                posting=self.post_running,
+                error=self.preview_error,
+            )
+        )
+
+    def apply_detail(self, detail: SessionDetail, focus_fact: int | None = None) -> None:
+        """Every fresh SessionDetail of a load or a write comes through here (subclasses show it in their panes)."""
+        self._keep(detail)
+        self.render_preview()
+
+    def _keep(self, detail: SessionDetail) -> None:
+        """Hold the newest detail: a slower worker's older read never replaces a newer one."""
+        if self.detail is None or detail.summary.state_version >= self.detail.summary.state_version:
+            self.detail = detail
+
+    @work(exclusive=True, group="session", exit_on_error=False)
+    async def refresh_session(self) -> None:
+        """Re-read the session (state_version, status, ticket) without touching the texts."""
+        try:
+            detail = await self.services.sessions.get(self.session_id)
+        except DomainError as exc:
+            self.notify(one_line(exc.message), severity="error", markup=False)
+            return
+        self.post_message(SessionLoaded(detail))
+
+    @on(SessionLoaded)
+    def session_loaded(self, event: SessionLoaded) -> None:
+        self.apply_detail(event.detail, event.focus_fact)
+
+    # ---- loading ----------------------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="preview-load", exit_on_error=False)
+    async def load_preview(
+        self, kind: Kind, regenerate: bool = False, discard_draft: bool = False, *, whole_session: bool = False
+    ) -> None:
+        """Read the session and the text for `kind`; `whole_session` also shows the detail in every pane."""
+        sessions = self.services.sessions
+        try:
+            if discard_draft:
+                await sessions.discard_draft(self.session_id, kind)
+            detail = await sessions.get(self.session_id)
+            data = await fetch_text(sessions, self.services.generation, detail, kind, regenerate=regenerate)
+        except DomainError as exc:
+            self.post_message(PreviewLoaded(kind, None, None, error=one_line(exc.message)))
+            return
+        self.post_message(PreviewLoaded(kind, data, detail))
+        if whole_session:
+            self.post_message(SessionLoaded(detail))
+
+    @on(PreviewLoaded)
+    def preview_loaded(self, event: PreviewLoaded) -> None:
+        if event.data is None:
+            self.preview_error = f"could not load: {event.error}"
+            self.notify(f"Preview: {event.error}", severity="error", markup=False)
+        else:
+            self.preview_error = ""
+            self.drafts.loaded(event.kind, event.data)
+        if event.detail is not None:
+            self._keep(event.detail)
+        self.render_preview()
+
+    # ---- editing and draft autosave ---------------------------------------------------------------------------
+
+    def capture(self) -> bool:
+        """Copy the editor into the current kind; an actual change makes it a dirty draft."""
+        if not self.preview.editable:
+            return False
+        version = self.detail.summary.state_version if self.detail else None
+        return self.drafts.capture(self.kind, self.preview.editor_text, version)
+
+    @on(PreviewPane.Edited)
+    def preview_edited(self) -> None:
+        if self.capture():
+            if self._save_timer is not None:
+                self._save_timer.stop()
+            self._save_timer = self.set_timer(self.autosave_delay, self._autosave)
+            self.render_preview()
+
+    def _autosave(self) -> None:
+        self._save_timer = None
+        if self.drafts.dirty:
+            self.save_drafts()
+
+    @work(group="draft-save", exit_on_error=False)
+    async def save_drafts(self) -> None:
+        await self.flush_drafts()
+
+    async def flush_drafts(self) -> None:
+        """Write every dirty draft now. Call before quitting or posting; a failure is a notification."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+
+        async def save(kind: str, text: str, base: int) -> None:
+            await self.services.sessions.save_draft(self.session_id, kind, text, base)
+
+        try:
+            await self.drafts.flush(save, self.detail.summary.state_version if self.detail else None)
+        except DomainError as exc:
+            self.post_message(DraftSaveFailed(one_line(exc.message)))
+            return
+        self.post_message(DraftSaved())
+
+    @on(DraftSaved)
+    def draft_saved(self) -> None:
+        self.render_preview()
+
+    @on(DraftSaveFailed)
+    def draft_save_failed(self, event: DraftSaveFailed) -> None:
+        self.notify(
+            f"Could not save your draft: {event.error}. The text is still in the editor; it will be saved on your "
+            "next edit.",
+            severity="error",
+            markup=False,
+        )
+
+    async def on_unmount(self) -> None:
+        if self.drafts.dirty:  # best effort: the debounce window must not lose the last keystrokes on close
+            try:
+                await self.flush_drafts()
+            except Exception:  # noqa: BLE001 - the store may already be closed at app exit
+                pass
+
+    # ---- intents from the pane (and the workspace keys) -------------------------------------------------------
+
+    @on(PreviewPane.ToggleRequested)
+    def toggle_kind(self) -> None:
+        """Switch Resolve <-> Escalate; each kind keeps its own text and draft."""
+        self.capture()
+        if self.drafts.dirty:
+            self.save_drafts()
+        self.kind = other_kind(self.kind)
+        self.render_preview()
+        if not self.current.loaded:
+            self.load_preview(self.kind)
+
+    @on(PreviewPane.RegenerateRequested)
+    def regenerate(self) -> None:
+        if not self.can_write:
+            self.notify(VIEWER_REASON, severity="warning", markup=False)
+            return
+        if self.posting:
+            self.notify("A post is running; regenerate after it finishes.", severity="warning", markup=False)
+            return
+        self.capture()
+        st, kind = self.current, self.kind
+        if not st.is_draft:
+            self._reload_generated(kind, discard=False)
+            return
+
+        def answer(discard: bool | None) -> None:
+            if discard:
+                self._reload_generated(kind, discard=True)
+
+        self.app.push_screen(DiscardDraft(kind, len(st.text)), answer)
+
+    def _reload_generated(self, kind: Kind, *, discard: bool) -> None:
+        self.drafts.unload(kind)
+        if self._save_timer is not None and not self.drafts.dirty:
+            self._save_timer.stop()
+        self.render_preview()
+        self.load_preview(kind, regenerate=True, discard_draft=discard)
+
+    @on(PreviewPane.CopyRequested)
+    def copy_preview(self) -> None:
+        self.capture()
+        text = self.current.text
+        if not text:
+            self.notify("Nothing to copy: the note is empty.", severity="warning", markup=False)
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(
+            f"Copied {len(text):,} characters to the clipboard (OSC 52). If nothing arrived, your terminal "
+            "or tmux may block OSC 52 (tmux: set -g set-clipboard on).",
+            markup=False,
+        )
+
+    @on(PreviewPane.RedactionsRequested)
+    def show_redactions(self) -> None:
+        self._load_redactions()
+
+    @work(exclusive=True, group="preview-redactions", exit_on_error=False)
+    async def _load_redactions(self) -> None:
+        """Rebuild the redacted bundle and list what was masked (local only; the model never sees the originals)."""
+        try:
+            bundle = await self.services.generation.bundle(self.session_id)
+        except DomainError as exc:
+            self.notify(exc.message, severity="error", markup=False)
+            return
+        self.app.push_screen(RedactionsScreen(bundle.redactions))
+
+    # ---- posting ----------------------------------------------------------------------------------------------
+
+    @on(PreviewPane.ConfirmRequested)
+    def confirm_post(self) -> None:
+        """Open Confirm & post for the current kind; the post runs in a worker and ends in a notification."""
+        if not self.can_write:
+            self.notify(VIEWER_REASON, severity="warning", markup=False)
+            return
+        if self.posting:
+            self.notify("A post is already running; wait for its result.", severity="warning", markup=False)
+            return
+        if not self.current.loaded:
+            self.notify("The preview is still loading.", severity="warning", markup=False)
+            return
+        self.capture()
+        self.posting = True
+        self._post(self.kind)
+
+    @work(exclusive=True, group="post", exit_on_error=False)
+    async def _post(self, kind: Kind) -> None:
+        writeback = self.services.writeback
+        try:
+            await self.flush_drafts()  # the draft is safe in the DB before anything leaves the machine
+            text = self.drafts[kind].text
+            try:
+                plan = await writeback.plan(self.session_id, kind, with_status_name=True)
+            except DomainError as exc:
+                self.post_message(PostDone(kind, error=f"Cannot post: {one_line(exc.message)}. Nothing was sent."))
+                return
+            if not await self.app.push_screen_wait(ConfirmPost(posting.PostPlanView.of(plan), text)):
+                self.notify("Not posted: nothing was sent; your text is kept.", markup=False)
+                return
+            self.post_message(PostState(True))
+            try:
+                outcome = await writeback.post(self.session_id, kind, text)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a notification, never a crash
+                self.post_message(PostDone(kind, error=posting.failure_text(exc, kind)))
+                return
+            self.post_message(PostDone(kind, outcome=outcome))
+        finally:
+            self.post_message(PostState(False))
+
+    @on(PostState)
+    def post_state(self, event: PostState) -> None:
+        self.post_running = event.running
+        if not event.running:
+            self.posting = False
+        self.render_preview()
+
+    @on(PostDone)
+    def post_done(self, event: PostDone) -> None:
+        if event.outcome is None:
+            title = f"{'Resolve' if event.kind == 'resolve' else 'Escalate'} not completed"
+            self.notify(event.error, title=title, severity="error", timeout=20, markup=False)
+            return
+        self.drafts.forget(event.kind)  # writeback cleared the DB draft
+        self.notify(posting.outcome_text(event.outcome), title="Done", timeout=10, markup=False)
+        self.render_preview()
+        self.load_preview(self.kind, whole_session=True)  # the one reload: the session and the text it now holds
+        self.post_message(NotePosted(event.outcome, event.kind, self.session_id))
