@@ -99,7 +99,7 @@ def test_post_on_a_terminal_says_what_will_happen_and_no_sends_nothing(cw, ids, 
     code, text = _post_on_a_pty(["post", ids["outlook"], "--kind", "resolve", "--file", str(note_file)], "n")
     assert code == 2, text
     assert f"Post a customer-visible Resolution note to ConnectWise ticket #{TICKET} (connection demo-cw)" in text
-    assert "set the ticket status to id 17 and verify it by re-reading the ticket" in text
+    assert "then set status Completed (17) and verify it by re-reading the ticket" in text  # as the TUI modal says
     assert "Post it? [y/N]" in text and "cancelled; nothing was posted" in text
     nothing_sent(cw, ids)
 

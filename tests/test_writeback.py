@@ -524,10 +524,12 @@ async def test_plan_states_what_will_happen_without_calling_the_psa(store, engin
     linked = await svc.create("Linked", connection_name="acme-cw", ticket_id=48213)
     local = await svc.create("Local")
     wb = WritebackService(store, engineer, no_provider, clock)
+    from flowpilot_tui.services.wording import plan_action
+
     resolve = await wb.plan(linked.id, "resolve")
     assert resolve.customer_visible and resolve.target_status_id == 17
-    assert resolve.describe()[0].startswith("Post a customer-visible Resolution note to ConnectWise ticket #48213")
+    assert plan_action(resolve).startswith("Post a customer-visible Resolution note to ConnectWise ticket #48213")
     escalate = await wb.plan(linked.id, "escalate")
-    assert not escalate.customer_visible and "internal analysis note" in escalate.describe()[0]
-    assert "status to id 12" in escalate.describe()[1]
-    assert (await wb.plan(local.id, "resolve")).describe()[0].startswith("Resolve this session locally")
+    assert not escalate.customer_visible and "internal analysis note" in plan_action(escalate)
+    assert "then set status id 12 and verify it" in plan_action(escalate)  # no name: the PSA was not asked
+    assert plan_action(await wb.plan(local.id, "resolve")).startswith("Resolve locally: no ticket is linked")

@@ -88,6 +88,7 @@ def post(session_id: str, kind: str, source: TextIO, yes: bool, allow_secrets: b
     failure resumes where it stopped and never posts the same note twice.
     """
     from flowpilot_tui.cli import output
+    from flowpilot_tui.services import wording
 
     interactive = not yes
     if interactive and not sys.stdin.isatty():
@@ -100,13 +101,15 @@ def post(session_id: str, kind: str, source: TextIO, yes: bool, allow_secrets: b
             _refuse_secrets(markdown)
         if interactive:
             s.actor.require_writer()
+            plan = await s.writeback.plan(session_id, kind, with_status_name=True)  # the words the TUI modal shows
             detail = await s.sessions.get(session_id)
             click.echo(
                 "\n".join(
                     [
                         f"Session: {output.cell(detail.summary.title, 80)} ({detail.summary.status}); "
                         f"{len(markdown.strip()):,} characters",
-                        *plan.describe(),
+                        wording.plan_action(plan),
+                        *filter(None, [wording.plan_warning(plan)]),
                     ]
                 ),
                 err=True,

@@ -14,9 +14,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
-from flowpilot_tui.posting import KIND_LABEL, LONG_NOTE, PostPlanView
 from flowpilot_tui.safe_text import one_line, plain
+from flowpilot_tui.services import wording
 from flowpilot_tui.services.redact import RedactedItem, find_secrets
+from flowpilot_tui.services.writeback_types import PostPlan
 
 MAX_LISTED = 6
 
@@ -55,7 +56,7 @@ class ConfirmPost(ModalScreen[bool]):
     ]
     AUTO_FOCUS = "#cp-cancel"
 
-    def __init__(self, plan: PostPlanView, text: str) -> None:
+    def __init__(self, plan: PostPlan, text: str) -> None:
         super().__init__(classes="-local" if plan.local else ("-internal" if plan.kind == "escalate" else "-customer"))
         self.plan = plan
         self.text = text
@@ -74,17 +75,15 @@ class ConfirmPost(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         plan, text = self.plan, self.text
         size = f"Note: {len(text):,} characters, {text.count(chr(10)) + 1 if text else 0:,} lines."
-        if len(text) > LONG_NOTE:
-            size += f" This is long (over {LONG_NOTE:,} characters): check it is what you mean to send."
+        if len(text) > wording.LONG_NOTE:
+            size += f" This is long (over {wording.LONG_NOTE:,} characters): check it is what you mean to send."
         with Vertical(id="cp-box") as box:
             box.border_title = "Confirm & post"
-            yield Static(
-                plain(KIND_LABEL[plan.kind] if not plan.local else f"{plan.kind.upper()} — local only"), id="cp-kind"
-            )
+            yield Static(plain(wording.heading(plan)), id="cp-kind")
             with VerticalScroll(id="cp-body"):
-                yield Static(plain(plan.action_text()), id="cp-action", classes="cp-line")
-                if plan.warning_text():
-                    yield Static(plain(plan.warning_text()), id="cp-warning")
+                yield Static(plain(wording.plan_action(plan)), id="cp-action", classes="cp-line")
+                if wording.plan_warning(plan):
+                    yield Static(plain(wording.plan_warning(plan)), id="cp-warning")
                 yield Static(plain(size), id="cp-size", classes="cp-line")
                 if self.secrets:
                     yield Static(plain(self._secrets_text()), id="cp-secrets", classes="cp-line")
@@ -95,7 +94,7 @@ class ConfirmPost(ModalScreen[bool]):
             with Horizontal(id="cp-buttons"):
                 yield Button("Cancel (Esc)", id="cp-cancel", variant="default")
                 yield Button(
-                    self._confirm_label(),
+                    wording.confirm_label(plan),
                     id="cp-confirm",
                     variant="warning" if plan.customer_visible else "primary",
                     disabled=bool(self.refusal) or self.needs_ack,
@@ -111,11 +110,6 @@ class ConfirmPost(ModalScreen[bool]):
         """Keep the buttons on screen in small terminals: the text part scrolls instead."""
         reserved = 2 + 1 + 4 + 3 + (3 if self.needs_ack and not self.refusal else 0)  # border, kind, buttons, margin
         self.query_one("#cp-body").styles.max_height = max(3, min(16, self.size.height - reserved))
-
-    def _confirm_label(self) -> str:
-        if self.plan.local:
-            return ("Resolve" if self.plan.kind == "resolve" else "Escalate") + " locally (ctrl+y)"
-        return f"Post to ticket #{self.plan.ticket_id} (ctrl+y)"
 
     def _secrets_text(self) -> str:
         head = f"{len(self.secrets)} secret-like string(s) found in the note"

@@ -17,12 +17,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 
-from flowpilot_tui import posting
 from flowpilot_tui.messages import NotePosted, SessionLoaded
 from flowpilot_tui.safe_text import one_line
 from flowpilot_tui.screens.confirm_post import ConfirmPost
 from flowpilot_tui.screens.discard_draft import DiscardDraft
 from flowpilot_tui.screens.redactions import RedactionsScreen
+from flowpilot_tui.services import wording
 from flowpilot_tui.services.drafts import DraftBook, Kind, KindText, fetch_text, other_kind
 from flowpilot_tui.services.errors import DomainError
 from flowpilot_tui.widgets.preview_pane import VIEWER_REASON, PreviewPane, PreviewView
@@ -333,7 +333,7 @@ class SessionScreen(Screen[None]):
             except DomainError as exc:
                 self.post_message(PostDone(kind, error=f"Cannot post: {one_line(exc.message)}. Nothing was sent."))
                 return
-            if not await self.app.push_screen_wait(ConfirmPost(posting.PostPlanView.of(plan), text)):
+            if not await self.app.push_screen_wait(ConfirmPost(plan, text)):
                 self.notify("Not posted: nothing was sent; your text is kept.", markup=False)
                 return
             self.post_message(PostState(True))
@@ -342,7 +342,7 @@ class SessionScreen(Screen[None]):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - every failure becomes a notification, never a crash
-                self.post_message(PostDone(kind, error=posting.failure_text(exc, kind)))
+                self.post_message(PostDone(kind, error=wording.failure_text(exc, kind)))
                 return
             self.post_message(PostDone(kind, outcome=outcome))
         finally:
@@ -358,11 +358,12 @@ class SessionScreen(Screen[None]):
     @on(PostDone)
     def post_done(self, event: PostDone) -> None:
         if event.outcome is None:
-            title = f"{'Resolve' if event.kind == 'resolve' else 'Escalate'} not completed"
-            self.notify(event.error, title=title, severity="error", timeout=20, markup=False)
+            self.notify(
+                event.error, title=wording.failure_title(event.kind), severity="error", timeout=20, markup=False
+            )
             return
         self.drafts.forget(event.kind)  # writeback cleared the DB draft
-        self.notify(posting.outcome_text(event.outcome), title="Done", timeout=10, markup=False)
+        self.notify(wording.outcome_text(event.outcome), title="Done", timeout=10, markup=False)
         self.render_preview()
         self.load_preview(self.kind, whole_session=True)  # the one reload: the session and the text it now holds
         self.post_message(NotePosted(event.outcome, event.kind, self.session_id))

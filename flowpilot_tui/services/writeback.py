@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flowpilot_tui.services import audit, journal, rules
+from flowpilot_tui.services import audit, journal, rules, wording
 from flowpilot_tui.services.access import load_session
 from flowpilot_tui.services.errors import Conflict, DomainError, InvalidInput
 from flowpilot_tui.services.identity import Actor
@@ -162,7 +162,6 @@ class WritebackService:
             flip_session(db, row, spec, text, now)
             await db.execute(delete(Draft).where(Draft.session_id == row.id, Draft.kind == spec.kind))
             audit.add_event(db, self.actor, row.id, f"writeback.{spec.local_outcome}", {"sent": False}, now)
-        verb = "resolved" if spec.kind == "resolve" else "escalated"
         return WritebackOutcome(
             spec.local_outcome,
             session_id,
@@ -173,7 +172,7 @@ class WritebackService:
             None,
             None,
             False,
-            f"Session {verb} locally; no ticket is linked, so nothing was sent",
+            wording.local_record(spec.kind),
         )
 
 
@@ -433,19 +432,16 @@ class _Run:
         )
 
     def _message(self, note: NoteRef, resumed: bool, status: StatusResult | None, skipped: str | None) -> str:
-        label = self.spec.label[0].upper() + self.spec.label[1:]
-        head = (
-            f"{label} #{note.external_note_id} was already on ticket #{self.ticket_id} (not posted again)"
-            if resumed
-            else f"{label} #{note.external_note_id} posted to ticket #{self.ticket_id}"
+        return wording.outcome_record(
+            self.spec.label,
+            note.external_note_id,
+            self.ticket_id,
+            resumed=resumed,
+            unsent_edits=self.unsent_edits,
+            status_name=status.status_name if status else None,
+            already=bool(status and status.already),
+            skipped=skipped,
         )
-        if self.unsent_edits:
-            head += " (your later edits were not posted; edit the note on the ticket if they matter)"
-        if status is None:
-            return f"{head}; status left unchanged: {skipped}"
-        if status.already:
-            return f"{head}; the ticket was already {status.status_name}"
-        return f"{head}; status verified: {status.status_name}"
 
     def _audit(self, db: AsyncSession) -> None:
         pending = self.calls[self.audited :]

@@ -10,6 +10,7 @@ from flowpilot_tui.services.errors import InvalidInput, PsaError, VerificationEr
 from flowpilot_tui.services.psa.base import NoteVisibility
 
 OUTCOMES = ("resolved", "escalated", "resolved_local", "escalated_local")
+VISIBILITY = {"resolve": "customer-visible Resolution note", "escalate": "internal analysis note"}
 
 
 @dataclass(frozen=True)
@@ -159,35 +160,8 @@ class PostPlan:
     ) -> PostPlan:
         local = ticket_id is None or connection is None
         customer = spec.visibility is NoteVisibility.RESOLUTION
-        visibility = (
-            "local only"
-            if local
-            else (
-                "customer-visible Resolution note"
-                if customer
-                else "internal analysis note (not customer-visible, no notifications)"
-            )
-        )
+        visibility = "local only" if local else VISIBILITY[spec.kind]
         return cls(spec.kind, local, ticket_id, connection, visibility, customer and not local, target, skipped)
-
-    def describe(self) -> list[str]:
-        """One line per thing that will happen, in order."""
-        verb = "Resolve" if self.kind == "resolve" else "Escalate"
-        if self.local:
-            return [
-                f"{verb} this session locally: no ticket is linked, so nothing is sent to a PSA.",
-                f"The text is stored on the session and its status becomes {'resolved' if self.kind == 'resolve' else 'escalated'}.",
-            ]
-        lines = [
-            f"Post a {self.visibility} to ConnectWise ticket #{self.ticket_id} (connection {self.connection_name})."
-        ]
-        if self.target_status_id is not None:
-            lines.append(
-                f"Then set the ticket status to id {self.target_status_id} and verify it by re-reading the ticket."
-            )
-        else:
-            lines.append(f"Leave the ticket status unchanged: {self.status_skipped_reason}.")
-        return lines
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -17,8 +17,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static, TextArea
 
-from flowpilot_tui import keymap, posting
-from flowpilot_tui.services import rules
+from flowpilot_tui import keymap
+from flowpilot_tui.services import rules, wording
 from flowpilot_tui.services.drafts import Kind, KindText
 
 VIEWER_REASON = "Read-only (viewer): you can read and copy this text; editing, regenerating and posting are disabled."
@@ -38,11 +38,7 @@ class PreviewView:
     error: str = ""
 
     def target(self) -> str:
-        if self.state_version is None:
-            return "…"
-        if self.ticket_id is None:
-            return "local only"
-        return f"ConnectWise ticket #{self.ticket_id} · {posting.VISIBILITY[self.kind]}"
+        return "…" if self.state_version is None else wording.target(self.kind, self.ticket_id)
 
 
 class PreviewPane(Widget, can_focus=False):
@@ -130,7 +126,7 @@ class PreviewPane(Widget, can_focus=False):
         view, st = self.view, self.view.text
         self.set_class(view.kind == "escalate", "-escalate")
         self.refresh_bindings()
-        self.query_one("#pv-kind", Static).update(Text(f"{posting.KIND_LABEL[view.kind]}  ·  {view.target()}"))
+        self.query_one("#pv-kind", Static).update(Text(f"{wording.KIND_LABEL[view.kind]}  ·  {view.target()}"))
         if view.posting:
             meta = "posting… (the editor is locked until ConnectWise answers)"
         else:
