@@ -37,7 +37,7 @@ class FlowPilotApp(App[None]):
         self.services: Services | None = services
         self._owns_services = services is None
         self.clock = clock or (services.clock if services else None) or _utcnow
-        self.animation_level = settings.ui.animations  # type: ignore[assignment]
+        self.animation_level = settings.ui.animations
 
     def compose(self) -> ComposeResult:
         yield Static("Opening the database…", id="boot")

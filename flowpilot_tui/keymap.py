@@ -1,7 +1,8 @@
 """Registry of every key binding: one id, default keys, action and description per entry.
 
-Why one registry: screens build their `BINDINGS` from it, the help screen and the command palette list it, and the
-user's `keymap` setting (binding id -> keys) is validated against it, so the three can never drift apart.
+Why one registry: every screen and widget builds its `BINDINGS` from it (no `Binding(...)` is written anywhere else),
+the help screen and the command palette list it, and the user's `keymap` setting (binding id -> keys) is validated
+against it, so the three can never drift apart.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ SCOPES: dict[str, str] = {
     "script": "Script viewer",
     "template": "Template builder",
     "redactions": "Redactions list",
+    "help": "This help screen",
 }
 
 KEYS: tuple[Key, ...] = (
@@ -98,8 +100,7 @@ KEYS: tuple[Key, ...] = (
     Key("fix.build_template", "b", "decide('build_template')", "Build template", "fix", writes=True),
     Key("fix.dismiss", "ctrl+x", "decide('dismissed')", "Dismiss", "fix", writes=True),
     Key("fix.history", "h", "history", "History", "fix"),
-    # Defined in widgets/preview_pane.py (tui-preview); mirrored here for help and keymap validation, and a test
-    # checks they match. They act while focus is in the preview; the workspace.* keys act from anywhere.
+    # They act while focus is in the preview; the workspace.* keys act from anywhere.
     Key("preview.toggle_kind", "ctrl+k", "toggle_kind", "Resolve/Escalate", "preview", priority=True),
     Key("preview.regenerate", "ctrl+g", "regenerate", "Regenerate", "preview", writes=True),
     Key("preview.confirm", "f9", "confirm_post", "Confirm & post…", "preview", writes=True),
@@ -108,7 +109,7 @@ KEYS: tuple[Key, ...] = (
     Key("dialog.confirm", "y", "confirm", "Confirm", "dialog"),
     Key("dialog.cancel", "escape", "cancel", "Cancel", "dialog"),
     Key("dialog.no", "n", "cancel", "No", "dialog", show=False),
-    # Modal screens from other modules, listed here so help, the palette and keymap validation know them.
+    # Modal screens.
     Key("confirm_post.cancel", "escape", "cancel", "Cancel", "confirm_post"),
     Key("confirm_post.confirm", "ctrl+y,ctrl+enter", "confirm", "Post", "confirm_post", key_display="ctrl+y"),
     Key("discard_draft.keep", "escape", "keep", "Keep draft", "discard_draft"),
@@ -118,6 +119,7 @@ KEYS: tuple[Key, ...] = (
     Key("template.save", "f2", "save", "Save", "template"),
     Key("template.close", "escape", "close", "Close", "template"),
     Key("redactions.close", "escape", "close", "Close", "redactions"),
+    Key("help.close", "escape,f1,q", "close", "Close", "help"),
 )
 
 # Workspace keys are priority bindings: the focused editors (TextArea) bind f5-f7, ctrl+k, ctrl+y themselves and
@@ -129,12 +131,15 @@ WRITE_ACTIONS: dict[str, frozenset[str]] = {
 }
 
 
-def bindings(scope: str) -> list[Binding]:
-    """Textual `Binding`s for one scope, each carrying its registry id (so `App.set_keymap` can remap it)."""
+def bindings(scope: str, *, only: Iterable[str] = (), exclude: Iterable[str] = ()) -> list[BindingType]:
+    """Textual `Binding`s for one scope, each carrying its registry id (so `App.set_keymap` can remap it).
+    The only place in the code base a `Binding` is written: screens and widgets take theirs from here.
+    `only` / `exclude` pick entries of the scope by id."""
+    wanted, unwanted = set(only), set(exclude)
     return [
         Binding(k.keys, k.action, k.description, show=k.show, priority=k.priority, id=k.id, key_display=k.key_display)
         for k in KEYS
-        if k.scope == scope
+        if k.scope == scope and (not wanted or k.id in wanted) and k.id not in unwanted
     ]
 
 

@@ -66,12 +66,12 @@ def test_rules_table(action: str, status: str) -> None:
 @pytest.mark.parametrize("status", ["resolved"])
 def test_already_resolved_message(status: str) -> None:
     with pytest.raises(Conflict, match="Session is already resolved"):
-        rules.check_can_resolve(status)
+        rules.target_status("resolve", status)
 
 
 def test_escalated_twice_message() -> None:
     with pytest.raises(Conflict, match="Session is already escalated"):
-        rules.check_can_escalate("escalated")
+        rules.target_status("escalate", "escalated")
 
 
 @pytest.mark.parametrize(("action", "status"), [p for p in PAIRS if p[0] in ("pause", "resume", "request_escalation")])

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
+from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import one_line, plain
 from flowpilot_tui.services import wording
 from flowpilot_tui.services.redact import RedactedItem, find_secrets
@@ -50,10 +50,7 @@ class ConfirmPost(ModalScreen[bool]):
     ConfirmPost #cp-buttons { height: auto; align-horizontal: right; margin-top: 1; }
     ConfirmPost #cp-buttons Button { margin-left: 2; }
     """
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="confirm_post.cancel"),
-        Binding("ctrl+y,ctrl+enter", "confirm", "Post", id="confirm_post.confirm", key_display="ctrl+y"),
-    ]
+    BINDINGS = keymap.bindings("confirm_post")
     AUTO_FOCUS = "#cp-cancel"
 
     def __init__(self, plan: PostPlan, text: str) -> None:

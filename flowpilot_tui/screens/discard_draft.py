@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import plain
 
 
@@ -23,10 +23,7 @@ class DiscardDraft(ModalScreen[bool]):
     DiscardDraft #dd-buttons { height: auto; align-horizontal: right; margin-top: 1; }
     DiscardDraft #dd-buttons Button { margin-left: 2; }
     """
-    BINDINGS = [
-        Binding("escape", "keep", "Keep draft", id="discard_draft.keep"),
-        Binding("ctrl+y", "discard", "Discard & regenerate", id="discard_draft.discard"),
-    ]
+    BINDINGS = keymap.bindings("discard_draft")
     AUTO_FOCUS = "#dd-keep"
 
     def __init__(self, kind: str, length: int) -> None:

@@ -11,7 +11,6 @@ from rich.table import Table
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
@@ -49,7 +48,7 @@ def keys_table(scope: str, user_map: dict[str, str]) -> Table:
 
 
 class HelpScreen(Screen[None]):
-    BINDINGS = [Binding("escape,f1,q", "close", "Close", id="help.close")]
+    BINDINGS = keymap.bindings("help")
     DEFAULT_CSS = """
     HelpScreen #help-body { padding: 0 1; }
     HelpScreen #help-columns { height: auto; }

@@ -25,7 +25,7 @@ class NewSessionRequest:
 
 
 class NewSession(ModalScreen[NewSessionRequest | None]):
-    BINDINGS = [b for b in keymap.bindings("dialog") if b.id == "dialog.cancel"]
+    BINDINGS = keymap.bindings("dialog", only=["dialog.cancel"])
 
     def __init__(self, connections: list[str]) -> None:
         super().__init__()

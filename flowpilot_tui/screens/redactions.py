@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import plain, strip_controls
 from flowpilot_tui.services.redact import RedactedItem
 
@@ -32,7 +32,7 @@ class RedactionsScreen(ModalScreen[None]):
     RedactionsScreen > #rd-box { width: 100; max-width: 95%; height: auto; max-height: 90%; border: thick $warning;
         background: $surface; padding: 0 1; }
     """
-    BINDINGS = [Binding("escape", "close", "Close", id="redactions.close")]
+    BINDINGS = keymap.bindings("redactions")
 
     def __init__(self, items: Sequence[RedactedItem]) -> None:
         super().__init__()

@@ -10,11 +10,11 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import one_line, strip_controls
 from flowpilot_tui.widgets.script_area import ScriptArea
 
@@ -43,10 +43,7 @@ class ScriptViewer(ModalScreen[None]):
     ScriptViewer #script-flags.-clear { color: $text-muted; }
     ScriptViewer ScriptArea { height: 1fr; margin-top: 1; }
     """
-    BINDINGS = [
-        Binding("c", "copy", "Copy", id="script.copy"),
-        Binding("escape", "close", "Close", id="script.close"),
-    ]
+    BINDINGS = keymap.bindings("script")
 
     def __init__(self, script: Any) -> None:
         super().__init__()

@@ -13,11 +13,11 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
+from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import one_line, strip_controls
 from flowpilot_tui.screens.script_viewer import banner_text
 from flowpilot_tui.services.errors import DomainError
@@ -61,10 +61,7 @@ class TemplateBuilder(ModalScreen[Any]):
     TemplateBuilder #tpl-buttons { height: auto; align-horizontal: right; }
     TemplateBuilder #tpl-readonly { color: $warning; }
     """
-    BINDINGS = [
-        Binding("f2", "save", "Save", id="template.save"),
-        Binding("escape", "close", "Close", id="template.close"),
-    ]
+    BINDINGS = keymap.bindings("template")
 
     def __init__(self, services: Any, template: Any) -> None:
         super().__init__()

@@ -31,13 +31,5 @@ def target_status(action: str, current: str) -> str:
     return target
 
 
-def check_can_resolve(status: str) -> None:
-    target_status("resolve", status)
-
-
-def check_can_escalate(status: str) -> None:
-    target_status("escalate", status)
-
-
 def allowed(action: str, status: str) -> bool:
     return status in TRANSITIONS[action][0]

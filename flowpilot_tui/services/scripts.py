@@ -148,9 +148,6 @@ class ScriptService:
         self.client_factory = client_factory
         self._client: Any = None
 
-    def destructive_flags(self, body: str) -> list[Flag]:
-        return destructive_flags(body)
-
     async def aclose(self) -> None:
         if self._client is not None:
             client, self._client = self._client, None

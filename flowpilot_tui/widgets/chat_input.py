@@ -18,7 +18,7 @@ PLACEHOLDER = "Message · Enter sends · ctrl+j newline · /help"
 
 class ChatInput(TextArea):
     BINDINGS = [
-        *(b for b in keymap.bindings("chat") if b.id in ("chat.send", "chat.newline")),
+        *keymap.bindings("chat", only=["chat.send", "chat.newline"]),
         *keymap.bindings("chat_input"),
     ]
 

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
 
 ROLE_LABEL = {"user": "You", "assistant": "Assistant", "system": "Note", "tool": "Tool"}
-ROLE_STYLE = {"user": "bold $accent", "assistant": "bold $primary", "system": "italic", "tool": "dim"}
 RICH_ROLE_STYLE = {"user": "bold cyan", "assistant": "bold blue", "system": "italic", "tool": "dim"}
 MARKDOWN_RECENT = 20  # newest assistant messages rendered as Markdown; older ones as plain text (cheap)
 

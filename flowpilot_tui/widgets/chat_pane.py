@@ -22,7 +22,7 @@ from flowpilot_tui.widgets.chat_log import ChatLog
 
 
 class ChatPane(Vertical):
-    BINDINGS = [b for b in keymap.bindings("chat") if b.id not in ("chat.send", "chat.newline")]
+    BINDINGS = keymap.bindings("chat", exclude=["chat.send", "chat.newline"])
 
     @dataclass
     class CancelRequested(Message):

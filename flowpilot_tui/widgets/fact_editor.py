@@ -28,7 +28,7 @@ class FactEdit:
 
 
 class FactEditor(ModalScreen[FactEdit | None]):
-    BINDINGS = [b for b in keymap.bindings("dialog") if b.id == "dialog.cancel"]
+    BINDINGS = keymap.bindings("dialog", only=["dialog.cancel"])
 
     def __init__(self, fact: FactView | None = None, kind: str | None = None) -> None:
         super().__init__()

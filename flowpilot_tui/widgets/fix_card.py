@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from rich.console import Group
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
@@ -56,7 +57,7 @@ class FixCard(VerticalScroll, can_focus=True):
         self.fix: FixView | None = None
         self.history_count = 0
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static("", id="fix-body")
         yield Static("", id="fix-keys")
 

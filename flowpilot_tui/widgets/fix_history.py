@@ -34,7 +34,7 @@ def fix_entry(fix: FixView) -> Group:
 
 
 class FixHistory(ModalScreen[None]):
-    BINDINGS = [b for b in keymap.bindings("dialog") if b.id == "dialog.cancel"]
+    BINDINGS = keymap.bindings("dialog", only=["dialog.cancel"])
 
     def __init__(self, fixes: tuple[FixView, ...]) -> None:
         super().__init__()

@@ -18,7 +18,7 @@ SHOWN = 100
 
 
 class MessagePicker(ModalScreen[str | None]):
-    BINDINGS = [b for b in keymap.bindings("dialog") if b.id == "dialog.cancel"]
+    BINDINGS = keymap.bindings("dialog", only=["dialog.cancel"])
 
     def __init__(self, entries: list[tuple[str, str]]) -> None:
         super().__init__()
