@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from flowpilot_tui import locations
-from flowpilot_tui.services.errors import ConfigError
+from flowpilot_tui.errors import ConfigError
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 

@@ -1,62 +1,24 @@
-"""Typed domain errors.
+"""The domain errors, as the services import them; they are defined on the ground floor (`flowpilot_tui.errors`) so
+that `config` can raise `ConfigError` without importing the services package."""
 
-The TUI turns them into notifications and the CLI into exit codes (`exit_code`), so every layer speaks the same
-language about what went wrong. Messages are user-facing: never put secrets in them.
-"""
+from flowpilot_tui.errors import (
+    ConfigError,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    PsaError,
+    VerificationError,
+)
 
-from __future__ import annotations
-
-
-class DomainError(Exception):
-    """Base for errors a user should see as a clear one-line message."""
-
-    exit_code = 1
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.message
-
-
-class InvalidInput(DomainError):
-    """The request itself is malformed (empty title, unknown fact kind, ...)."""
-
-    exit_code = 2
-
-
-class ConfigError(DomainError):
-    """Settings file or environment is malformed or inconsistent."""
-
-    exit_code = 2
-
-
-class NotFound(DomainError):
-    """Missing, or belongs to another account: both read the same on purpose."""
-
-    exit_code = 3
-
-
-class Conflict(DomainError):
-    """The state rules forbid it (already resolved, superseded fix, concurrent post)."""
-
-    exit_code = 4
-
-
-class PsaError(DomainError):
-    """The PSA refused, failed or could not be reached."""
-
-    exit_code = 5
-
-
-class VerificationError(PsaError):
-    """The PSA accepted a change but reading it back shows it did not stick."""
-
-    exit_code = 6
-
-
-class PermissionDenied(DomainError):
-    """The current user's role does not allow this action."""
-
-    exit_code = 7
+__all__ = [
+    "ConfigError",
+    "Conflict",
+    "DomainError",
+    "InvalidInput",
+    "NotFound",
+    "PermissionDenied",
+    "PsaError",
+    "VerificationError",
+]
