@@ -8,8 +8,10 @@ widget showing untrusted text goes through :func:`plain` or :func:`strip_control
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.text import Text
 
 # C0 controls except \t and \n, DEL, and C1 controls (0x80-0x9f, e.g. CSI 0x9b / OSC 0x9d).
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -38,6 +40,8 @@ def strip_controls(text: str) -> str:
 
 def plain(text: str | None, style: str = "") -> Text:
     """A Rich ``Text`` holding ``text`` literally (no markup parsing), controls stripped."""
+    from rich.text import Text  # lazily: the services use this module and never import rich
+
     return Text(strip_controls(text or ""), style=style)
 
 
