@@ -6,6 +6,7 @@ frame does not pay for widgets (Markdown, TextArea) that only the workspace need
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.widgets import Static
+from textual.worker import WorkerCancelled, WorkerError, WorkerFailed
 
 from flowpilot_tui import keymap, themes
 from flowpilot_tui.commands import FlowPilotCommands
@@ -76,6 +78,9 @@ class FlowPilotApp(App[None]):
         except DomainError as exc:
             self.exit(return_code=exc.exit_code, message=f"flowpilot: {exc.message}")
             return
+        except Exception as exc:  # never leave "Opening the database…" up: a failed open ends with one line
+            self.exit(return_code=1, message=f"flowpilot: cannot open the database: {exc.__class__.__name__}")
+            return
         self._owns_services = True
         self.post_message(ServicesReady(services.actor, services))
 
@@ -103,8 +108,19 @@ class FlowPilotApp(App[None]):
             self.push_screen(HelpScreen())
 
     async def on_unmount(self) -> None:
+        await drain_workers(self)  # no worker may still be inside a service call when its clients close
         if self.services is not None and self._owns_services:
             await self.services.close()
+
+
+async def drain_workers(app: App[object]) -> None:
+    """Cancel every worker still running and wait until each has unwound (their `finally`s ran)."""
+    running = [w for w in app.workers if not w.is_finished]
+    for worker in running:
+        worker.cancel()
+    for worker in running:
+        with contextlib.suppress(WorkerCancelled, WorkerFailed, WorkerError):  # how it ended is not our concern here
+            await worker.wait()
 
 
 def _utcnow() -> datetime:

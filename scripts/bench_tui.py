@@ -212,9 +212,8 @@ def main() -> None:
 
         async def body() -> None:
             services, long_id, empty_id = await seed(db_url, args.sessions, args.messages)
-            print(
-                f"Seeded {args.sessions:,} sessions and a {args.messages:,}-message session in {time.perf_counter() - t0:.1f} s"
-            )
+            took = time.perf_counter() - t0
+            print(f"Seeded {args.sessions:,} sessions and a {args.messages:,}-message session in {took:.1f} s")
             try:
                 await service_figures(services, args.runs)
                 await ui_figures(services, long_id, empty_id, args.runs)

@@ -1,7 +1,5 @@
-"""pytest fixture for the loopback fake Anthropic server; import it into a test module to use it:
-
-from anthropic_fixtures import fake_anthropic  # noqa: F401
-"""
+"""The `fake_anthropic` fixture (a loopback fake Anthropic server), registered for every test by `pytest_plugins` in
+conftest.py: ask for it by name, never import it."""
 
 from __future__ import annotations
 

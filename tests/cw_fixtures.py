@@ -1,7 +1,5 @@
-"""ConnectWise emulator fixtures; import them into a test module to use them:
-
-from cw_fixtures import cw, sleeps  # noqa: F401  (fixtures)
-"""
+"""ConnectWise emulator fixtures (`cw`, `sleeps`, `cw_provider`), registered for every test by `pytest_plugins` in
+conftest.py: ask for them by name, never import them. The plain helpers here (`make_provider`, ...) are imported."""
 
 from __future__ import annotations
 

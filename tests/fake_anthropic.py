@@ -17,8 +17,8 @@ Steps are served FIFO, one per `POST /v1/messages` request; an empty script answ
 Every step takes `delay=` (seconds before the status line: use it for timeouts) and `headers=`.
 Any step takes `match=` (a predicate on the request body): it then answers only matching requests; each
 request takes the first step that accepts it — for apps that send two kinds of request concurrently (a chat
-turn and a note preview). SSE steps also take `hold_after=n`: send n events, then stall until `release()` (or `stop()`) — a stream caught
-mid-reply, for cancel tests and for watching partial text in the UI.
+turn and a note preview). SSE steps also take `hold_after=n`: send n events, then stall until `release()`
+(or `stop()`) — a stream caught mid-reply, for cancel tests and for watching partial text in the UI.
 `POST /v1/messages/count_tokens` is answered without consuming a step. Like the real API, a history whose
 assistant `tool_use` is not followed by a user message starting with matching `tool_result` blocks gets a
 400 `invalid_request_error` (also without consuming a step).

@@ -10,12 +10,13 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from conftest import START, FixedClock
+from support import START, FixedClock
 from textual import on
 from textual.app import App, ComposeResult
 from textual.widgets import Footer
 
-from flowpilot_tui.config import ConnectWiseConnection, Settings, UiSettings
+from flowpilot_tui.app import drain_workers
+from flowpilot_tui.config import Settings
 from flowpilot_tui.messages import NotePosted
 from flowpilot_tui.screens.session_screen import SessionScreen
 from flowpilot_tui.services.container import Services, open_services
@@ -25,7 +26,6 @@ from flowpilot_tui.widgets.preview_pane import PreviewPane
 OUTLOOK = "Outlook keeps prompting for password after M365 migration"  # demo: linked to ConnectWise #48213
 VPN = "VPN connects but internal DNS names do not resolve"  # demo: no ticket (local)
 PRINTER = "Second-floor shared printer shows offline for all users"  # demo: already resolved
-CW_KEY_ENV = "FP_TEST_CW_PRIVATE_KEY"
 
 
 async def seed_demo_db(db_url: str, login: str = "alice") -> dict[str, str]:
@@ -46,25 +46,6 @@ async def seed_demo_db(db_url: str, login: str = "alice") -> dict[str, str]:
 def seed_sync(db_url: str, login: str = "alice") -> dict[str, str]:
     """For plain-`def` snapshot tests: seed on a private loop before the app starts its own."""
     return asyncio.run(seed_demo_db(db_url, login))
-
-
-def make_settings(db_url: str, user: str = "alice", cw: Any = None) -> Settings:
-    """Settings for the harness; `cw` is a started ConnectWiseEmulator to link the demo connection to."""
-    connections = {}
-    if cw is not None:
-        connections["demo-cw"] = ConnectWiseConnection(
-            site=cw.site_url,
-            company_id=cw.company_id,
-            public_key=cw.public_key,
-            private_key_env=CW_KEY_ENV,
-            client_id=cw.client_id,
-            timeout_s=5,
-        )
-    settings = Settings(
-        db_url=db_url, user=user, ui=UiSettings(cursor_blink=False, animations="none"), connections=connections
-    )
-    assert settings.user == user, "FLOWPILOT_USER overrides the user: monkeypatch.setenv('FLOWPILOT_USER', ...)"
-    return settings
 
 
 class PreviewScreen(SessionScreen):
@@ -117,7 +98,8 @@ class PreviewHarness(App[None]):
         await self.push_screen(PreviewScreen(self.services, self.session_id, kind=self.kind))
 
     async def on_unmount(self) -> None:
-        if self.services is not None:  # as the real app: the screen saves pending drafts on its own unmount first
+        await drain_workers(self)  # as the real app: workers end, then the services close
+        if self.services is not None:  # the screen saved pending drafts on its own unmount, before this
             await self.services.close()
 
     @on(NotePosted)
@@ -142,25 +124,3 @@ def preview_ready(app: App[Any]) -> bool:
 
 async def _no_wait(_seconds: float) -> None:
     """Retry/recheck waits of the PSA client and writeback: instant in tests (the emulator answers at once)."""
-
-
-async def settle(pilot: Any) -> None:
-    """Wait until the screen's workers (load, save, post) are done, the preview loaded and the screen caught up."""
-    for _ in range(200):
-        await pilot.pause()
-        app = pilot.app
-        if preview_ready(app) and not [w for w in app.workers if not w.is_finished]:
-            await pilot.pause()
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("preview did not settle")
-
-
-async def wait_until(pilot: Any, predicate: Callable[[], bool], what: str = "condition") -> None:
-    """Poll `predicate` between event-loop turns (state, not time: the bound is only a safety net)."""
-    for _ in range(500):
-        if predicate():
-            return
-        await pilot.pause()
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")

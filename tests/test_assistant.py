@@ -7,7 +7,6 @@ import json
 
 import anthropic
 import pytest
-from anthropic_fixtures import fake_anthropic  # noqa: F401
 from fake_anthropic import FakeAnthropic, message, stream_events, text_block, tool_use_block
 
 from flowpilot_tui.config import LlmSettings

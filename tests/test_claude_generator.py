@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from anthropic_fixtures import fake_anthropic  # noqa: F401  (fixture)
 from fake_anthropic import FakeAnthropic, message, tool_use_block
 from generation_samples import SECRET, full_bundle
 from pydantic import SecretStr
@@ -52,7 +51,7 @@ def resolution_reply(**changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def make_generator(fake_anthropic: FakeAnthropic) -> AsyncIterator[Callable[..., ClaudeGenerator]]:  # noqa: F811
+async def make_generator(fake_anthropic: FakeAnthropic) -> AsyncIterator[Callable[..., ClaudeGenerator]]:
     """Generators on real SDK clients built from settings that point at the fake server."""
     clients = []
 
@@ -75,7 +74,7 @@ async def make_generator(fake_anthropic: FakeAnthropic) -> AsyncIterator[Callabl
 
 async def test_good_structured_reply_is_rendered_with_citations_and_usage(
     fake_anthropic: FakeAnthropic,
-    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    make_generator: Callable[..., ClaudeGenerator],
 ) -> None:
     fake_anthropic.reply(escalation_reply())
     progress: list[str] = []
@@ -106,7 +105,7 @@ async def test_good_structured_reply_is_rendered_with_citations_and_usage(
 
 async def test_unknown_fact_id_is_flagged_not_dropped(
     fake_anthropic: FakeAnthropic,
-    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    make_generator: Callable[..., ClaudeGenerator],
 ) -> None:
     confirmed = [*GOOD_ESCALATION["confirmed"], {"text": "Split tunnelling is disabled.", "fact_ids": ["F99"]}]
     fake_anthropic.reply(escalation_reply(confirmed=confirmed))
@@ -122,7 +121,7 @@ async def test_unknown_fact_id_is_flagged_not_dropped(
 
 async def test_uncited_item_hypothesis_as_fact_and_empty_section_are_flagged(
     fake_anthropic: FakeAnthropic,
-    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    make_generator: Callable[..., ClaudeGenerator],
 ) -> None:
     fake_anthropic.reply(
         escalation_reply(
@@ -146,7 +145,7 @@ async def test_uncited_item_hypothesis_as_fact_and_empty_section_are_flagged(
 
 async def test_resolution_note_is_plain_and_flags_internal_citations(
     fake_anthropic: FakeAnthropic,
-    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    make_generator: Callable[..., ClaudeGenerator],
 ) -> None:
     fake_anthropic.reply(resolution_reply())
     fake_anthropic.reply(resolution_reply(fact_ids=["F1", "F5"], verification=""))
@@ -167,7 +166,7 @@ async def test_resolution_note_is_plain_and_flags_internal_citations(
 
 async def test_secret_echoed_by_the_model_is_flagged(
     fake_anthropic: FakeAnthropic,
-    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    make_generator: Callable[..., ClaudeGenerator],
 ) -> None:
     fake_anthropic.reply(resolution_reply(fix_applied="We set the password: Autumn!99 and reconnected."))
     preview = await make_generator().generate(full_bundle(), "resolve")
@@ -176,7 +175,7 @@ async def test_secret_echoed_by_the_model_is_flagged(
 
 async def test_429_is_retried_then_succeeds(
     fake_anthropic: FakeAnthropic,
-    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    make_generator: Callable[..., ClaudeGenerator],
 ) -> None:
     fake_anthropic.error(429, "rate_limit_error", "Slow down", headers={"retry-after-ms": "1"})
     fake_anthropic.reply(escalation_reply())
@@ -188,7 +187,7 @@ async def test_429_is_retried_then_succeeds(
 
 async def test_overloaded_falls_back_to_offline_with_a_notice(
     fake_anthropic: FakeAnthropic,
-    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    make_generator: Callable[..., ClaudeGenerator],
 ) -> None:
     for _ in range(3):
         fake_anthropic.error(529, "overloaded_error", "Overloaded", headers={"retry-after-ms": "1"})
@@ -227,7 +226,7 @@ async def test_overloaded_falls_back_to_offline_with_a_notice(
 )
 async def test_failed_replies_fall_back_and_say_why(
     fake_anthropic: FakeAnthropic,
-    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    make_generator: Callable[..., ClaudeGenerator],
     script: Callable[[FakeAnthropic], object],
     reason: str,
 ) -> None:
@@ -241,7 +240,7 @@ async def test_failed_replies_fall_back_and_say_why(
 
 async def test_mid_stream_error_still_reports_tokens_spent(
     fake_anthropic: FakeAnthropic,
-    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    make_generator: Callable[..., ClaudeGenerator],
 ) -> None:
     fake_anthropic.mid_stream_error(escalation_reply(), after=4)
     preview = await make_generator().generate(full_bundle(), "escalate")
@@ -250,7 +249,7 @@ async def test_mid_stream_error_still_reports_tokens_spent(
 
 async def test_timeout_falls_back(
     fake_anthropic: FakeAnthropic,
-    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    make_generator: Callable[..., ClaudeGenerator],
 ) -> None:
     fake_anthropic.reply(escalation_reply(), delay=30)
     preview = await make_generator(timeout_s=0.3).generate(full_bundle(), "resolve")
@@ -261,7 +260,7 @@ async def test_timeout_falls_back(
 
 async def test_fake_server_enforces_the_tool_result_rule(
     fake_anthropic: FakeAnthropic,
-    make_generator: Callable[..., ClaudeGenerator],  # noqa: F811
+    make_generator: Callable[..., ClaudeGenerator],
 ) -> None:
     import anthropic
 

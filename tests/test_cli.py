@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import KEY_ENV, cli, connection_toml, failed, js, ok, proc, seed_demo, write_config
-from cw_fixtures import cw  # noqa: F401  (fixture)
 
 from flowpilot_tui import __version__
 from flowpilot_tui.emulators.connectwise import DEMO_PRIVATE_KEY
@@ -287,13 +286,15 @@ def test_preview_text_markdown_on_stdout_header_on_stderr(demo: dict[str, str]) 
 
 
 def test_config_check_json_without_connections() -> None:
+    ok("demo")  # config check resolves the user in the database before it says ok
     doc = js("config", "check")
     assert doc["ok"] is True and doc["user"] == "alice" and doc["llm_provider"] == "offline"
     assert doc["connections"] == [] and doc["db_url"].startswith("sqlite+aiosqlite:///")
 
 
-def test_config_check_reaches_each_connection(cw, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_config_check_reaches_each_connection(cw, monkeypatch: pytest.MonkeyPatch) -> None:
     write_config(connection_toml(cw.site_url))
+    ok("demo")
     monkeypatch.setenv(KEY_ENV, DEMO_PRIVATE_KEY)
     assert js("config", "check")["connections"] == [{"name": "demo-cw", "checked": False}]
     doc = js("config", "check", "--connections")
@@ -312,8 +313,9 @@ def test_config_check_reaches_each_connection(cw, monkeypatch: pytest.MonkeyPatc
     assert "demo-cw: OK, ConnectWise" in text
 
 
-def test_config_check_bad_key_is_a_psa_error_and_never_echoes_it(cw, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_config_check_bad_key_is_a_psa_error_and_never_echoes_it(cw, monkeypatch: pytest.MonkeyPatch) -> None:
     write_config(connection_toml(cw.site_url))
+    ok("demo")
     monkeypatch.setenv(KEY_ENV, "wrong-private-key")
     result = failed(5, "config", "check", "--connections", "--json")
     doc = json.loads(result.stdout)
@@ -322,8 +324,9 @@ def test_config_check_bad_key_is_a_psa_error_and_never_echoes_it(cw, monkeypatch
     assert "wrong-private-key" not in result.stdout + result.stderr
 
 
-def test_config_check_missing_key_env_is_a_config_error(cw) -> None:  # noqa: F811
+def test_config_check_missing_key_env_is_a_config_error(cw) -> None:
     write_config(connection_toml(cw.site_url))
+    ok("demo")
     result = failed(2, "config", "check", "--connections")
     assert f"{KEY_ENV} is not set" in result.stderr
 
@@ -346,6 +349,7 @@ def test_emulator_command_serves_and_prints_a_working_config(monkeypatch: pytest
         write_config(snippet.split("\n\nand export")[0] + "\n")
         key = lines[-1].split("=", 1)[1]
         monkeypatch.setenv(KEY_ENV, key)
+        ok("demo")
         assert js("config", "check", "--connections")["connections"][0]["ok"] is True
     finally:
         child.terminate()
@@ -355,16 +359,16 @@ def test_emulator_command_serves_and_prints_a_working_config(monkeypatch: pytest
 # ---- errors: one line, no traceback unless --debug -----------------------------------------------------------
 
 
-def test_unexpected_error_is_one_line_exit_1_and_debug_shows_the_traceback(tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_database_is_one_line_exit_2_and_debug_keeps_the_code(tmp_path: Path) -> None:
     bad_db = tmp_path / "not-a-db.sqlite"
     bad_db.write_bytes(b"this is not a sqlite database, just bytes " * 200)
     env = {"FLOWPILOT_DB_URL": f"sqlite+aiosqlite:///{bad_db}"}
     result = proc("sessions", "list", env=env)
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert result.stderr.startswith("flowpilot: unexpected error:") and "--debug" in result.stderr
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"flowpilot: db_url: {bad_db} is not a FlowPilot database (not an SQLite file)\n"
     debug = proc("--debug", "sessions", "list", env=env)
-    assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr
+    assert debug.returncode == 2 and "Traceback (most recent call last)" in debug.stderr
+    assert debug.stderr.endswith(result.stderr)
 
 
 def test_no_arguments_checks_the_config_before_opening_the_tui() -> None:

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import KEY_ENV, cli, connection_toml, failed, js, ok, proc, seed_demo, write_config
-from cw_fixtures import cw  # noqa: F401  (fixture)
 
 from flowpilot_tui.emulators.connectwise import DEMO_PRIVATE_KEY, ConnectWiseEmulator
 
@@ -36,7 +35,7 @@ OUTCOME_KEYS = {
 
 
 @pytest.fixture
-def ids(cw: ConnectWiseEmulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:  # noqa: F811
+def ids(cw: ConnectWiseEmulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Demo data whose 'demo-cw' connection points at the running emulator (ticket #48213, In Progress)."""
     write_config(connection_toml(cw.site_url))
     monkeypatch.setenv(KEY_ENV, DEMO_PRIVATE_KEY)
@@ -50,12 +49,12 @@ def note_file(tmp_path: Path) -> Path:
     return path
 
 
-def ticket_status(cw: ConnectWiseEmulator, ticket: int = TICKET) -> int:  # noqa: F811
+def ticket_status(cw: ConnectWiseEmulator, ticket: int = TICKET) -> int:
     with cw.state.lock:
         return cw.state.tickets[ticket].status_id
 
 
-def nothing_sent(cw: ConnectWiseEmulator, ids: dict[str, str]) -> None:  # noqa: F811
+def nothing_sent(cw: ConnectWiseEmulator, ids: dict[str, str]) -> None:
     assert cw.notes_on(TICKET) == [] and ticket_status(cw) == 2
     assert js("sessions", "show", ids["outlook"])["status"] == "active"
 
@@ -63,7 +62,7 @@ def nothing_sent(cw: ConnectWiseEmulator, ids: dict[str, str]) -> None:  # noqa:
 # ---- confirmation --------------------------------------------------------------------------------------------
 
 
-def test_post_refuses_without_yes_when_stdin_is_not_a_tty(cw, ids, note_file: Path) -> None:  # noqa: F811
+def test_post_refuses_without_yes_when_stdin_is_not_a_tty(cw, ids, note_file: Path) -> None:
     result = proc("post", ids["outlook"], "--kind", "resolve", "--file", str(note_file))
     assert result.returncode == 2 and result.stdout == ""
     assert (
@@ -95,7 +94,7 @@ def _post_on_a_pty(args: list[str], answer: str) -> tuple[int, str]:
     return child.returncode, err + out
 
 
-def test_post_on_a_terminal_says_what_will_happen_and_no_sends_nothing(cw, ids, note_file: Path) -> None:  # noqa: F811
+def test_post_on_a_terminal_says_what_will_happen_and_no_sends_nothing(cw, ids, note_file: Path) -> None:
     code, text = _post_on_a_pty(["post", ids["outlook"], "--kind", "resolve", "--file", str(note_file)], "n")
     assert code == 2, text
     assert f"Post a customer-visible Resolution note to ConnectWise ticket #{TICKET} (connection demo-cw)" in text
@@ -104,7 +103,7 @@ def test_post_on_a_terminal_says_what_will_happen_and_no_sends_nothing(cw, ids, 
     nothing_sent(cw, ids)
 
 
-def test_post_on_a_terminal_yes_posts_and_verifies(cw, ids, note_file: Path) -> None:  # noqa: F811
+def test_post_on_a_terminal_yes_posts_and_verifies(cw, ids, note_file: Path) -> None:
     code, text = _post_on_a_pty(["post", ids["outlook"], "--kind", "resolve", "--file", str(note_file)], "y")
     assert code == 0, text
     [note] = cw.notes_on(TICKET)
@@ -116,7 +115,7 @@ def test_post_on_a_terminal_checks_role_and_state_before_asking(
     cw,
     ids,
     note_file: Path,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     code, text = _post_on_a_pty(["post", ids["printer"], "--kind", "resolve", "--file", str(note_file)], "y")
     assert code == 4 and "Post it?" not in text and "already resolved" in text
@@ -129,7 +128,7 @@ def test_post_on_a_terminal_checks_role_and_state_before_asking(
 # ---- success -------------------------------------------------------------------------------------------------
 
 
-def test_post_yes_json_resolves_verifies_and_a_second_post_conflicts(cw, ids) -> None:  # noqa: F811
+def test_post_yes_json_resolves_verifies_and_a_second_post_conflicts(cw, ids) -> None:
     doc = js("post", ids["outlook"], "--kind", "resolve", "--file", "-", "--yes", input=NOTE)
     assert set(doc) == OUTCOME_KEYS
     [note] = cw.notes_on(TICKET)
@@ -144,7 +143,7 @@ def test_post_yes_json_resolves_verifies_and_a_second_post_conflicts(cw, ids) ->
     assert "already resolved" in again.stderr and len(cw.notes_on(TICKET)) == 1
 
 
-def test_post_escalate_text_output_and_internal_note(cw, ids, note_file: Path) -> None:  # noqa: F811
+def test_post_escalate_text_output_and_internal_note(cw, ids, note_file: Path) -> None:
     sid = js("sessions", "new", "--title", "Scanner offline", "--connection", "demo-cw", "--ticket", "48214")["id"]
     out = ok("post", sid, "--kind", "escalate", "--file", str(note_file), "--yes").stdout
     [note] = cw.notes_on(48214)
@@ -153,7 +152,7 @@ def test_post_escalate_text_output_and_internal_note(cw, ids, note_file: Path) -
     assert ticket_status(cw, 48214) == 12 and js("sessions", "show", sid)["status"] == "escalated"
 
 
-def test_post_without_a_ticket_completes_locally(cw, ids, note_file: Path) -> None:  # noqa: F811
+def test_post_without_a_ticket_completes_locally(cw, ids, note_file: Path) -> None:
     doc = js("post", ids["vpn"], "--kind", "escalate", "--file", str(note_file), "--yes")
     assert doc["outcome"] == "escalated_local" and doc["ticket_id"] is None and doc["external_note_id"] is None
     assert cw.api_calls("POST") == [] and js("sessions", "show", ids["vpn"])["status"] == "escalated"
@@ -162,7 +161,7 @@ def test_post_without_a_ticket_completes_locally(cw, ids, note_file: Path) -> No
 # ---- failures ------------------------------------------------------------------------------------------------
 
 
-def test_status_not_verified_exits_6_with_the_note_id_and_a_retry_does_not_repost(cw, ids) -> None:  # noqa: F811
+def test_status_not_verified_exits_6_with_the_note_id_and_a_retry_does_not_repost(cw, ids) -> None:
     cw.faults.silent_status_ignore = True
     result = failed(6, "post", ids["outlook"], "--kind", "resolve", "--file", "-", "--yes", "--json", input=NOTE)
     [note] = cw.notes_on(TICKET)
@@ -177,7 +176,7 @@ def test_status_not_verified_exits_6_with_the_note_id_and_a_retry_does_not_repos
     assert len(cw.notes_on(TICKET)) == 1 and ticket_status(cw) == 17
 
 
-def test_refused_status_change_exits_5_and_still_names_the_posted_note(cw, ids) -> None:  # noqa: F811
+def test_refused_status_change_exits_5_and_still_names_the_posted_note(cw, ids) -> None:
     cw.faults.forbid_status_change = True
     result = failed(5, "post", ids["outlook"], "--kind", "resolve", "--file", "-", "--yes", "--json", input=NOTE)
     [note] = cw.notes_on(TICKET)
@@ -185,7 +184,7 @@ def test_refused_status_change_exits_5_and_still_names_the_posted_note(cw, ids) 
     assert err["exit_code"] == 5 and err["external_note_id"] == str(note.id) and err["status_verified"] is False
 
 
-def test_bad_credentials_exit_5_before_anything_is_posted(cw, ids, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_bad_credentials_exit_5_before_anything_is_posted(cw, ids, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, "not-the-key")
     result = failed(5, "post", ids["outlook"], "--kind", "resolve", "--file", "-", "--yes", "--json", input=NOTE)
     err = json.loads(result.stdout)["error"]
@@ -194,7 +193,7 @@ def test_bad_credentials_exit_5_before_anything_is_posted(cw, ids, monkeypatch: 
     nothing_sent(cw, ids)
 
 
-def test_viewer_cannot_post_and_other_accounts_session_is_not_found(cw, ids) -> None:  # noqa: F811
+def test_viewer_cannot_post_and_other_accounts_session_is_not_found(cw, ids) -> None:
     denied = failed(
         7, "post", ids["outlook"], "--kind", "resolve", "--file", "-", "--yes", input=NOTE, user="demo.viewer"
     )
@@ -205,7 +204,7 @@ def test_viewer_cannot_post_and_other_accounts_session_is_not_found(cw, ids) -> 
     assert cw.api_calls("POST") == []
 
 
-def test_bad_input_exits_2_and_sends_nothing(cw, ids, tmp_path: Path) -> None:  # noqa: F811
+def test_bad_input_exits_2_and_sends_nothing(cw, ids, tmp_path: Path) -> None:
     empty = tmp_path / "empty.md"
     empty.write_text("  \n", encoding="utf-8")
     assert "empty" in failed(2, "post", ids["outlook"], "--kind", "resolve", "--file", str(empty), "--yes").stderr

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from cw_fixtures import cw  # noqa: F401  (fixture)
 
 from flowpilot_tui.emulators.connectwise import DEMO_CLIENT_ID, DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY, ConnectWiseEmulator
 from flowpilot_tui.emulators.connectwise_faults import WorkflowOverride

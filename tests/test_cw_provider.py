@@ -6,7 +6,7 @@ import logging
 import socket
 
 import pytest
-from cw_fixtures import PRIVATE_KEY, Sleeps, cw, make_provider, sleeps  # noqa: F401  (fixtures)
+from cw_fixtures import PRIVATE_KEY, Sleeps, make_provider
 
 from flowpilot_tui.config import ConnectWiseConnection
 from flowpilot_tui.emulators.connectwise import DEMO_CLIENT_ID, DEMO_PUBLIC_KEY

@@ -35,14 +35,17 @@ async def test_older_db_is_upgraded_on_open_and_keeps_data(db_url, clock) -> Non
     path = sqlite_path(db_url)
     with sqlite3.connect(path) as conn:
         conn.execute(
-            "insert into accounts (id, name, is_demo, preferences, created_at) values (1, 'Old', 0, '{}', '2026-01-01 00:00:00')"
+            "insert into accounts (id, name, is_demo, preferences, created_at) "
+            "values (1, 'Old', 0, '{}', '2026-01-01 00:00:00')"
         )
         conn.execute(
-            "insert into users (id, account_id, login, display_name, role, created_at) values (1, 1, 'alice', 'Alice', 'engineer', '2026-01-01 00:00:00')"
+            "insert into users (id, account_id, login, display_name, role, created_at) "
+            "values (1, 1, 'alice', 'Alice', 'engineer', '2026-01-01 00:00:00')"
         )
         conn.execute(
             "insert into ai_sessions (id, account_id, owner_id, title, status, state_version, created_at, updated_at) "
-            "values ('11111111-1111-1111-1111-111111111111', 1, 1, 'Legacy session', 'active', 3, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            "values ('11111111-1111-1111-1111-111111111111', 1, 1, 'Legacy session', 'active', 3, "
+            "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
         )
     assert current_revision(path) == "0001"
     store = await Store.open(db_url)

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from anthropic_fixtures import fake_anthropic  # noqa: F401  (fixture)
 from fake_anthropic import FakeAnthropic, message, tool_use_block
 from pydantic import SecretStr
 from sqlalchemy import func, select
@@ -57,7 +56,7 @@ async def make_service(
     store: Store,
     engineer: Any,
     clock: Any,
-    fake_anthropic: FakeAnthropic,  # noqa: F811
+    fake_anthropic: FakeAnthropic,
 ) -> AsyncIterator[Callable[..., GenerationService]]:
     made: list[GenerationService] = []
 
@@ -81,7 +80,7 @@ async def make_service(
 async def test_repeat_preview_is_served_from_cache_without_a_model_call(
     make_service: Callable[..., GenerationService],
     fake_anthropic: FakeAnthropic,
-    session_id: str,  # noqa: F811
+    session_id: str,
 ) -> None:
     fake_anthropic.reply(reply_for("escalate"))
     service = make_service()
@@ -99,7 +98,7 @@ async def test_repeat_preview_is_served_from_cache_without_a_model_call(
 async def test_regenerate_bypasses_the_cache(
     make_service: Callable[..., GenerationService],
     fake_anthropic: FakeAnthropic,
-    session_id: str,  # noqa: F811
+    session_id: str,
 ) -> None:
     fake_anthropic.reply(reply_for("resolve")).reply(reply_for("resolve"))
     service = make_service()
@@ -149,7 +148,7 @@ WRITES: dict[str, tuple[Callable[[SessionService, str], Awaitable[object]], str,
 async def test_each_kind_of_write_makes_the_next_preview_regenerate(
     make_service: Callable[..., GenerationService],
     fake_anthropic: FakeAnthropic,
-    sessions: SessionService,  # noqa: F811
+    sessions: SessionService,
     session_id: str,
     write: str,
 ) -> None:
@@ -171,7 +170,7 @@ async def test_each_kind_of_write_makes_the_next_preview_regenerate(
 async def test_resolve_and_escalate_coexist_for_the_same_state(
     make_service: Callable[..., GenerationService],
     fake_anthropic: FakeAnthropic,
-    session_id: str,  # noqa: F811
+    session_id: str,
 ) -> None:
     fake_anthropic.reply(reply_for("resolve")).reply(reply_for("escalate"))
     service = make_service()
@@ -212,7 +211,7 @@ async def test_cache_keeps_only_the_newest_state_versions(
 async def test_cache_survives_a_new_service_and_store_on_the_same_file(
     make_service: Callable[..., GenerationService],
     fake_anthropic: FakeAnthropic,
-    db_url: str,  # noqa: F811
+    db_url: str,
     session_id: str,
 ) -> None:
     fake_anthropic.reply(reply_for("escalate"))
@@ -229,7 +228,7 @@ async def test_cache_survives_a_new_service_and_store_on_the_same_file(
 async def test_offline_and_claude_entries_do_not_mix(
     make_service: Callable[..., GenerationService],
     fake_anthropic: FakeAnthropic,
-    store: Store,  # noqa: F811
+    store: Store,
     session_id: str,
 ) -> None:
     offline = await make_service(claude=False).preview(session_id, "escalate")

@@ -70,7 +70,8 @@ NEGATIVES = [
     "/var/log/sssd/sssd_CONTOSO.log and /home/jsmith/Downloads/AnyConnectSetup64bit2024.msi",
     "Windows 10 22H2 build 10.0.19045.3693, Office 16.0.17126.20132, Chrome 120.0.6099.130",
     "SID S-1-5-21-3623811015-3361044348-30300820-1013 owns the folder",
-    "SHA256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 thumbprint 3B1EFD3A66EA28B16697394703A72CA340A05BD5",
+    "SHA256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 "
+    "thumbprint 3B1EFD3A66EA28B16697394703A72CA340A05BD5",
     "MicrosoftExchangeServer2019 ConfigurationManagerClient2012R2 SharePointOnlineManagementShell16",
     r"Get-ItemProperty HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion -Name ReleaseId",
     "The user's password expired; password reset via ADUC. Password: reset by helpdesk. Password is incorrect.",

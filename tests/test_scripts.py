@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from anthropic_fixtures import fake_anthropic  # noqa: F401
 from fake_anthropic import message, text_block, tool_use_block
 
 from flowpilot_tui.config import LlmSettings

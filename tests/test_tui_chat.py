@@ -7,32 +7,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from anthropic_fixtures import fake_anthropic  # noqa: F401
-from conftest import FixedClock, make_actor
 from fake_anthropic import FakeAnthropic, message, text_block, tool_use_block
+from support import FixedClock, make_actor
 from textual.pilot import Pilot
+from tui_helpers import make_settings, settle
 
 from flowpilot_tui.app import make_app
-from flowpilot_tui.config import Settings
 from flowpilot_tui.screens.workspace import Workspace
 from flowpilot_tui.services.container import Services
 from flowpilot_tui.widgets.chat_pane import ChatPane
 from flowpilot_tui.widgets.facts_pane import FactsPane
 
 KEY_NAMES = {" ": "space", "/": "slash", "-": "minus", ">": "greater_than_sign", ".": "full_stop", ",": "comma"}
-
-
-def settings_for(db_url: str, **llm: Any) -> Settings:
-    s = Settings(db_url=db_url, ui={"cursor_blink": False, "animations": "none"}, llm=llm or {})
-    s.user = "alice"
-    return s
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def type_text(pilot: Pilot[Any], text: str) -> None:
@@ -66,7 +52,7 @@ def facts_shown(ws: Workspace) -> list[str]:
 
 
 async def test_offline_slash_commands_record_into_the_facts_pane_and_db(store, engineer, clock, db_url) -> None:
-    services = Services(settings_for(db_url), store, engineer, clock)
+    services = Services(make_settings(db_url), store, engineer, clock)
     session = await services.sessions.create("VPN DNS failure")
     app = make_app(services.settings, services)
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
@@ -172,7 +158,7 @@ async def test_claude_reply_streams_and_tool_cards_update_the_panes(
     store, engineer, clock, db_url, fake_anthropic
 ) -> None:
     services = Services(
-        settings_for(db_url, provider="anthropic"),
+        make_settings(db_url, llm={"provider": "anthropic"}),
         store,
         engineer,
         clock,
@@ -212,7 +198,7 @@ async def test_escape_cancels_a_reply_and_keeps_the_partial_text(
     store, engineer, clock, db_url, fake_anthropic
 ) -> None:
     services = Services(
-        settings_for(db_url, provider="anthropic"),
+        make_settings(db_url, llm={"provider": "anthropic"}),
         store,
         engineer,
         clock,
@@ -258,9 +244,8 @@ async def _seed(db_url: str) -> None:
 def test_chat_with_tool_cards_snapshot(snap_compare, db_url, fake_anthropic) -> None:
     asyncio.run(_seed(db_url))
     script_replies(fake_anthropic)
-    settings = settings_for(
-        db_url, provider="anthropic", api_key="test-key", base_url=fake_anthropic.base_url, max_retries=0
-    )
+    llm = {"provider": "anthropic", "api_key": "test-key", "base_url": fake_anthropic.base_url, "max_retries": 0}
+    settings = make_settings(db_url, llm=llm)
     app = make_app(settings, clock=FixedClock(FixedClock().now.replace(hour=10)))
 
     async def send(pilot: Pilot[Any]) -> None:
@@ -276,7 +261,7 @@ async def test_fix_decisions_open_the_script_viewer_and_template_builder(store, 
     from flowpilot_tui.screens.script_viewer import ScriptViewer
     from flowpilot_tui.screens.template_builder import TemplateBuilder
 
-    services = Services(settings_for(db_url), store, engineer, clock)
+    services = Services(make_settings(db_url), store, engineer, clock)
     session = await services.sessions.create("Printer offline")
     await services.sessions.add_fact(session.id, "environment", "Windows Server 2019 print server")
     app = make_app(services.settings, services)
@@ -306,7 +291,7 @@ async def test_fix_decisions_open_the_script_viewer_and_template_builder(store, 
 
 async def test_reopened_chat_shows_the_cards_its_messages_recorded(store, engineer, clock, db_url) -> None:
     """Cards are stored with the message, so history after a restart still shows what each turn recorded."""
-    services = Services(settings_for(db_url), store, engineer, clock)
+    services = Services(make_settings(db_url), store, engineer, clock)
     session = await services.sessions.create("Printer offline")
     await services.assistant.send(session.id, "/tried Power-cycled the printer -> still offline")
     app = make_app(services.settings, services)

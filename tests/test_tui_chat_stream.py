@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from anthropic_fixtures import fake_anthropic  # noqa: F401  (fixture)
-from conftest import FixedClock
 from fake_anthropic import FakeAnthropic, message, text_block, tool_use_block
 from sqlalchemy import select
+from support import FixedClock
 from textual.widgets import Markdown
 from tui_helpers import demo_services, flat_in, open_session, settle, wait_until
 
@@ -18,14 +17,14 @@ OUTLOOK = "Outlook keeps"
 
 
 @pytest.fixture
-async def online(db_url: str, clock: FixedClock, fake_anthropic: FakeAnthropic):  # type: ignore[no-untyped-def]  # noqa: F811
+async def online(db_url: str, clock: FixedClock, fake_anthropic: FakeAnthropic):  # type: ignore[no-untyped-def]
     llm = {"provider": "anthropic", "api_key": "test-key", "base_url": fake_anthropic.base_url, "max_retries": 0}
     services = await demo_services(db_url, clock, llm=llm)
     yield services
     await services.close()
 
 
-def generator_falls_back(fake: FakeAnthropic) -> None:  # noqa: F811
+def generator_falls_back(fake: FakeAnthropic) -> None:
     """The preview asks Claude for the Resolve note when the workspace opens: fail it (offline fallback) so the
     scripted reply goes to the chat."""
     fake.error(500, "api_error", "preview generation is not under test here")
@@ -36,7 +35,7 @@ async def last_message(services):  # type: ignore[no-untyped-def]
         return await db.scalar(select(ChatMessage).order_by(ChatMessage.id.desc()))
 
 
-async def test_streamed_reply_renders_markdown_and_tool_cards(online, fake_anthropic: FakeAnthropic) -> None:  # noqa: F811
+async def test_streamed_reply_renders_markdown_and_tool_cards(online, fake_anthropic: FakeAnthropic) -> None:
     reply = message(
         text_block("**Check** the `token` cache, then [bold]this[/bold] stays literal."),
         tool_use_block("record_facts", {"facts": [{"kind": "confirmed", "text": "Token cache is 3 days old"}]}),
@@ -63,7 +62,7 @@ async def test_streamed_reply_renders_markdown_and_tool_cards(online, fake_anthr
             assert await db.scalar(select(SessionFact).where(SessionFact.text == "Token cache is 3 days old"))
 
 
-async def test_escape_cancels_the_reply_and_keeps_the_partial_text(online, fake_anthropic: FakeAnthropic) -> None:  # noqa: F811
+async def test_escape_cancels_the_reply_and_keeps_the_partial_text(online, fake_anthropic: FakeAnthropic) -> None:
     generator_falls_back(fake_anthropic)
     fake_anthropic.reply(message(text_block("First I would check the adapter, then the resolver.")), hold_after=3)
     app = make_app(online.settings, online)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FixedClock
 from sqlalchemy import select
+from support import FixedClock
 from textual.widgets import Button, Input, Select
 from tui_helpers import CW_CONNECTION, demo_services, flat, make_settings, settle
 

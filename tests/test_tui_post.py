@@ -7,19 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cw_fixtures import PRIVATE_KEY, cw  # noqa: F401  (fixture)
-from preview_harness import (
-    CW_KEY_ENV,
-    OUTLOOK,
-    PRINTER,
-    VPN,
-    PreviewHarness,
-    make_settings,
-    seed_demo_db,
-    settle,
-    wait_until,
-)
+from cw_fixtures import PRIVATE_KEY
+from preview_harness import OUTLOOK, PRINTER, VPN, PreviewHarness, seed_demo_db
 from textual.widgets import Button, Checkbox, Static
+from tui_helpers import CW_KEY_ENV, make_settings, settle, wait_until
 
 from flowpilot_tui.emulators.connectwise import ConnectWiseEmulator
 from flowpilot_tui.screens.confirm_post import ConfirmPost
@@ -54,7 +45,7 @@ def with_draft(session_id: str, kind: str, text: str, base: int):  # type: ignor
 
 
 @pytest.fixture
-def cw_env(cw: ConnectWiseEmulator, monkeypatch: pytest.MonkeyPatch) -> ConnectWiseEmulator:  # noqa: F811
+def cw_env(cw: ConnectWiseEmulator, monkeypatch: pytest.MonkeyPatch) -> ConnectWiseEmulator:
     monkeypatch.setenv(CW_KEY_ENV, PRIVATE_KEY)
     return cw
 

@@ -7,17 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from preview_harness import (
-    OUTLOOK,
-    PRINTER,
-    VPN,
-    PreviewHarness,
-    make_settings,
-    seed_demo_db,
-    settle,
-    wait_until,
-)
+from preview_harness import OUTLOOK, PRINTER, VPN, PreviewHarness, seed_demo_db
 from textual.widgets import Static
+from tui_helpers import make_settings, settle, wait_until
 
 from flowpilot_tui.screens.confirm_post import ConfirmPost
 from flowpilot_tui.screens.discard_draft import DiscardDraft

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cw_fixtures import PRIVATE_KEY, cw  # noqa: F401  (fixture)
-from preview_harness import CW_KEY_ENV, OUTLOOK, VPN, PreviewHarness, make_settings, seed_sync, settle, wait_until
+from cw_fixtures import PRIVATE_KEY
+from preview_harness import OUTLOOK, VPN, PreviewHarness, seed_sync
+from tui_helpers import CW_KEY_ENV, make_settings, settle, wait_until
 
 from flowpilot_tui.emulators.connectwise import ConnectWiseEmulator
 from flowpilot_tui.screens.confirm_post import ConfirmPost
@@ -36,7 +37,7 @@ async def post_and_wait(pilot: Any) -> None:
 
 
 @pytest.fixture
-def cw_env(cw: ConnectWiseEmulator, monkeypatch: pytest.MonkeyPatch) -> ConnectWiseEmulator:  # noqa: F811
+def cw_env(cw: ConnectWiseEmulator, monkeypatch: pytest.MonkeyPatch) -> ConnectWiseEmulator:
     monkeypatch.setenv(CW_KEY_ENV, PRIVATE_KEY)
     return cw
 

@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from conftest import FixedClock
+from support import FixedClock
 from textual.pilot import Pilot
 from tui_helpers import make_settings, open_session, settle
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FixedClock
 from sqlalchemy import func, select
+from support import FixedClock
 from textual.widgets import Input, Tabs
 from tui_helpers import demo_services, flat, flat_in, open_session, screen_lines, screen_segments, settle
 

@@ -7,9 +7,9 @@ import json
 import logging
 
 import pytest
-from conftest import make_actor
-from cw_fixtures import PRIVATE_KEY, Sleeps, cw, cw_provider, link_connection, make_provider, sleeps  # noqa: F401
+from cw_fixtures import PRIVATE_KEY, Sleeps, link_connection, make_provider
 from sqlalchemy import select
+from support import make_actor
 
 from flowpilot_tui.emulators.connectwise_faults import WorkflowOverride
 from flowpilot_tui.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied, VerificationError
@@ -24,7 +24,10 @@ from flowpilot_tui.services.writeback import (
     WritebackService,
 )
 
-NOTE = "## Resolution\nRe-created the Outlook profile and cleared two stale Exchange credentials.\nUser confirmed: no prompts for 30 minutes."
+NOTE = (
+    "## Resolution\nRe-created the Outlook profile and cleared two stale Exchange credentials.\n"
+    "User confirmed: no prompts for 30 minutes."
+)
 FLAGS = ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag")
 
 
@@ -433,7 +436,8 @@ async def main(db_url, site, session_id, account_id, user_id, key):
                                    client_id="test-client", site=site)
     actor = Actor(int(account_id), int(user_id), "alice", "alice", "engineer")
     try:
-        out = await WritebackService(store, actor, lambda name: provider, recheck_after_s=0).post(session_id, "resolve", "From two windows")
+        service = WritebackService(store, actor, lambda name: provider, recheck_after_s=0)
+        out = await service.post(session_id, "resolve", "From two windows")
         print("ok", out.external_note_id)
     except Conflict as exc:
         print("conflict", exc)

@@ -6,13 +6,16 @@ Why read the compositor's strips: they are exactly the characters the terminal w
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from conftest import FixedClock
+from support import FixedClock
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled, WorkerError
 
-from flowpilot_tui.config import Settings
+from flowpilot_tui.config import ConnectWiseConnection, Settings
 
 CW_CONNECTION = {
     "api_url": "http://127.0.0.1:9/v4_6_release/apis/3.0",
@@ -23,8 +26,24 @@ CW_CONNECTION = {
 }
 
 
-def make_settings(db_url: str, user: str = "alice", **overrides: Any) -> Settings:
+CW_KEY_ENV = "FP_TEST_CW_PRIVATE_KEY"
+
+
+def make_settings(db_url: str, user: str = "alice", *, cw: Any = None, **overrides: Any) -> Settings:
+    """Settings for a test app: blink and animations off; `cw` (a started ConnectWiseEmulator) becomes the demo
+    connection `demo-cw` with its private key read from CW_KEY_ENV."""
     ui = {"cursor_blink": False, "animations": "none", **overrides.pop("ui", {})}
+    if cw is not None:
+        overrides["connections"] = {
+            "demo-cw": ConnectWiseConnection(
+                site=cw.site_url,
+                company_id=cw.company_id,
+                public_key=cw.public_key,
+                private_key_env=CW_KEY_ENV,
+                client_id=cw.client_id,
+                timeout_s=5,
+            )
+        }
     settings = Settings(db_url=db_url, ui=ui, **overrides)
     settings.user = user  # the test environment sets FLOWPILOT_USER, which would win over an init argument
     return settings
@@ -43,19 +62,28 @@ async def demo_services(db_url: str, clock: FixedClock, user: str = "alice", **s
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let queued messages, workers and the follow-up refresh finish."""
-    for _ in range(3):
+    """Let queued messages, workers and the refreshes they trigger finish: waits on the workers' completion (state,
+    not time). A superseded exclusive worker ends cancelled, which is not a failure; a worker that failed raises."""
+    for _ in range(50):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+        running = [w for w in pilot.app.workers if not w.is_finished]
+        if not running:
+            await pilot.pause()
+            return
+        for worker in running:
+            with contextlib.suppress(WorkerCancelled, WorkerError):  # WorkerError: not started yet; next round
+                await worker.wait()
+    raise AssertionError(f"workers kept starting: {[w.name for w in pilot.app.workers]}")
 
 
-async def wait_until(pilot: Pilot[Any], predicate: Callable[[], bool], tries: int = 200) -> None:
-    for _ in range(tries):
+async def wait_until(pilot: Pilot[Any], predicate: Callable[[], bool], what: str = "condition") -> None:
+    """Poll `predicate` between event-loop turns (state, not time: the bound is only a safety net)."""
+    for _ in range(1000):
         if predicate():
             return
-        await pilot.pause(0.01)
-    raise AssertionError("condition not reached")
+        await pilot.pause()
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def screen_lines(app: Any) -> list[str]:
