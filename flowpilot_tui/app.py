@@ -81,6 +81,9 @@ class FlowPilotApp(App[None]):
         except Exception as exc:  # never leave "Opening the database…" up: a failed open ends with one line
             self.exit(return_code=1, message=f"flowpilot: cannot open the database: {exc.__class__.__name__}")
             return
+        except Exception as exc:  # never leave "Opening the database…" up: a failed open ends with one line
+            self.exit(return_code=1, message=f"flowpilot: cannot open the database: {exc.__class__.__name__}")
+            return
         self._owns_services = True
         self.post_message(ServicesReady(services.actor, services))
 

@@ -118,6 +118,18 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
     return key or "(root)", msg
 
 
+def _env_source(key: str, env: Any) -> str | None:
+    """The environment variable that set `key` (e.g. `ui.history_window`), most specific first, or None when the
+    value came from the file. Names match case-insensitively, as pydantic-settings reads them."""
+    names = {n.upper(): n for n in env if n.upper().startswith("FLOWPILOT_")}
+    parts = [p.upper() for p in key.split(".")]
+    for i in range(len(parts), 0, -1):
+        candidate = "FLOWPILOT_" + "__".join(parts[:i])
+        if candidate in names:
+            return f"environment variable {names[candidate]}"
+    return None
+
+
 def load_settings(path: Path | None = None) -> Settings:
     """Load and validate settings from the file and `os.environ`; one-line `ConfigError` on any problem."""
     env = os.environ
@@ -132,12 +144,12 @@ def load_settings(path: Path | None = None) -> Settings:
         settings = Settings(**data)
     except ValidationError as exc:
         key, msg = _describe(exc.errors()[0])
-        env_name = f"FLOWPILOT_{key.split('.')[0].upper()}"
-        where = f"environment variable {env_name}" if any(n.startswith(env_name) for n in env) else str(path)
+        where = _env_source(key, env) or str(path)
         raise ConfigError(f"{where}: {key}: {msg}") from None
     settings.config_path = path
     if settings.llm.provider == "anthropic" and settings.llm.api_key is None:
         raise ConfigError(f"{path}: llm.provider: 'anthropic' needs ANTHROPIC_API_KEY in the environment")
     if not settings.db_url.startswith("sqlite+aiosqlite://"):
-        raise ConfigError(f"{path}: db_url: only sqlite+aiosqlite:// URLs are supported")
+        where = _env_source("db_url", env) or str(path)
+        raise ConfigError(f"{where}: db_url: only sqlite+aiosqlite:// URLs are supported")
     return settings

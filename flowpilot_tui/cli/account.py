@@ -39,9 +39,9 @@ def account_show(as_json: bool) -> None:
         if as_json:
             output.emit_json(doc)
             return
-        click.echo(f"{s.actor.account_name} · you are {s.actor.login} ({s.actor.role})")
+        click.echo(output.cell(f"{s.actor.account_name} · you are {s.actor.login} ({s.actor.role})"))
         for key in PREFERENCES:
-            click.echo(f"  {key} = {prefs.get(key, '(unset: the note is posted, the status left alone)')}")
+            click.echo(output.cell(f"  {key} = {prefs.get(key, '(unset: the note is posted, the status left alone)')}"))
 
     with_services(body, json_errors=as_json)
 
@@ -51,8 +51,9 @@ def account_show(as_json: bool) -> None:
 @click.argument("value")
 def account_set(key: str, value: str) -> None:
     """Set a ConnectWise target status id (a number, or `unset`). Admins only."""
-    if value != "unset" and not value.isdigit():
-        fail(f"{key}: expected a status id (a number) or 'unset', got {value!r}", 2)
+    if value != "unset" and not (value.isascii() and value.isdigit() and len(value) <= 9 and int(value) > 0):
+        # ASCII only: str.isdigit accepts Arabic-Indic and other digits; ConnectWise ids are positive 32-bit ints
+        fail(f"{key}: expected a status id (a number from 1 to 999999999) or 'unset', got {value!r}", 2)
 
     async def body(s: Services) -> None:
         from flowpilot_tui.services import accounts
@@ -74,6 +75,8 @@ def account_add_user(login: str, role: str, display_name: str | None) -> None:
         from flowpilot_tui.services import accounts
 
         await accounts.add_user(s.store, s.actor, login, role, s.clock(), display_name)
-        click.echo(f"Added {login} as {role} to {s.actor.account_name}")
+        from flowpilot_tui.cli import output
+
+        click.echo(output.cell(f"Added {login} as {role} to {s.actor.account_name}"))
 
     with_services(body)

@@ -58,7 +58,7 @@ def preview(session_id: str, kind: str, regenerate: bool, as_json: bool) -> None
         if as_json:
             output.emit_json(preview_json(session_id, p))
         else:
-            click.echo(f"{kind} preview · state_version {p.state_version} · {p.header()}", err=True)
+            click.echo(output.cell(f"{kind} preview · state_version {p.state_version} · {p.header()}"), err=True)
             click.echo(output.clean(p.markdown))
 
     with_services(body, json_errors=as_json)
@@ -104,13 +104,15 @@ def post(session_id: str, kind: str, source: TextIO, yes: bool, allow_secrets: b
             plan = await s.writeback.plan(session_id, kind, with_status_name=True)  # the words the TUI modal shows
             detail = await s.sessions.get(session_id)
             click.echo(
-                "\n".join(
-                    [
-                        f"Session: {output.cell(detail.summary.title, 80)} ({detail.summary.status}); "
-                        f"{len(markdown.strip()):,} characters",
-                        wording.plan_action(plan),
-                        *filter(None, [wording.plan_warning(plan)]),
-                    ]
+                output.clean(
+                    "\n".join(
+                        [
+                            f"Session: {output.cell(detail.summary.title, 80)} ({detail.summary.status}); "
+                            f"{len(markdown.strip()):,} characters",
+                            wording.plan_action(plan),
+                            *filter(None, [wording.plan_warning(plan)]),
+                        ]
+                    )
                 ),
                 err=True,
             )
@@ -127,7 +129,7 @@ def post(session_id: str, kind: str, source: TextIO, yes: bool, allow_secrets: b
 
 def _read(source: TextIO) -> str:
     try:
-        return source.read()
+        return source.read().removeprefix("\ufeff")  # a UTF-8 BOM (Windows editors) is not part of the note
     except UnicodeDecodeError:
         fail(f"cannot read {getattr(source, 'name', 'the file')}: not UTF-8 text", 2)
 

@@ -39,7 +39,10 @@ def fail(message: str, code: int) -> NoReturn:
 
 
 def one_line(message: str) -> str:
-    return " ".join(str(message).split())
+    """One line without terminal controls: error messages carry PSA text, file names and arguments verbatim."""
+    from flowpilot_tui.safe_text import one_line as _safe
+
+    return _safe(str(message))
 
 
 def debug_enabled() -> bool:
@@ -80,8 +83,8 @@ def run(fn: Callable[[], Awaitable[T]], *, json_errors: bool = False) -> T:
     try:
         return asyncio.run(fn())
     except DomainError as exc:
-        if debug:
-            raise
+        if debug:  # the traceback too, but the same exit code: scripts must not behave differently under --debug
+            _traceback()
         if json_errors:
             emit_json(error_document(exc, exc.exit_code))
         fail(exc.message, exc.exit_code)
@@ -89,10 +92,18 @@ def run(fn: Callable[[], Awaitable[T]], *, json_errors: bool = False) -> T:
         fail("interrupted", 130)
     except Exception as exc:  # never a traceback unless asked for
         if debug:
-            raise
+            _traceback()
         if json_errors:
             emit_json(error_document(exc, 1))
         fail(f"unexpected error: {exc.__class__.__name__}: {exc} (run with --debug for details)", 1)
+
+
+def _traceback() -> None:
+    import traceback
+
+    from flowpilot_tui.safe_text import strip_controls
+
+    click.echo(strip_controls(traceback.format_exc()).rstrip(), err=True)
 
 
 def load_settings() -> Settings:

@@ -113,7 +113,7 @@ def facts_add(session_id: str, kind: str, text: str, outcome: str | None, as_jso
         if as_json:
             output.emit_json(fact.to_json())
         else:
-            click.echo(f"Added {fact.kind} fact #{fact.id} to session {session_id}")
+            click.echo(output.cell(f"Added {fact.kind} fact #{fact.id} to session {session_id}"))
 
     with_services(body, json_errors=as_json)
 
@@ -141,7 +141,7 @@ def fix_propose(
         if as_json:
             output.emit_json(output.fix_json(fx))
         else:
-            click.echo(f"Proposed fix #{fx.id} for session {session_id}")
+            click.echo(output.cell(f"Proposed fix #{fx.id} for session {session_id}"))
 
     with_services(body, json_errors=as_json)
 
@@ -160,6 +160,6 @@ def fix_decide(session_id: str, fix_id: int, decision: str, as_json: bool) -> No
         if as_json:
             output.emit_json(output.fix_json(fx))
         else:
-            click.echo(f"Fix #{fx.id}: {fx.user_decision}")
+            click.echo(output.cell(f"Fix #{fx.id}: {fx.user_decision}"))
 
     with_services(body, json_errors=as_json)

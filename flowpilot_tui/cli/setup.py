@@ -18,6 +18,12 @@ TRY_POSTING = (
 )
 
 
+def _cell(text: str) -> str:
+    from flowpilot_tui.cli.output import clean
+
+    return clean(text)
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -40,7 +46,7 @@ def demo() -> None:
             ticket=demo_data.DEMO_TICKET
         )
 
-    click.echo(run(body))
+    click.echo(_cell(run(body)))
 
 
 @click.command()
@@ -61,7 +67,7 @@ def init(account_name: str, display_name: str | None) -> None:
             await store.close()
         return f"Created account {actor.account_name!r} with {actor.login} as admin"
 
-    click.echo(run(body))
+    click.echo(_cell(run(body)))
 
 
 @click.group()
@@ -81,7 +87,7 @@ def db_upgrade() -> None:
         await store.close()
         return f"Database at revision {head_revision()}: {settings.db_url}"
 
-    click.echo(run(body))
+    click.echo(_cell(run(body)))
 
 
 @click.group()
@@ -99,11 +105,16 @@ def config() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document.")
 def config_check(reach: bool, as_json: bool) -> None:
     """Validate the config file and environment (and, with --connections, each PSA connection)."""
-    from flowpilot_tui.cli.output import emit_json
+    from flowpilot_tui.cli.output import cell, emit_json
 
     settings = load_settings()
 
     async def body() -> tuple[dict[str, Any], int]:
+        from flowpilot_tui.cli.runtime import open_services
+
+        services = await open_services(settings)  # the DB opens (and is upgraded) and the user resolves, or it fails
+        actor = services.actor
+        await services.close()
         results = [await _probe(name, conn) for name, conn in settings.connections.items()] if reach else []
         failed = [r for r in results if not r["ok"]]
         doc = {
@@ -111,21 +122,27 @@ def config_check(reach: bool, as_json: bool) -> None:
             "config_path": str(settings.config_path) if settings.config_path else None,
             "db_url": settings.db_url,
             "user": settings.user,
+            "account": actor.account_name,
+            "role": actor.role,
             "llm_provider": settings.llm.provider,
             "connections": results or [{"name": n, "checked": False} for n in settings.connections],
         }
         return doc, (failed[0]["exit_code"] if failed else 0)
 
-    doc, code = run(body, json_errors=as_json)
+    doc, code = run(body, json_errors=as_json)  # a DB or user failure: {"error": ...} (never "ok": true), exit 2
     if as_json:
         emit_json(doc)
     else:
         click.echo(
-            f"Config OK: {doc['config_path']} (user: {doc['user']}, llm: {doc['llm_provider']}, "
-            f"connections: {len(settings.connections)})"
+            cell(
+                f"Config OK: {doc['config_path']} (user: {doc['user']}, {doc['role']} of {doc['account']}, "
+                f"llm: {doc['llm_provider']}, "
+                f"connections: {len(settings.connections)})"
+            )
         )
         for r in doc["connections"] if reach else ():
-            click.echo(f"  {r['name']}: " + (f"OK, ConnectWise {r['version']}" if r["ok"] else f"FAILED: {r['error']}"))
+            outcome = f"OK, ConnectWise {r['version']}" if r["ok"] else f"FAILED: {r['error']}"
+            click.echo(cell(f"  {r['name']}: {outcome}"))
     if code:
         bad = next(r for r in doc["connections"] if not r["ok"])
         fail(f"connection {bad['name']!r}: {bad['error']}", code)

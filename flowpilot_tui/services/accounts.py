@@ -74,8 +74,11 @@ async def add_user(
     if role not in ROLES:
         raise InvalidInput(f"Unknown role {role!r}; use one of: {', '.join(ROLES)}")
     async with store.write() as db:
-        if await db.scalar(select(User.id).where(User.login == login)):
-            raise Conflict(f"User {login!r} already belongs to an account")
+        owner = await db.scalar(select(User.account_id).where(User.login == login))
+        if owner == actor.account_id:
+            raise Conflict(f"{login!r} is already a member of this account")
+        if owner is not None:  # logins are global: say it cannot be used, never that another account has it
+            raise Conflict(f"Cannot add {login!r}: that login is not available; choose another")
         db.add(
             User(
                 account_id=actor.account_id, login=login, display_name=display_name or login, role=role, created_at=now

@@ -9,8 +9,11 @@ concurrent confirms exclusive; it is taken and released in `BEGIN IMMEDIATE` tra
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
+import socket
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,8 +62,47 @@ async def open_entry(db: AsyncSession, session_id: str, kind: str) -> WritebackJ
     )
 
 
+def lease_owner_id() -> str:
+    """`host:pid:token`: who holds a lease, so a retry can tell a live poster from one that crashed (kill -9)."""
+    return f"{socket.gethostname()[:24]}:{os.getpid()}:{secrets.token_hex(8)}"
+
+
+def holder_gone(owner: str | None) -> bool:
+    """True when the lease holder was a process on this host that no longer runs (or is a zombie). A holder on
+    another host, or an owner id without host and pid, counts as alive until its lease expires."""
+    host, _, rest = (owner or "").partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname()[:24] or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, under another user
+        return False
+    try:  # a killed child its parent has not reaped yet still answers kill(0)
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def lease_held(entry: WritebackJournal, now: datetime) -> bool:
-    return bool(entry.lease_owner) and entry.lease_until is not None and entry.lease_until > now
+    """Someone else is posting this entry right now: an unexpired lease whose holder still runs."""
+    return (
+        bool(entry.lease_owner)
+        and entry.lease_until is not None
+        and entry.lease_until > now
+        and not holder_gone(entry.lease_owner)
+    )
+
+
+def posted_text(note_text: str, visibility: NoteVisibility, marker: str | None) -> str:
+    """The note as the engineer wrote it: the text on the ticket without our internal reference line."""
+    text = note_text
+    if visibility is NoteVisibility.INTERNAL and marker:
+        text = text.replace(f"\n\n[ref:{marker}]", "").replace(f"[ref:{marker}]", "")
+    return text.strip()
 
 
 def release(

@@ -87,6 +87,103 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+PROBE_TIMEOUT_S = 10.0  # how long open waits for another process's write lock before saying the file is locked
+
+
+def known_revisions() -> set[str]:
+    return {p.name.split("_", 1)[0] for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")}
+
+
+def _classify(path: Path, exc: BaseException) -> ConfigError:
+    """One line for a failed open/upgrade/probe of `path`, from the sqlite error text (no SQL in it)."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        what = "is locked by another program (a long write is in progress); try again, or close the other program"
+    elif "readonly" in text or "read-only" in text:
+        what = "is read-only; FlowPilot needs to write to it (and to create files next to it)"
+    elif "not a database" in text or "malformed" in text or "file is encrypted" in text:
+        what = "is not a FlowPilot database (not a readable SQLite file)"
+    elif "unable to open" in text or "permission" in text or isinstance(exc, PermissionError):
+        what = "cannot be opened (check that it and its folder are readable and writable)"
+    else:
+        what = f"cannot be opened or upgraded ({exc.__class__.__name__})"
+    return ConfigError(f"db_url: {path} {what}")
+
+
+def prepare_file(path: Path, *, migrate: bool, db_url: str) -> None:
+    """Check the file is a usable SQLite database of a schema this version knows, upgrade it (one process at a time
+    across processes) and turn WAL on. Raises `ConfigError` with a clear line otherwise."""
+    import os
+
+    if path.is_dir():
+        raise ConfigError(f"db_url: {path} is a directory, not a database file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"db_url: cannot create {path.parent}: {exc.strerror}") from None
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                header = fh.read(len(SQLITE_HEADER))
+        except OSError as exc:
+            raise ConfigError(f"db_url: cannot read {path}: {exc.strerror}") from None
+        if header and header != SQLITE_HEADER:
+            raise ConfigError(f"db_url: {path} is not a FlowPilot database (not an SQLite file)")
+        if not os.access(path, os.W_OK):
+            raise ConfigError(f"db_url: {path} is read-only; FlowPilot needs to write to it")
+    try:
+        with _migration_lock(path):
+            revision = current_revision(path)
+            if revision is not None and revision not in known_revisions():
+                raise ConfigError(
+                    f"db_url: {path} was written by a newer FlowPilot (schema {revision}; this version knows up to "
+                    f"{head_revision()}); upgrade FlowPilot to use it"
+                )
+            if migrate and revision != head_revision():
+                upgrade_schema(db_url)
+            _probe_writable(path)
+            _enable_wal(path)
+    except ConfigError:
+        raise
+    except Exception as exc:  # sqlite3 / SQLAlchemy / OS errors: classified, never raw SQL
+        raise _classify(path, exc) from None
+
+
+class _migration_lock:  # noqa: N801 - used as a context manager
+    """An exclusive lock on `<db>.lock` so two processes never run migrations on one file at once (the second
+    waits, then finds the schema current). No-op where a lock file cannot be created."""
+
+    def __init__(self, path: Path) -> None:
+        self.lock_path = path.with_name(path.name + ".lock")
+        self.fh: Any = None
+
+    def __enter__(self) -> None:
+        try:
+            import fcntl
+
+            self.fh = self.lock_path.open("a")
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX)
+        except (OSError, ImportError):
+            if self.fh is not None:
+                self.fh.close()
+            self.fh = None
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.fh is not None:
+            self.fh.close()  # closing releases the flock
+
+
+def _probe_writable(path: Path) -> None:
+    """Read the schema and take (then drop) the write lock: a file that is not a database, read-only or locked by
+    another program fails here, at open, instead of on the first query."""
+    with sqlite3.connect(path, timeout=PROBE_TIMEOUT_S) as conn:
+        conn.isolation_level = None
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+
+
 class Store:
     """Owns the engine; hands out read and write sessions."""
 
@@ -98,20 +195,15 @@ class Store:
 
     @classmethod
     async def open(cls, db_url: str, *, migrate: bool = True) -> Store:
+        """Open (and upgrade) the database. Every way the file can be unusable ends in one `ConfigError` line that
+        says what is wrong with which path: never SQL, never a hang."""
         path = sqlite_path(db_url)
+        if path is None and not db_url.rstrip("/").endswith(":memory:"):
+            raise ConfigError(
+                f"db_url: {db_url!r} names no database file; use sqlite+aiosqlite:////absolute/path/flowpilot.db"
+            )
         if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise ConfigError(f"db_url: cannot create {path.parent}: {exc.strerror}") from None
-            if migrate and current_revision(path) != head_revision():
-                try:
-                    upgrade_schema(db_url)
-                except Exception as exc:  # corrupted file, not a database, read-only dir...
-                    raise ConfigError(
-                        f"db_url: cannot open or upgrade {path}: {exc.__class__.__name__}: {exc}"
-                    ) from None
-            _enable_wal(path)
+            prepare_file(path, migrate=migrate, db_url=db_url)
         engine = create_async_engine(db_url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         _install_sqlite_hooks(engine)
         return cls(engine, db_url)

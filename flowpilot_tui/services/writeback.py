@@ -11,7 +11,6 @@ locally and nothing is sent.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -200,9 +199,10 @@ class _Run:
         self.svc, self.session_id, self.spec, self.text, self.link = svc, session_id, spec, text, link
         self.ticket_id: int = link.ticket_id  # type: ignore[assignment]
         self.provider, self.calls = provider, calls
-        self.owner = uuid.uuid4().hex
+        self.owner = journal.lease_owner_id()  # host:pid:token, so a crashed holder's lease is taken over at once
         self.audited = 0
         self.unsent_edits = False  # a resumed post whose note on the ticket is an earlier version of the text
+        self.ticket_text: str | None = None  # what is on the ticket, when it differs from `text` (the session keeps it)
 
     # ---- orchestration ----------------------------------------------------------------------------------------
 
@@ -283,13 +283,29 @@ class _Run:
         """The note on the ticket for this entry: already recorded, found by reading back, or posted now."""
         if claim.state == "posted" and claim.external_note_id:
             self.unsent_edits = journal.text_hash(self._sent_text(claim.marker)) != claim.text_hash
+            if self.unsent_edits:
+                await self._read_ticket_text(claim)
             return self._ref(claim.external_note_id, claim.posted_at), True
         if claim.state in journal.NEEDS_RECONCILE and not claim.fresh:
             found = await self._find(claim)
             if found is not None:
+                # the earlier text reached the ticket (e.g. the poster crashed mid-upload): compare, never silently
+                self.unsent_edits = journal.text_hash(self._sent_text(claim.marker)) != claim.text_hash
+                if self.unsent_edits:
+                    self.ticket_text = journal.posted_text(found.text, self.spec.visibility, claim.marker)
                 return await self._record_posted(claim, found.id), True
             await self._update(claim, state="intent", new_text=True)
         return await self._post(claim), False
+
+    async def _read_ticket_text(self, claim: _Claim) -> None:
+        """The text of the already-posted note, so the session stores what is on the ticket (best effort)."""
+        try:
+            recent = await self.provider.list_recent_notes(self.ticket_id, RECENT_NOTES)
+        except DomainError:
+            return
+        note = next((n for n in recent if str(n.id) == claim.external_note_id), None)
+        if note is not None:
+            self.ticket_text = journal.posted_text(note.text, self.spec.visibility, claim.marker)
 
     async def _post(self, claim: _Claim) -> NoteRef:
         sent = self._sent_text(claim.marker)
@@ -395,7 +411,7 @@ class _Run:
         async with self.svc.store.write() as db:
             entry = await self._entry(db, claim)
             row = await load_session(db, self.svc.actor, self.session_id)
-            flip_session(db, row, self.spec, self.text, now)
+            flip_session(db, row, self.spec, self.ticket_text or self.text, now)  # what is on the ticket
             await db.execute(delete(Draft).where(Draft.session_id == row.id, Draft.kind == self.spec.kind))
             entry.state = "done"
             entry.target_status_id = self.link.target_status_id
@@ -432,6 +448,15 @@ class _Run:
         )
 
     def _message(self, note: NoteRef, resumed: bool, status: StatusResult | None, skipped: str | None) -> str:
+        record = self._record(note, status, resumed, skipped)
+        if self.unsent_edits:
+            record += (
+                ". The text you confirmed differs from the note on the ticket; the session keeps the ticket's text. "
+                "Post the difference as a follow-up note if it matters"
+            )
+        return record
+
+    def _record(self, note: NoteRef, status: StatusResult | None, resumed: bool, skipped: str | None) -> str:
         return wording.outcome_record(
             self.spec.label,
             note.external_note_id,
