@@ -60,6 +60,7 @@ class ConnectWiseEmulator:
         codebase: str = "v4_6_release/",
         clock: Callable[[], datetime] | None = None,
         seed: bool = True,
+        demo_notes: bool = False,
         port: int = 0,
         verbose: bool = False,
     ) -> None:
@@ -71,8 +72,9 @@ class ConnectWiseEmulator:
         self._expected_auth = "Basic " + base64.b64encode(f"{company_id}+{public_key}:{private_key}".encode()).decode()
         self.state = CwState(clock or (lambda: datetime.now(UTC)))
         if seed:
-            seed_demo(self.state)
+            seed_demo(self.state, notes=demo_notes)
         self.requests: list[LoggedRequest] = []
+        self._served: dict[str, int] = {}  # API path -> records returned by list GETs
         self._api_count = 0
         self._port = port
         self._server: ThreadingHTTPServer | None = None
@@ -134,6 +136,22 @@ class ConnectWiseEmulator:
 
     def api_calls(self, method: str | None = None, contains: str = "") -> list[LoggedRequest]:
         return [r for r in list(self.requests) if (method is None or r.method == method) and contains in r.path]
+
+    def request_count(self, method: str | None = None, contains: str = "") -> int:
+        """How many requests arrived (optionally of one method, with `contains` in the path): for 'no full fetch'."""
+        return len(self.api_calls(method, contains))
+
+    def rows_served(self, contains: str = "/service/tickets") -> int:
+        """Records returned so far by list GETs whose path ends in `contains` (bounded by their pageSize)."""
+        return sum(self._served.get(p, 0) for p in self._served if p.endswith(contains))
+
+    def close_ticket_by_other(self, ticket_id: int, *, member: str = "dbrown", status_id: int | None = None) -> None:
+        with self.state.lock:
+            self.state.close_ticket_by_other(ticket_id, member=member, status_id=status_id)
+
+    def time_entries_on(self, ticket_id: int) -> list[Any]:
+        with self.state.lock:
+            return [e for e in self.state.time_entries.values() if e.ticket_id == ticket_id]
 
     # ---- request handling (runs on server threads) ----------------------------------------------------------
 
@@ -200,9 +218,12 @@ class ConnectWiseEmulator:
                     method, url.path[len(prefix) :], query, body, self.site_url + prefix, self.site_url + url.path
                 )
                 reply = dispatch(self.state, call)
+                if method == "GET" and isinstance(reply.body, list):
+                    self._served[call.api_path] = self._served.get(call.api_path, 0) + len(reply.body)
         except CwHttpError as exc:
             return Reply(exc.status, exc.body)
-        mode = self.faults.server_timeout_after_store
+        is_time = call.api_path.rstrip("/").endswith("/time/entries")
+        mode = self.faults.time_entry_lost_response if is_time else self.faults.server_timeout_after_store
         if method == "POST" and reply.status == 201 and mode is not None:
             if mode == "500":
                 return Reply(500, {"code": "ConnectWiseApi", "message": "An error has occurred: timeout"})
@@ -269,20 +290,26 @@ def main(argv: list[str] | None = None) -> int:
         client_id=args.client_id,
         port=args.port,
         verbose=not args.quiet,
+        demo_notes=True,
     ).start()
     tickets = ", ".join(f"#{t.id}" for t in emu.state.tickets.values())
     print(f"ConnectWise emulator listening on {emu.site_url} (API base {emu.base_url})")
     print(
-        f"company {args.company}, public key {args.public_key}, private key {args.private_key}, clientId {args.client_id}"
+        f"company {args.company}, public key {args.public_key}, private key {args.private_key}, "
+        f"clientId {args.client_id}"
     )
-    print(f"demo tickets: {tickets}; statuses: 12 = Escalated to L2, 17 = Completed (closed)\n")
+    print(f"demo tickets: {tickets}; statuses: 12 = Escalated to L2, 17 = Completed (closed)")
+    print("members: asmith (owns #48213, #48216; works #48214), jsmith, dbrown; work types: Remote Support, Onsite\n")
     print("Add to your FlowPilot config.toml:\n")
     print("[connections.demo-cw]")
     print(f'site = "{emu.site_url}"')
     print(f'company_id = "{args.company}"')
     print(f'public_key = "{args.public_key}"')
     print('private_key_env = "CW_DEMO_PRIVATE_KEY"')
-    print(f'client_id = "{args.client_id}"\n')
+    print(f'client_id = "{args.client_id}"')
+    print('member_identifier = "asmith"')
+    print('time_work_type = "Remote Support"')
+    print('time_billable = "Billable"\n')
     print(f"and export CW_DEMO_PRIVATE_KEY={args.private_key}\nPress Ctrl+C to stop.", flush=True)
     try:
         while True:

@@ -47,7 +47,8 @@ class Faults:
     # the next N API requests -> 429 with Retry-After
     rate_limit_next: int = 0
     retry_after: str = "1"
-    # the note is stored, then the client gets a 500 "timeout", a dropped connection, or no answer for `hang_s`
+    # the note (POST .../notes) is stored, then the client gets a 500 "timeout", a dropped connection,
+    # or no answer for `hang_s`
     server_timeout_after_store: TimeoutMode | None = None
     hang_s: float = 0.5
     # the instance moved to this codebase: the old API path 404s until the client re-reads /login/companyinfo

@@ -1,8 +1,8 @@
 """The subset of ConnectWise list-query syntax the emulator honours: `conditions`, `orderBy`, `fields`, paging.
 
-`conditions` supports `field op value` clauses joined by `and` (ops `= != < <= > >= contains like`), nested
-fields with `/`, quoted strings, numbers, `true`/`false`/`null` and `[DateTime]`. Anything else is malformed and
-gets ConnectWise's own error text.
+`conditions` supports `field op value` clauses joined by `and` / `or` with parentheses (ops `= != < <= > >=
+contains like`), nested fields with `/`, quoted strings, numbers, `true`/`false`/`null` and `[DateTime]`.
+Anything else is malformed and gets ConnectWise's own error text.
 """
 
 from __future__ import annotations
@@ -75,20 +75,69 @@ def _compare(actual: Any, op: str, expected: Any) -> bool:
 
 
 def parse_conditions(text: str | None) -> Callable[[dict[str, Any]], bool]:
-    """Compile a `conditions` string into a predicate, or raise `QueryError`."""
+    """Compile a `conditions` string into a predicate, or raise `QueryError`.
+
+    Grammar: `expr := term (or term)*`, `term := atom (and atom)*`, `atom := ( expr ) | field op value`; `and`
+    binds tighter than `or`, as in ConnectWise. Quoted values may contain the words `and`/`or` and parentheses."""
     if not text or not text.strip():
         return lambda _record: True
-    clauses = []
-    for part in re.split(r"\s+and\s+", text.strip(), flags=re.IGNORECASE):
-        match = _CLAUSE.fullmatch(part)
+    parser = _Parser(text)
+    predicate = parser.expr()
+    parser.skip()
+    if parser.pos != len(text):
+        raise QueryError(MALFORMED)
+    return predicate
+
+
+_WORD = re.compile(r"\s*(and|or)\b", re.IGNORECASE)
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text, self.pos = text, 0
+
+    def skip(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def _word(self, word: str) -> bool:
+        match = _WORD.match(self.text, self.pos)
+        if match is not None and match[1].lower() == word:
+            self.pos = match.end()
+            return True
+        return False
+
+    def expr(self) -> Callable[[dict[str, Any]], bool]:
+        options = [self.term()]
+        while self._word("or"):
+            options.append(self.term())
+        return options[0] if len(options) == 1 else (lambda r: any(p(r) for p in options))
+
+    def term(self) -> Callable[[dict[str, Any]], bool]:
+        parts = [self.atom()]
+        while self._word("and"):
+            parts.append(self.atom())
+        return parts[0] if len(parts) == 1 else (lambda r: all(p(r) for p in parts))
+
+    def atom(self) -> Callable[[dict[str, Any]], bool]:
+        self.skip()
+        if self.text.startswith("(", self.pos):
+            self.pos += 1
+            inner = self.expr()
+            self.skip()
+            if not self.text.startswith(")", self.pos):
+                raise QueryError(MALFORMED)
+            self.pos += 1
+            return inner
+        match = _CLAUSE.match(self.text, self.pos)
         if match is None:
             raise QueryError(MALFORMED)
-        clauses.append((match["field"], match["op"], _literal(match["value"])))
-
-    def predicate(record: dict[str, Any]) -> bool:
-        return all(_compare(lookup(record, f), op, v) for f, op, v in clauses)
-
-    return predicate
+        end = match.end()
+        if end < len(self.text) and not (self.text[end - 1].isspace() or self.text[end] in " )"):
+            raise QueryError(MALFORMED)  # e.g. `id=12abc`: the value must end at a boundary
+        self.pos = end
+        field, op, value = match["field"], match["op"], _literal(match["value"])
+        return lambda r: _compare(lookup(r, field), op, value)
 
 
 def order(records: list[dict[str, Any]], order_by: str | None) -> list[dict[str, Any]]:

@@ -135,6 +135,50 @@ def all_notes(state: CwState, call: Call, m: re.Match[str]) -> Reply:
     return _paged(state, call, records)
 
 
+def ticket_configurations(state: CwState, call: Call, m: re.Match[str]) -> Reply:
+    ticket = state.ticket(int(m["id"]))
+    records = [state.configuration_json(state.configurations[c]) for c in ticket.configuration_ids]
+    return _paged(state, call, records)
+
+
+def get_company(state: CwState, call: Call, m: re.Match[str]) -> Reply:
+    company = state.companies.get(int(m["id"]))
+    if company is None:
+        raise CwHttpError(404, "NotFound", f"Company Id {m['id']} not found")
+    return Reply(200, select_fields(state.company_json(company), call.query.get("fields")))
+
+
+def get_contact(state: CwState, call: Call, m: re.Match[str]) -> Reply:
+    for t in state.tickets.values():
+        if t.contact_id == int(m["id"]):
+            first, _, last = t.contact_name.partition(" ")
+            return Reply(200, {"id": t.contact_id, "firstName": first, "lastName": last})
+    raise CwHttpError(404, "NotFound", f"Contact Id {m['id']} not found")
+
+
+def list_members(state: CwState, call: Call, m: re.Match[str]) -> Reply:
+    return _paged(state, call, [state.member_json(x) for x in state.members.values()])
+
+
+def list_time_entries(state: CwState, call: Call, m: re.Match[str]) -> Reply:
+    return _paged(state, call, [state.time_entry_json(e, call.href_base) for e in state.time_entries.values()])
+
+
+def count_time_entries(state: CwState, call: Call, m: re.Match[str]) -> Reply:
+    return _count(state, call, [state.time_entry_json(e, call.href_base) for e in state.time_entries.values()])
+
+
+def get_time_entry(state: CwState, call: Call, m: re.Match[str]) -> Reply:
+    entry = state.time_entries.get(int(m["id"]))
+    if entry is None:
+        raise CwHttpError(404, "NotFound", f"TimeEntry Id {m['id']} not found")
+    return Reply(200, select_fields(state.time_entry_json(entry, call.href_base), call.query.get("fields")))
+
+
+def post_time_entry(state: CwState, call: Call, m: re.Match[str]) -> Reply:
+    return Reply(201, state.time_entry_json(state.add_time_entry(call.body), call.href_base))
+
+
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(r"/system/info"), system_info),
     ("GET", re.compile(r"/service/tickets"), list_tickets),
@@ -148,6 +192,14 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(r"/service/tickets/(?P<id>\d+)/notes/count"), count_notes),
     ("GET", re.compile(r"/service/tickets/(?P<id>\d+)/notes/(?P<nid>\d+)"), get_note),
     ("GET", re.compile(r"/service/tickets/(?P<id>\d+)/allNotes"), all_notes),
+    ("GET", re.compile(r"/service/tickets/(?P<id>\d+)/configurations"), ticket_configurations),
+    ("GET", re.compile(r"/company/companies/(?P<id>\d+)"), get_company),
+    ("GET", re.compile(r"/company/contacts/(?P<id>\d+)"), get_contact),
+    ("GET", re.compile(r"/system/members"), list_members),
+    ("GET", re.compile(r"/time/entries"), list_time_entries),
+    ("POST", re.compile(r"/time/entries"), post_time_entry),
+    ("GET", re.compile(r"/time/entries/count"), count_time_entries),
+    ("GET", re.compile(r"/time/entries/(?P<id>\d+)"), get_time_entry),
 ]
 
 

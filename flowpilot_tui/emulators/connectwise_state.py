@@ -1,4 +1,5 @@
-"""In-memory ConnectWise data (companies, boards, statuses, tickets, notes) and the domain rules the emulator applies.
+"""In-memory ConnectWise data (companies, boards, statuses, tickets, notes, members, time entries) and the domain
+rules the emulator applies.
 
 Operations return wire-shaped JSON or raise `CwHttpError` with a ConnectWise-shaped body, so the HTTP layer only
 routes. Domain-level fault knobs (status quirks, CRLF notes) are applied here.
@@ -78,6 +79,12 @@ class Ticket:
     closed_by: str | None = None
     last_updated: datetime | None = None
     updated_by: str = "jsmith"
+    owner: str | None = None  # member identifier
+    resources: str = ""  # ConnectWise's comma-separated member identifiers
+    priority: str = "Priority 3 - Normal Response"
+    site_name: str | None = "Main"
+    contact_id: int = 2
+    configuration_ids: list[int] = field(default_factory=list)
     # (status id, reads left, due time) of a pending workflow rule
     pending_override: tuple[int, int, datetime | None] | None = None
 
@@ -91,6 +98,55 @@ class Note:
     process_notifications: bool
     customer_updated: bool
     created: datetime
+    author: dict[str, Any] | None = None  # a member reference; None = the API member
+    contact_name: str | None = None  # set when the customer wrote it (portal, e-mail)
+
+
+@dataclass
+class Member:
+    id: int
+    identifier: str
+    name: str
+    inactive: bool = False
+
+    def ref(self) -> dict[str, Any]:
+        return {"id": self.id, "identifier": self.identifier, "name": self.name}
+
+
+@dataclass
+class Configuration:
+    id: int
+    name: str
+    type_name: str
+    company_id: int
+
+
+@dataclass
+class TimeEntry:
+    id: int
+    ticket_id: int
+    member: Member
+    start: datetime
+    end: datetime
+    notes: str
+    work_type: str
+    billable: str
+    entered: datetime
+
+
+WORK_TYPES = {1: "Remote Support", 2: "Onsite", 3: "Admin"}
+BILLABLE_OPTIONS = ("Billable", "DoNotBill", "NoCharge", "NoDefault")
+CLOSED_TIME_MESSAGE = "Time entries are not allowed on a closed ticket."
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -105,6 +161,10 @@ class CwState:
     tickets: dict[int, Ticket] = field(default_factory=dict)
     notes: dict[int, Note] = field(default_factory=dict)
     next_note_id: int = 5001
+    members: dict[str, Member] = field(default_factory=dict)  # by identifier
+    configurations: dict[int, Configuration] = field(default_factory=dict)
+    time_entries: dict[int, TimeEntry] = field(default_factory=dict)
+    next_time_entry_id: int = 9001
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # ---- building -------------------------------------------------------------------------------------------
@@ -123,11 +183,91 @@ class CwState:
         return self.statuses[id]
 
     def add_ticket(
-        self, id: int, summary: str, *, board_id: int, status_id: int, company_id: int, contact: str = "Jordan Doe"
+        self,
+        id: int,
+        summary: str,
+        *,
+        board_id: int,
+        status_id: int,
+        company_id: int,
+        contact: str = "Jordan Doe",
+        owner: str | None = None,
+        resources: str = "",
+        updated: datetime | None = None,
     ) -> Ticket:
         now = self.clock()
-        self.tickets[id] = Ticket(id, summary, board_id, status_id, company_id, contact, now, last_updated=now)
+        self.tickets[id] = Ticket(
+            id,
+            summary,
+            board_id,
+            status_id,
+            company_id,
+            contact,
+            updated or now,
+            last_updated=updated or now,
+            owner=owner,
+            resources=resources,
+            closed_flag=self.statuses[status_id].closed if status_id in self.statuses else False,
+        )
         return self.tickets[id]
+
+    def add_member(self, id: int, identifier: str, name: str, *, inactive: bool = False) -> Member:
+        self.members[identifier.lower()] = Member(id, identifier, name, inactive)
+        return self.members[identifier.lower()]
+
+    def add_configuration(self, id: int, name: str, type_name: str, company_id: int) -> Configuration:
+        self.configurations[id] = Configuration(id, name, type_name, company_id)
+        return self.configurations[id]
+
+    def add_ticket_note(
+        self,
+        ticket_id: int,
+        text: str,
+        *,
+        flag: str = "detailDescriptionFlag",
+        member: str | None = None,
+        contact: str | None = None,
+        created: datetime | None = None,
+    ) -> Note:
+        """A note someone else wrote (a member in the PSA, or the customer), as seed data or between two syncs."""
+        flags = {name: name == flag for name in NOTE_FLAGS}
+        author = self.members[member.lower()].ref() if member else None
+        note = Note(self.next_note_id, ticket_id, text, flags, True, False, created or self.clock(), author, contact)
+        self.notes[note.id] = note
+        self.next_note_id += 1
+        return note
+
+    def close_ticket_by_other(self, ticket_id: int, *, member: str = "dbrown", status_id: int | None = None) -> None:
+        """Someone closes the ticket in ConnectWise (e.g. between FlowPilot's import and its post)."""
+        ticket = self.ticket(ticket_id)
+        closed = [s for s in self.board_statuses(ticket.board_id) if s.closed]
+        status = self.statuses[status_id] if status_id is not None else closed[-1]
+        self._set_status(ticket, status, by=member)
+
+    def move_ticket(self, ticket_id: int, board_id: int, status_id: int, *, member: str = "dbrown") -> None:
+        """Someone moves the ticket to another board (its status set changes with it)."""
+        ticket = self.ticket(ticket_id)
+        ticket.board_id = board_id
+        self._set_status(ticket, self.statuses[status_id], by=member)
+
+    def seed_queue(self, count: int, *, member: str = "asmith", first_id: int = 100001) -> None:
+        """`count` open tickets for `member` (a big queue), newest activity on the highest id."""
+        base = self.clock()
+        companies = sorted(self.companies)
+        summaries = ("Mailbox full", "Printer jam on floor 2", "New starter laptop", "Password reset", "Slow Wi-Fi")
+        for i in range(count):
+            ticket_id = first_id + i
+            summary = f"{summaries[i % len(summaries)]} ({ticket_id})"
+            self.add_ticket(
+                ticket_id,
+                summary,
+                board_id=1,
+                status_id=(1, 2, 5)[i % 3],
+                company_id=companies[i % len(companies)],
+                owner=member if i % 2 == 0 else "jsmith",
+                resources="" if i % 2 == 0 else f"jsmith, {member}",
+                updated=base - timedelta(minutes=count - i),
+            )
 
     # ---- JSON shapes ----------------------------------------------------------------------------------------
 
@@ -165,7 +305,12 @@ class CwState:
                 "_info": {"status_href": f"{href_base}/service/boards/{status.board_id}/statuses/{status.id}"},
             },
             "company": {"id": company.id, "identifier": company.identifier, "name": company.name},
-            "contact": {"id": 2, "name": t.contact_name},
+            "contact": {"id": t.contact_id, "name": t.contact_name},
+            "siteName": t.site_name,
+            "site": {"id": 1, "name": t.site_name} if t.site_name else None,
+            "owner": self.members[t.owner.lower()].ref() if t.owner and t.owner.lower() in self.members else None,
+            "resources": t.resources or None,
+            "priority": {"id": 3, "name": t.priority},
             "severity": t.severity,
             "impact": t.impact,
             "customerUpdatedFlag": False,
@@ -191,14 +336,58 @@ class CwState:
             "text": text,
             **n.flags,
             "issueFlag": False,
-            "member": dict(API_MEMBER),
+            "member": None if n.contact_name else dict(n.author or API_MEMBER),
+            "contact": {"id": 2, "name": n.contact_name} if n.contact_name else None,
             "customerUpdatedFlag": n.customer_updated,
             "processNotifications": n.process_notifications,
             "dateCreated": iso(n.created),
-            "createdBy": API_MEMBER["identifier"],
-            "internalFlag": True,
-            "externalFlag": False,
-            "_info": {"lastUpdated": iso(n.created), "updatedBy": API_MEMBER["identifier"]},
+            "createdBy": n.contact_name or (n.author or API_MEMBER)["identifier"],
+            "internalFlag": n.contact_name is None,
+            "externalFlag": n.contact_name is not None,
+            "_info": {"lastUpdated": iso(n.created), "updatedBy": (n.author or API_MEMBER)["identifier"]},
+        }
+
+    def member_json(self, m: Member) -> dict[str, Any]:
+        return {**m.ref(), "firstName": m.name.split()[0], "inactiveFlag": m.inactive}
+
+    def configuration_json(self, c: Configuration) -> dict[str, Any]:
+        company = self.companies[c.company_id]
+        return {
+            "id": c.id,
+            "deviceIdentifier": c.name,
+            "name": c.name,
+            "type": {"id": 1, "name": c.type_name},
+            "company": {"id": company.id, "identifier": company.identifier, "name": company.name},
+        }
+
+    def company_json(self, c: Company) -> dict[str, Any]:
+        return {"id": c.id, "identifier": c.identifier, "name": c.name, "status": {"id": 1, "name": "Active"}}
+
+    def time_entry_json(self, e: TimeEntry, href_base: str) -> dict[str, Any]:
+        ticket = self.tickets.get(e.ticket_id)
+        company = self.companies[ticket.company_id] if ticket else None
+        hours = round((e.end - e.start).total_seconds() / 3600, 2)
+        work_type_id = next((k for k, v in WORK_TYPES.items() if v == e.work_type), 0)
+        return {
+            "id": e.id,
+            "company": {"id": company.id, "identifier": company.identifier, "name": company.name} if company else None,
+            "chargeToId": e.ticket_id,
+            "chargeToType": "ServiceTicket",
+            "ticket": {"id": e.ticket_id, "summary": ticket.summary if ticket else ""},
+            "member": e.member.ref(),
+            "timeStart": iso(e.start),
+            "timeEnd": iso(e.end),
+            "actualHours": hours,
+            "hoursDeduct": 0.0,
+            "billableOption": e.billable,
+            "workType": {"id": work_type_id, "name": e.work_type},
+            "notes": e.notes,
+            "addToDetailDescriptionFlag": False,
+            "addToInternalAnalysisFlag": False,
+            "addToResolutionFlag": False,
+            "dateEntered": iso(e.entered),
+            "enteredBy": API_MEMBER["identifier"],
+            "_info": {"lastUpdated": iso(e.entered), "updatedBy": API_MEMBER["identifier"]},
         }
 
     # ---- reads ----------------------------------------------------------------------------------------------
@@ -276,6 +465,60 @@ class CwState:
         self.notes[note.id] = note
         self.next_note_id += 1
         return note
+
+    def add_time_entry(self, body: Any) -> TimeEntry:
+        """POST /time/entries: validated like ConnectWise does (ticket, member, times, work type; closed tickets)."""
+        if not isinstance(body, dict):
+            raise invalid("timeEntry", "timeEntry object is invalid")
+
+        def refuse(field_name: str, message: str, code: str = "InvalidField") -> CwHttpError:
+            return invalid(
+                "timeEntry",
+                "timeEntry object is invalid",
+                [{"code": code, "message": message, "resource": "timeEntry", "field": field_name}],
+            )
+
+        if body.get("chargeToType") != "ServiceTicket":
+            raise refuse("chargeToType", "chargeToType must be ServiceTicket for a service ticket.")
+        try:
+            ticket = self.ticket(int(body.get("chargeToId")))  # type: ignore[arg-type]
+        except (TypeError, ValueError, CwHttpError):
+            raise refuse("chargeToId", f"Ticket {body.get('chargeToId')!r} not found.") from None
+        member_ref = body.get("member") if isinstance(body.get("member"), dict) else {}
+        identifier = str(member_ref.get("identifier") or "")
+        member = self.members.get(identifier.lower())
+        if member is None or member.inactive:
+            raise refuse("member", f"Member {identifier or '(none)'} not found or inactive.")
+        start, end = parse_time(body.get("timeStart")), parse_time(body.get("timeEnd"))
+        if start is None:
+            raise refuse("timeStart", "timeStart is required.", "NullOrEmpty")
+        if end is None or end <= start:
+            raise refuse("timeEnd", "timeEnd must be after timeStart.")
+        work_type = body.get("workType") if isinstance(body.get("workType"), dict) else {}
+        work_name = str(work_type.get("name") or "Remote Support")
+        if work_name not in WORK_TYPES.values():
+            raise refuse("workType", f"Work type {work_name} not found.")
+        billable = str(body.get("billableOption") or "Billable")
+        if billable not in BILLABLE_OPTIONS:
+            raise refuse("billableOption", f"billableOption must be one of {', '.join(BILLABLE_OPTIONS)}.")
+        if self.faults.close_before_time_entry:
+            self.close_ticket_by_other(ticket.id)  # someone closes it just before our entry arrives
+        if ticket.closed_flag and self.faults.time_entry_closed_reject:
+            raise refuse("chargeToId", CLOSED_TIME_MESSAGE)
+        entry = TimeEntry(
+            self.next_time_entry_id,
+            ticket.id,
+            member,
+            start,
+            end,
+            str(body.get("notes") or ""),
+            work_name,
+            billable,
+            self.clock(),
+        )
+        self.time_entries[entry.id] = entry
+        self.next_time_entry_id += 1
+        return entry
 
     def patch_ticket(self, ticket_id: int, ops: Any) -> tuple[Ticket, Status | None]:
         """Apply a JSON-Patch status change. Returns the ticket and the status the *response* should show."""
@@ -381,7 +624,9 @@ class CwState:
                         "code": "InvalidField",
                         "resource": "ticket",
                         "field": "status",
-                        "message": "You do not have permission to close tickets from this status; move it to Completed first.",
+                        "message": (
+                            "You do not have permission to close tickets from this status; move it to Completed first."
+                        ),
                     }
                 ],
             )
@@ -415,8 +660,14 @@ class CwState:
         ticket.updated_by = by
 
 
-def seed_demo(state: CwState) -> None:
-    """The demo instance: one service board with a realistic status set, a project board, and a few tickets."""
+def seed_demo(state: CwState, *, notes: bool = False) -> None:
+    """The demo instance: one service board with a realistic status set, a project board, and a few tickets.
+
+    Members `asmith` (Alice Smith), `jsmith` and `dbrown` own or work the tickets. With `notes`, the tickets also
+    carry the customer's initial description and a few discussion/internal notes (the try-out instance)."""
+    state.add_member(150, "asmith", "Alice Smith")
+    state.add_member(151, "jsmith", "John Smith")
+    state.add_member(152, "dbrown", "Dana Brown")
     state.add_company(250, "Contoso", "Contoso Ltd")
     state.add_company(251, "Fabrikam", "Fabrikam Dental Group")
     state.add_company(252, "Northwind", "Northwind Traders")
@@ -438,6 +689,7 @@ def seed_demo(state: CwState) -> None:
         status_id=2,
         company_id=250,
         contact="John Doe",
+        owner="asmith",
     )
     state.add_ticket(
         48214,
@@ -446,6 +698,8 @@ def seed_demo(state: CwState) -> None:
         status_id=1,
         company_id=251,
         contact="Priya Shah",
+        owner="jsmith",
+        resources="jsmith, asmith",
     )
     state.add_ticket(
         48215,
@@ -454,6 +708,7 @@ def seed_demo(state: CwState) -> None:
         status_id=5,
         company_id=252,
         contact="Marco Ruiz",
+        owner="jsmith",
     )
     state.add_ticket(
         48216,
@@ -462,7 +717,53 @@ def seed_demo(state: CwState) -> None:
         status_id=2,
         company_id=250,
         contact="Ana Lima",
+        owner="asmith",
     )
     state.add_ticket(
-        48217, "Migrate reception PCs to Windows 11", board_id=2, status_id=30, company_id=251, contact="Priya Shah"
+        48217,
+        "Migrate reception PCs to Windows 11",
+        board_id=2,
+        status_id=30,
+        company_id=251,
+        contact="Priya Shah",
+        owner="asmith",
+    )
+    state.add_configuration(700, "FAB-VPN-FW01", "Firewall", 251)
+    state.add_configuration(701, "FAB-DC01", "Windows Server", 251)
+    state.add_configuration(702, "CON-LT-0412", "Laptop", 250)
+    state.tickets[48214].configuration_ids = [700, 701]
+    state.tickets[48214].site_name = "Fabrikam Dental - Riverside"
+    state.tickets[48213].configuration_ids = [702]
+    if notes:
+        seed_demo_notes(state)
+
+
+def seed_demo_notes(state: CwState) -> None:
+    state.add_ticket_note(
+        48213,
+        "Since the move to Microsoft 365 on Friday Outlook asks for my password every few minutes. "
+        "OWA in the browser works fine.",
+        contact="John Doe",
+    )
+    state.add_ticket_note(
+        48213,
+        "Checked the account in Entra: no lockouts, MFA registered.",
+        flag="internalAnalysisFlag",
+        member="jsmith",
+    )
+    state.add_ticket_note(
+        48214,
+        "Since this morning the VPN connects but \\\\fab-dc01\\share and the intranet do not open by name. "
+        "Ping by IP works.",
+        contact="Priya Shah",
+    )
+    state.add_ticket_note(48214, "Called Priya: affects all remote staff at Riverside.", member="jsmith")
+    state.add_ticket_note(
+        48214,
+        "Firewall firmware was updated on Saturday (change CHG-2231).",
+        flag="internalAnalysisFlag",
+        member="dbrown",
+    )
+    state.add_ticket_note(
+        48216, "Copying a 1 GB file to \\\\con-fs01\\projects takes 10 minutes since Monday.", contact="Ana Lima"
     )
