@@ -64,3 +64,9 @@ class Faults:
     require_client_id: bool = True
     # delay every API response (real sleep in the server thread; keep it small in tests)
     latency_ms: int = 0
+    # a time entry on a closed ticket is refused with 400 (ConnectWise's rule; off = a lax instance)
+    time_entry_closed_reject: bool = True
+    # someone closes the ticket just before FlowPilot's time entry arrives (the race after import)
+    close_before_time_entry: bool = False
+    # the time entry is stored, then the client gets a 500 "timeout", a dropped connection, or no answer
+    time_entry_lost_response: TimeoutMode | None = None

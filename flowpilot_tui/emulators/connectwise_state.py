@@ -484,7 +484,7 @@ class CwState:
             ticket = self.ticket(int(body.get("chargeToId")))  # type: ignore[arg-type]
         except (TypeError, ValueError, CwHttpError):
             raise refuse("chargeToId", f"Ticket {body.get('chargeToId')!r} not found.") from None
-        member_ref = body.get("member") if isinstance(body.get("member"), dict) else {}
+        member_ref: dict[str, Any] = body["member"] if isinstance(body.get("member"), dict) else {}
         identifier = str(member_ref.get("identifier") or "")
         member = self.members.get(identifier.lower())
         if member is None or member.inactive:
@@ -494,7 +494,7 @@ class CwState:
             raise refuse("timeStart", "timeStart is required.", "NullOrEmpty")
         if end is None or end <= start:
             raise refuse("timeEnd", "timeEnd must be after timeStart.")
-        work_type = body.get("workType") if isinstance(body.get("workType"), dict) else {}
+        work_type: dict[str, Any] = body["workType"] if isinstance(body.get("workType"), dict) else {}
         work_name = str(work_type.get("name") or "Remote Support")
         if work_name not in WORK_TYPES.values():
             raise refuse("workType", f"Work type {work_name} not found.")
