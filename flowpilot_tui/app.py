@@ -81,9 +81,6 @@ class FlowPilotApp(App[None]):
         except Exception as exc:  # never leave "Opening the database…" up: a failed open ends with one line
             self.exit(return_code=1, message=f"flowpilot: cannot open the database: {exc.__class__.__name__}")
             return
-        except Exception as exc:  # never leave "Opening the database…" up: a failed open ends with one line
-            self.exit(return_code=1, message=f"flowpilot: cannot open the database: {exc.__class__.__name__}")
-            return
         self._owns_services = True
         self.post_message(ServicesReady(services.actor, services))
 
@@ -116,7 +113,7 @@ class FlowPilotApp(App[None]):
             await self.services.close()
 
 
-async def drain_workers(app: App[object]) -> None:
+async def drain_workers(app: App[Any]) -> None:
     """Cancel every worker still running and wait until each has unwound (their `finally`s ran)."""
     running = [w for w in app.workers if not w.is_finished]
     for worker in running:

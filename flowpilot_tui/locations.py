@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 APP_NAME = "flowpilot"
@@ -20,7 +21,7 @@ def data_dir() -> Path:
     return user_data_path(APP_NAME)
 
 
-def config_file(env: dict[str, str] | None = None) -> Path:
+def config_file(env: Mapping[str, str] | None = None) -> Path:
     """The TOML settings file: `FLOWPILOT_CONFIG` wins over the platform default."""
     env = os.environ if env is None else env
     override = env.get("FLOWPILOT_CONFIG")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowpilot_tui.services import rules
@@ -68,7 +68,7 @@ class SessionService:
 
     # ---- reads ------------------------------------------------------------------------------------------------
 
-    def _summary_query(self) -> Select:  # type: ignore[type-arg]
+    def _summary_query(self) -> Select:
         return (
             select(AISession, User.login, User.display_name, PSAConnection.name)
             .join(User, User.id == AISession.owner_id)
@@ -94,7 +94,7 @@ class SessionService:
                 conds.append(AISession.psa_ticket_id == int(digits))
             else:
                 like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                options = [AISession.title.ilike(like, escape="\\")]
+                options: list[ColumnElement[bool]] = [AISession.title.ilike(like, escape="\\")]
                 if digits.isdigit():
                     options.append(AISession.psa_ticket_id == int(digits))
                 conds.append(or_(*options))

@@ -40,8 +40,8 @@ async def load(
     return GeneratedPreview(
         kind=kind,
         markdown=row.markdown,
-        generator=row.generator,
-        model=row.model,  # type: ignore[arg-type]
+        generator="claude" if row.generator == "claude" else "offline",
+        model=row.model,
         template_version=p.get("template_version", ""),
         usage=Usage(**p.get("usage", {})),
         redaction_count=int(p.get("redaction_count", 0)),

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 
 class NoteVisibility(enum.Enum):
@@ -111,6 +111,10 @@ class PsaProvider(Protocol):
 
     async def set_status(self, ticket_id: int, status_id: int) -> TicketState:
         """Ask for a status change; the returned state is the PSA's claim, not proof. Re-read to verify."""
+        ...
+
+    async def system_info(self) -> dict[str, Any]:
+        """The PSA's own version/identity record (what `flowpilot config check` shows for a connection)."""
         ...
 
     async def aclose(self) -> None: ...
