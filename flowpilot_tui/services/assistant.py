@@ -21,7 +21,7 @@ from flowpilot_tui.services.assistant_prompt import build_request
 from flowpilot_tui.services.assistant_tools import ToolCard, apply_tool_use, cards_of, record_fact, record_fix
 from flowpilot_tui.services.errors import DomainError
 from flowpilot_tui.services.identity import Actor
-from flowpilot_tui.services.llm_client import ClientFactory, describe_error, is_configured, make_client
+from flowpilot_tui.services.llm_client import ClientFactory, describe_error, import_sdk, is_configured, make_client
 from flowpilot_tui.services.sessions import Clock, SessionService, utcnow
 from flowpilot_tui.services.store import Store
 from flowpilot_tui.services.views import MessageView
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["AssistantService", "ToolCard", "TurnResult", "cards_of"]
 
 OnText = Callable[[str], Awaitable[None]]
+FRAME_S = 0.04  # streamed text reaches the UI at most once per frame (40 ms), and always at the end
 HISTORY_FETCH = 80  # messages read to build the bounded window (slash-command lines are skipped)
 
 
@@ -137,8 +138,11 @@ class AssistantService:
             return TurnResult(error=exc.message)
         return TurnResult(cards=[card], user_message=msg)
 
-    def _get_client(self) -> Any:
+    async def _get_client(self) -> Any:
+        """The SDK client, built at the first model call; the SDK import runs in a thread, off the UI loop."""
         if self._client is None:
+            if self.client_factory is None:
+                await asyncio.to_thread(import_sdk)
             self._client = (self.client_factory or make_client)(self.llm)
         return self._client
 
@@ -150,18 +154,22 @@ class AssistantService:
             return TurnResult(user_message=user_msg, error=exc.message)
         request = build_request(detail, history, self.llm.model)
         parts: list[str] = []
+        frames = Frames(on_text)
         try:
-            async with self._get_client().messages.stream(**request.params) as stream:
+            client = await self._get_client()
+            async with client.messages.stream(**request.params) as stream:
                 async for chunk in stream.text_stream:
                     parts.append(chunk)
-                    if on_text is not None:
-                        await on_text(chunk)
+                    await frames.add(chunk)
+                await frames.flush()  # the last text is on screen before the reply is stored
                 final = await stream.get_final_message()
         except asyncio.CancelledError:
+            frames.cancel()
             # Esc / a newer send: keep what arrived, then let the cancellation through.
             await asyncio.shield(self._save_partial(session_id, "".join(parts), "cancelled"))
             raise
         except Exception as exc:  # API, connection and stream errors (anthropic is imported lazily)
+            await frames.flush()
             saved = await self._save_partial(session_id, "".join(parts), "error")
             return TurnResult(
                 reply=saved,
@@ -234,3 +242,48 @@ class AssistantService:
             )
         except DomainError:
             return None
+
+
+class Frames:
+    """Coalesces streamed deltas: `on_text` gets the text gathered in each frame (at most every FRAME_S), not a
+    call per token. A frame that is not followed by more text is delivered by a timer, so nothing waits for the end."""
+
+    def __init__(self, on_text: OnText | None, interval: float = FRAME_S) -> None:
+        self.on_text = on_text
+        self.interval = interval
+        self.pending: list[str] = []
+        self.last = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def add(self, chunk: str) -> None:
+        if self.on_text is None or not chunk:
+            return
+        self.pending.append(chunk)
+        loop = asyncio.get_running_loop()
+        if loop.time() - self.last >= self.interval:
+            await self.flush()
+        elif self._timer is None:
+            self._timer = loop.call_at(self.last + self.interval, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        task = asyncio.ensure_future(self.flush())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self.pending or self.on_text is None:
+            return
+        text = "".join(self.pending)
+        self.pending.clear()
+        self.last = asyncio.get_running_loop().time()
+        await self.on_text(text)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

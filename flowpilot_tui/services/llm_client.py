@@ -19,6 +19,11 @@ def is_configured(llm: LlmSettings, factory: ClientFactory | None = None) -> boo
     return llm.provider == "anthropic" and (llm.api_key is not None or factory is not None)
 
 
+def import_sdk() -> None:
+    """Load the SDK (seconds of CPU on a busy machine); call it via `asyncio.to_thread` so the UI keeps running."""
+    import anthropic  # noqa: F401
+
+
 def make_client(llm: LlmSettings) -> Any:
     """The real SDK client from settings; SDK retries (429/5xx/connection) follow `llm.max_retries`."""
     from anthropic import AsyncAnthropic

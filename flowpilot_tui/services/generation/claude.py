@@ -37,6 +37,11 @@ DEFAULT_MODEL = "claude-sonnet-5-5"
 ACCEPTED_STOP_REASONS = ("tool_use", "end_turn")
 
 
+def claude_key(model: str) -> str:
+    """Preview-cache key of the Claude generator for `model` (prompt and render versions included)."""
+    return f"claude/{model}/{PROMPT_VERSION}{RENDER_VERSION}"
+
+
 class GenerationFailed(Exception):
     """Internal: carries a one-line, secret-free reason to show in the preview header."""
 
@@ -59,7 +64,7 @@ class ClaudeGenerator:
         self.model = model
         self.fallback = fallback or OfflineGenerator()
         self.template_version = f"{PROMPT_VERSION}{RENDER_VERSION}"
-        self.key = f"claude/{model}/{self.template_version}"
+        self.key = claude_key(model)
 
     async def generate(
         self, bundle: SessionBundle, kind: PreviewKind, on_progress: Callable[[str], None] | None = None

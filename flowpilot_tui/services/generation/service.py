@@ -52,6 +52,14 @@ class GenerationService:
         """Claude only when chosen and a key (or an injected client factory) is there; otherwise offline."""
         return is_configured(self.llm, self.client_factory)
 
+    def generator_key(self) -> str:
+        """The cache key of the configured generator, known without building a client or importing the SDK."""
+        if not self.uses_claude:
+            return self.offline.key
+        from flowpilot_tui.services.generation.claude import claude_key
+
+        return claude_key(self.llm.model)
+
     def generator(self) -> OfflineGenerator | ClaudeGenerator:
         """The configured generator; the SDK client is created on first use only."""
         if not self.uses_claude:
@@ -62,6 +70,16 @@ class GenerationService:
             client = (self.client_factory or make_client)(self.llm)
             self._claude = ClaudeGenerator(client, self.llm.model, fallback=self.offline)
         return self._claude
+
+    async def _generator(self) -> OfflineGenerator | ClaudeGenerator:
+        """`generator()`, with the SDK import (seconds of CPU) run in a thread, off the caller's event loop."""
+        if self.uses_claude and self._claude is None and self.client_factory is None:
+            import asyncio
+
+            from flowpilot_tui.services.llm_client import import_sdk
+
+            await asyncio.to_thread(import_sdk)
+        return self.generator()
 
     async def bundle(self, session_id: str) -> SessionBundle:
         """What a preview would be built from (redacted), e.g. to show what will be sent."""
@@ -79,14 +97,13 @@ class GenerationService:
         """The preview for the session's current state: cached unless `regenerate` or the state changed."""
         if kind not in KINDS:
             raise InvalidInput(f"Unknown preview kind {kind!r}; use one of: {', '.join(KINDS)}")
-        gen = self.generator()
+        key = self.generator_key()  # the cache is checked before any client is built
         async with self.store.read() as db:
             bundle = await build_bundle(db, self.actor, session_id)
-            cached = (
-                None if regenerate else await cache.load(db, bundle.session_id, kind, bundle.state_version, gen.key)
-            )
+            cached = None if regenerate else await cache.load(db, bundle.session_id, kind, bundle.state_version, key)
         if cached is not None:
             return cached.model_copy(update={"redactions": list(bundle.redactions)})
+        gen = await self._generator()
         preview = await gen.generate(bundle, kind, on_progress)
         preview = preview.model_copy(update={"created_at": self.clock()})
         async with self.store.write() as db:

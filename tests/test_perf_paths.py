@@ -1,0 +1,85 @@
+"""Paying for the model SDK only when a model is called, and streaming in frames rather than per token."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from flowpilot_tui.config import LlmSettings
+from flowpilot_tui.services.assistant import Frames
+from flowpilot_tui.services.generation import cache
+from flowpilot_tui.services.generation.claude import claude_key
+from flowpilot_tui.services.generation.service import GenerationService
+from flowpilot_tui.services.sessions import SessionService
+from flowpilot_tui.services.store import Store
+
+CHECK = (
+    "import sys, atexit;"
+    "atexit.register(lambda: sys.stderr.write('SDK_LOADED=%s\\n' % ('anthropic' in sys.modules)));"
+    "from flowpilot_tui.cli import main; main()"
+)
+
+
+async def test_cli_preview_cache_hit_never_imports_the_sdk(
+    store: Store, engineer: Any, clock: Any, sessions: SessionService, db_url: str
+) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("one backend is enough for a process-level check")
+    created = await sessions.create("Outlook crashes for the CFO")
+    await sessions.add_fact(created.id, "symptom", "Outlook crashes on start")
+    offline = GenerationService(store, engineer, LlmSettings(), clock)
+    preview = await offline.preview(created.id, "resolve")
+    async with store.write() as db:  # the note Claude wrote earlier for this state, as the cache holds it
+        model = LlmSettings().model
+        stored = preview.model_copy(update={"generator": "claude", "model": model})
+        await cache.store(db, created.id, claude_key(model), stored, clock())
+    env = {
+        **os.environ,
+        "FLOWPILOT_DB_URL": db_url,
+        "FLOWPILOT_LLM__PROVIDER": "anthropic",
+        "ANTHROPIC_API_KEY": "sk-test-not-used",
+        "FLOWPILOT_LLM__BASE_URL": "http://127.0.0.1:9",  # a model call would fail loudly
+    }
+    args = [sys.executable, "-c", CHECK, "preview", created.id, "--kind", "resolve", "--json"]
+    done = await asyncio.to_thread(subprocess.run, args, env=env, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["cache_hit"] is True and doc["generator"] == "claude"
+    assert "SDK_LOADED=False" in done.stderr
+
+
+async def test_streamed_deltas_reach_the_ui_in_frames_and_nothing_is_lost() -> None:
+    delivered: list[str] = []
+
+    async def on_text(text: str) -> None:
+        delivered.append(text)
+
+    frames = Frames(on_text, interval=3600)  # one frame spans the whole burst
+    tokens = [f"tok{i} " for i in range(300)]
+    for t in tokens:
+        await frames.add(t)
+    await frames.flush()
+    assert "".join(delivered) == "".join(tokens)
+    assert len(delivered) == 2  # the first delta at once, the rest in one frame at the end
+
+
+async def test_a_pending_frame_is_delivered_without_waiting_for_more_text() -> None:
+    got = asyncio.Event()
+    delivered: list[str] = []
+
+    async def on_text(text: str) -> None:
+        delivered.append(text)
+        if "".join(delivered) == "ab":
+            got.set()
+
+    frames = Frames(on_text, interval=0.01)
+    await frames.add("a")
+    await frames.add("b")  # inside the frame: held, then sent by the timer
+    await asyncio.wait_for(got.wait(), 60)
+    assert "".join(delivered) == "ab"
