@@ -105,9 +105,10 @@ class GenerationService:
             return cached.model_copy(update={"redactions": list(bundle.redactions)})
         gen = await self._generator()
         preview = await gen.generate(bundle, kind, on_progress)
-        preview = preview.model_copy(update={"created_at": self.clock()})
+        now = self.clock()
+        preview = preview.model_copy(update={"created_at": now})
         async with self.store.write() as db:
-            await cache.store(db, bundle.session_id, gen.key, preview, preview.created_at, keep=self.keep_versions)
+            await cache.store(db, bundle.session_id, gen.key, preview, now, keep=self.keep_versions)
         return preview
 
     async def aclose(self) -> None:
