@@ -52,6 +52,15 @@ class ConnectWiseConnection(BaseModel):
     private_key_env: str = Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     client_id: str = Field(min_length=1)
     timeout_s: float = Field(default=30.0, gt=0)
+    # ticket queue and time entries (issue 14): the ConnectWise member you are, per connection or per user login
+    member_identifier: str | None = Field(default=None, min_length=1, max_length=100)
+    members: dict[str, str] = Field(default_factory=dict)  # FlowPilot user login -> member identifier
+    time_work_type: str | None = Field(default=None, min_length=1)
+    time_billable: Literal["Billable", "DoNotBill", "NoCharge"] | None = None
+
+    def member_for(self, login: str) -> str | None:
+        """The ConnectWise member identifier of `login`: its per-user entry, else the connection's default."""
+        return self.members.get(login) or self.member_identifier
 
     @model_validator(mode="after")
     def _one_location(self) -> ConnectWiseConnection:

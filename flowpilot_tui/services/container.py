@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from flowpilot_tui.services.generation.service import GenerationService
     from flowpilot_tui.services.llm_client import ClientFactory
     from flowpilot_tui.services.scripts import ScriptService
+    from flowpilot_tui.services.tickets import TicketService
     from flowpilot_tui.services.writeback import Providers, WritebackService
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -81,6 +82,19 @@ class Services:
         if self.psa_sleep is None:
             return WritebackService(self.store, self.actor, providers, self.clock)
         return WritebackService(self.store, self.actor, providers, self.clock, sleep=self.psa_sleep)
+
+    @cached_property
+    def tickets(self) -> TicketService:
+        """The PSA ticket queue and import/sync (issue 14)."""
+        from flowpilot_tui.services.psa.factory import ProviderPool
+        from flowpilot_tui.services.tickets import TicketService
+
+        providers = self.psa_providers
+        if providers is None:
+            pool = ProviderPool(self.settings.connections, **({"sleep": self.psa_sleep} if self.psa_sleep else {}))
+            self._closers.append(pool.aclose)
+            providers = pool
+        return TicketService(self.store, self.actor, providers, self.settings.connections, self.clock)
 
     async def close(self) -> None:
         """Close every service that was built and owns a client (newest first), then the database."""

@@ -124,3 +124,52 @@ def normalize_note_text(text: str) -> str:
     """Compare notes the way a PSA may hand them back: LF line endings, no trailing whitespace."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return "\n".join(line.rstrip() for line in lines).strip()
+
+
+@dataclass(frozen=True)
+class TicketListItem:
+    """One row of a ticket queue."""
+
+    id: int
+    summary: str
+    company_name: str
+    status_name: str
+    priority_name: str
+    board_name: str
+    owner: str | None
+    entered: datetime | None
+    last_updated: datetime | None
+
+
+@dataclass(frozen=True)
+class TicketListPage:
+    items: tuple[TicketListItem, ...]
+    page: int
+    page_size: int
+    has_more: bool  # ConnectWise's `Link` header names a next page
+
+
+@dataclass(frozen=True)
+class TicketNote:
+    """A note as the PSA shows it, for ticket context (read-only, untrusted text)."""
+
+    id: int
+    text: str
+    author: str
+    created_at: datetime | None
+    visibility: str  # discussion | internal | resolution
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    id: int
+    summary: str
+    board_id: int
+    board_name: str
+    status_name: str
+    closed: bool
+    closed_by: str | None
+    company_name: str | None
+    contact_name: str | None
+    site_name: str | None
+    configurations: tuple[str, ...] = ()

@@ -28,6 +28,9 @@ from flowpilot_tui.services.psa.base import (
     NoteVisibility,
     PostedNote,
     PsaCall,
+    TicketDetail,
+    TicketListPage,
+    TicketNote,
     TicketState,
     report_call,
 )
@@ -184,6 +187,79 @@ class ConnectWiseProvider:
         )
         return cw_wire.parse_ticket(data)
 
+    # ---- ticket queue and import (issue 14) -------------------------------------------------------------------
+
+    async def list_tickets(
+        self, conditions: str, *, page: int = 1, page_size: int = 25, order_by: str = "_info/lastUpdated desc"
+    ) -> TicketListPage:
+        """One page of tickets matching `conditions` (ConnectWise syntax): one request, never the whole queue."""
+        page, page_size = max(1, int(page)), max(1, min(int(page_size), 1000))
+        response = await self._api(
+            "GET",
+            "service/tickets",
+            "listing tickets",
+            None,
+            params={
+                "conditions": conditions,
+                "orderBy": order_by,
+                "page": page,
+                "pageSize": page_size,
+                "fields": "id,summary,company,status,priority,board,owner,_info",
+            },
+            json=None,
+            safe=True,
+        )
+        if response.status_code >= 400:
+            raise cw_wire.error_for(
+                response, operation="listing tickets", ticket_id=None, connection=self.connection_name
+            )
+        try:
+            data = response.json()
+        except ValueError:
+            data = []
+        items = tuple(cw_wire.parse_list_item(t) for t in data if isinstance(t, dict))
+        has_more = 'rel="next"' in response.headers.get("Link", "")
+        return TicketListPage(items, page, page_size, has_more)
+
+    async def member_exists(self, identifier: str) -> bool:
+        quoted = identifier.replace('"', "")
+        data = await self._json(
+            "GET",
+            "system/members",
+            f"looking up member {identifier}",
+            None,
+            params={"conditions": f'identifier="{quoted}"', "fields": "id,identifier", "pageSize": 1},
+        )
+        return bool(data)
+
+    async def get_ticket_detail(self, ticket_id: int) -> TicketDetail:
+        data = await self._json("GET", f"service/tickets/{int(ticket_id)}", f"reading ticket #{ticket_id}", ticket_id)
+        configs = await self._json(
+            "GET",
+            f"service/tickets/{int(ticket_id)}/configurations",
+            f"reading the configurations of ticket #{ticket_id}",
+            ticket_id,
+            params={"pageSize": 100},
+        )
+        return cw_wire.parse_detail(data, configs if isinstance(configs, list) else [])
+
+    async def list_ticket_notes(self, ticket_id: int, *, after_id: int = 0, max_pages: int = 10) -> list[TicketNote]:
+        """Notes with an id above `after_id`, oldest first (paged, 100 a page, at most `max_pages`)."""
+        out: list[TicketNote] = []
+        for page in range(1, max_pages + 1):
+            data = await self._json(
+                "GET",
+                f"service/tickets/{int(ticket_id)}/notes",
+                f"reading the notes of ticket #{ticket_id}",
+                ticket_id,
+                params={"conditions": f"id>{int(after_id)}", "orderBy": "id asc", "page": page, "pageSize": 100},
+            )
+            rows = [n for n in data if isinstance(n, dict)] if isinstance(data, list) else []
+            out.extend(cw_wire.parse_ticket_note(n) for n in rows)
+            if len(rows) < 100:
+                break
+        return out
+
     async def system_info(self) -> dict[str, Any]:
         """Connection check: the instance's version (used by a settings 'test connection' action)."""
         return await self._json("GET", "system/info", "checking the connection", None)
@@ -259,7 +335,8 @@ class ConnectWiseProvider:
             codebase = info.get("Codebase") if isinstance(info, dict) else None
             if not isinstance(codebase, str) or not codebase.strip("/"):
                 raise PsaNotFound(
-                    f"ConnectWise at {self._origin} does not know company '{self.company_id}' (check company_id and site)",
+                    f"ConnectWise at {self._origin} does not know company '{self.company_id}' "
+                    "(check company_id and site)",
                     operation=operation,
                 )
             self._base = f"{self._origin}/{codebase.strip('/')}/apis/3.0/"

@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from flowpilot_tui.services.psa.base import BoardStatus, NoteVisibility, PostedNote, TicketState
+from flowpilot_tui.services.psa.base import (
+    BoardStatus,
+    NoteVisibility,
+    PostedNote,
+    TicketDetail,
+    TicketListItem,
+    TicketNote,
+    TicketState,
+)
 from flowpilot_tui.services.psa.errors import (
     FieldError,
     PsaAuthError,
@@ -87,6 +95,64 @@ def parse_ticket(data: dict[str, Any]) -> TicketState:
         company_name=company.get("name"),
         last_updated=_ref(data, "_info").get("lastUpdated"),
     )
+
+
+def parse_list_item(data: dict[str, Any]) -> TicketListItem:
+    info = _ref(data, "_info")
+    return TicketListItem(
+        id=_int(data.get("id")),
+        summary=str(data.get("summary") or ""),
+        company_name=str(_ref(data, "company").get("name") or ""),
+        status_name=str(_ref(data, "status").get("name") or ""),
+        priority_name=str(_ref(data, "priority").get("name") or ""),
+        board_name=str(_ref(data, "board").get("name") or ""),
+        owner=_ref(data, "owner").get("identifier"),
+        entered=_time(info.get("dateEntered")),
+        last_updated=_time(info.get("lastUpdated")),
+    )
+
+
+def parse_detail(data: dict[str, Any], configurations: list[Any]) -> TicketDetail:
+    names = []
+    for c in configurations:
+        if isinstance(c, dict) and (c.get("name") or c.get("deviceIdentifier")):
+            kind = _ref(c, "type").get("name")
+            names.append(f"{c.get('name') or c.get('deviceIdentifier')}" + (f" ({kind})" if kind else ""))
+    return TicketDetail(
+        id=_int(data.get("id")),
+        summary=str(data.get("summary") or ""),
+        board_id=_int(_ref(data, "board").get("id")),
+        board_name=str(_ref(data, "board").get("name") or ""),
+        status_name=str(_ref(data, "status").get("name") or ""),
+        closed=data.get("closedFlag") is True,
+        closed_by=data.get("closedBy"),
+        company_name=_ref(data, "company").get("name"),
+        contact_name=_ref(data, "contact").get("name"),
+        site_name=data.get("siteName") or _ref(data, "site").get("name"),
+        configurations=tuple(names),
+    )
+
+
+def parse_ticket_note(data: dict[str, Any]) -> TicketNote:
+    if data.get("resolutionFlag") is True:
+        visibility = "resolution"
+    elif data.get("internalAnalysisFlag") is True and data.get("detailDescriptionFlag") is not True:
+        visibility = "internal"
+    else:
+        visibility = "discussion"
+    author = _ref(data, "contact").get("name") or _ref(data, "member").get("name") or data.get("createdBy") or "?"
+    return TicketNote(
+        id=_int(data.get("id")),
+        text=normalize(str(data.get("text") or "")),
+        author=str(author),
+        created_at=_time(data.get("dateCreated")),
+        visibility=visibility,
+    )
+
+
+def normalize(text: str) -> str:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
 
 
 def parse_status(data: dict[str, Any], board_id: int) -> BoardStatus:
