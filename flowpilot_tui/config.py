@@ -158,7 +158,10 @@ def load_settings(path: Path | None = None) -> Settings:
     settings.config_path = path
     if settings.llm.provider == "anthropic" and settings.llm.api_key is None:
         raise ConfigError(f"{path}: llm.provider: 'anthropic' needs ANTHROPIC_API_KEY in the environment")
-    if not settings.db_url.startswith("sqlite+aiosqlite://"):
+    if not settings.db_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         where = _env_source("db_url", env) or str(path)
-        raise ConfigError(f"{where}: db_url: only sqlite+aiosqlite:// URLs are supported")
+        raise ConfigError(
+            f"{where}: db_url: only sqlite+aiosqlite:///PATH (embedded) or "
+            "postgresql+asyncpg://USER@HOST/DB (team) URLs are supported"
+        )
     return settings

@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 from support import FixedClock, add_member, make_actor  # noqa: E402
 
 # Fixture modules, registered once for every test (tests never import fixtures, so no name shadows another).
-pytest_plugins = ["cw_fixtures", "anthropic_fixtures"]
+pytest_plugins = ["cw_fixtures", "anthropic_fixtures", "store_backends"]  # store_backends: db_url (SQLite, PostgreSQL)
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -62,11 +62,6 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock()
-
-
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'flowpilot.db'}"
 
 
 @pytest.fixture

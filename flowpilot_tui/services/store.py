@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from flowpilot_tui.services import store_pg as _pg
 from flowpilot_tui.services.errors import ConfigError
 
 BUSY_TIMEOUT_MS = 30_000
@@ -48,6 +49,9 @@ def current_revision(path: Path) -> str | None:
 
 def upgrade_schema(db_url: str, revision: str = "head") -> None:
     """Run Alembic migrations synchronously (also used by `flowpilot db upgrade` and tests)."""
+    if _pg.is_postgres(db_url):
+        _upgrade_postgres_sync(db_url, revision)
+        return
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import create_engine
@@ -184,19 +188,83 @@ def _probe_writable(path: Path) -> None:
         conn.execute("ROLLBACK")
 
 
+def _upgrade_postgres_sync(db_url: str, revision: str) -> None:
+    """`upgrade_schema` for PostgreSQL: Alembic over the async engine, in a thread of its own (callers may be inside
+    an event loop)."""
+    import asyncio
+    import threading
+
+    errors: list[BaseException] = []
+
+    async def run() -> None:
+        engine = _pg.create_engine(db_url)
+        try:
+            await _pg.upgrade(engine, str(MIGRATIONS_DIR), head_revision(), _known_revisions(), revision=revision)
+        finally:
+            await engine.dispose()
+
+    def target() -> None:
+        try:
+            asyncio.run(run())
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target, name="flowpilot-migrate")
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+def _known_revisions() -> set[str]:
+    return known_revisions()
+
+
+Scope = tuple[int | None, str | None]  # (account id, login) set on every PostgreSQL transaction for row-level security
+
+
 class Store:
     """Owns the engine; hands out read and write sessions."""
 
-    def __init__(self, engine: AsyncEngine, db_url: str) -> None:
+    def __init__(self, engine: AsyncEngine, db_url: str, *, scope: Scope = (None, None)) -> None:
         self.engine = engine
         self.db_url = db_url
+        self.scope = scope
+        self.is_postgres = engine.dialect.name == "postgresql"
+        if self.is_postgres:
+            from sqlalchemy.orm import Session
+
+            read_cls = type("ScopedReadSession", (Session,), {})
+            write_cls = type("ScopedWriteSession", (Session,), {})
+            _pg.install_scope_hook(read_cls, scope, write=False)
+            _pg.install_scope_hook(write_cls, scope, write=True)
+            self._read = async_sessionmaker(engine, expire_on_commit=False, sync_session_class=read_cls)
+            self._write = async_sessionmaker(engine, expire_on_commit=False, sync_session_class=write_cls)
+            return
         self._read = async_sessionmaker(engine, expire_on_commit=False)
         self._write = async_sessionmaker(engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
+
+    def scoped(self, account_id: int | None = None, login: str | None = None) -> Store:
+        """The same database (shared engine) acting for one account/login: on PostgreSQL every transaction sets
+        them for the row-level security policies. On SQLite the scope is informational."""
+        return Store(self.engine, self.db_url, scope=(account_id, login))
+
+    @classmethod
+    async def _open_postgres(cls, db_url: str, *, migrate: bool) -> Store:
+        engine = _pg.create_engine(db_url)
+        try:
+            await _pg.upgrade(engine, str(MIGRATIONS_DIR), head_revision(), _known_revisions(), migrate=migrate)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine, db_url)
 
     @classmethod
     async def open(cls, db_url: str, *, migrate: bool = True) -> Store:
         """Open (and upgrade) the database. Every way the file can be unusable ends in one `ConfigError` line that
         says what is wrong with which path: never SQL, never a hang."""
+        if _pg.is_postgres(db_url):
+            return await cls._open_postgres(db_url, migrate=migrate)
         path = sqlite_path(db_url)
         if path is None and not db_url.rstrip("/").endswith(":memory:"):
             raise ConfigError(
@@ -215,9 +283,22 @@ class Store:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction, committed on success and rolled back on any error."""
-        async with self._write() as db, db.begin():
-            yield db
+        """A write transaction, committed on success and rolled back on any error. On PostgreSQL a lost connection
+        or a serialization failure ends in one `StoreUnavailable` line (nothing of the transaction was saved)."""
+        if not self.is_postgres:
+            async with self._write() as db, db.begin():
+                yield db
+            return
+        from sqlalchemy.exc import DBAPIError
+
+        async with self._write() as db:
+            try:
+                async with db.begin():
+                    yield db
+            except DBAPIError as exc:
+                if _pg.is_transient(exc):
+                    raise _pg.unavailable(self.db_url, exc) from None
+                raise
 
     async def close(self) -> None:
         await self.engine.dispose()
