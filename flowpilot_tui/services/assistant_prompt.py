@@ -187,7 +187,7 @@ def rebuild_messages(history: list[MessageView], red: Redactor) -> list[dict[str
             blocks: list[dict[str, Any]] = []
             text = m.content + ("\n[reply interrupted]" if m.interrupted and m.content else "")
             if text.strip():
-                blocks.append({"type": "text", "text": red.text(clip(text))})
+                blocks.append({"type": "text", "text": clip(red.text(text))})
             uses = [u for u in meta.get("tool_uses", []) if isinstance(u, dict) and u.get("id")]
             blocks += [
                 {"type": "tool_use", "id": u["id"], "name": u.get("name", ""), "input": red.value(u.get("input") or {})}
@@ -211,7 +211,7 @@ def rebuild_messages(history: list[MessageView], red: Redactor) -> list[dict[str
                     block["is_error"] = True
                 owed.append(block)
         else:
-            _append(out, "user", owed + [{"type": "text", "text": red.text(clip(m.content))}])
+            _append(out, "user", owed + [{"type": "text", "text": clip(red.text(m.content))}])
             owed = []
     if owed:
         _append(out, "user", owed)
