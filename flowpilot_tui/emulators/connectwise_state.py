@@ -266,7 +266,7 @@ class CwState:
                 company_id=companies[i % len(companies)],
                 owner=member if i % 2 == 0 else "jsmith",
                 resources="" if i % 2 == 0 else f"jsmith, {member}",
-                updated=base - timedelta(minutes=count - i),
+                updated=base + timedelta(seconds=i + 1),
             )
 
     # ---- JSON shapes ----------------------------------------------------------------------------------------
