@@ -319,3 +319,34 @@ async def test_pause_resume_and_request_escalation(demo) -> None:
         await settle(pilot)
         row = await scalar(demo, select(AISession).where(AISession.id == sid))
         assert row.status == "requesting_escalation" and row.escalation_reason == "needs tenant admin"
+
+
+async def test_quitting_right_after_a_post_exits_and_keeps_the_result(db_url: str, clock: FixedClock) -> None:
+    """The real app owns its services: ctrl+q while the post's reload is still running must end the app (workers
+    are cancelled and awaited before the database closes) and the resolve must be on record."""
+    from tui_helpers import make_settings, wait_until
+
+    from flowpilot_tui.screens.confirm_post import ConfirmPost
+
+    seeded = await demo_services(db_url, clock)
+    vpn = (await seeded.sessions.list_sessions(search="VPN connects")).items[0].id
+    await seeded.close()
+    app = make_app(make_settings(db_url), clock=clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await open_session(pilot, "VPN connects")
+        ws = app.screen
+        assert isinstance(ws, Workspace)
+        await pilot.press("f5", "f9")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmPost), "confirm modal")
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: ws.current.final or not ws.current.loaded, "post done, reload started")
+        await pilot.press("ctrl+q")  # no settle: the reload worker may still be inside the database
+    assert app.return_code in (0, None)
+    from flowpilot_tui.services.container import open_services
+
+    services = await open_services(make_settings(db_url), clock=clock)
+    try:
+        assert (await services.sessions.get(vpn)).summary.status == "resolved"
+    finally:
+        await services.close()
