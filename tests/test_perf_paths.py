@@ -83,3 +83,44 @@ async def test_a_pending_frame_is_delivered_without_waiting_for_more_text() -> N
     await frames.add("b")  # inside the frame: held, then sent by the timer
     await asyncio.wait_for(got.wait(), 60)
     assert "".join(delivered) == "ab"
+
+
+async def test_search_uses_the_title_index_and_keyset_pages_cover_every_match_once(
+    sessions: SessionService, clock: Any
+) -> None:
+    made = []
+    for i in range(7):
+        made.append((await sessions.create(f"VPN drops at site {i}")).id)
+    other = await sessions.create("Printer offline")
+    await sessions.create("A 100% full disk")
+    seen: list[str] = []
+    page = await sessions.list_sessions(search="vpn DROPS", limit=3, with_total=False)
+    while True:
+        seen += [s.id for s in page.items]
+        if not page.has_more:
+            break
+        assert page.next_after is not None
+        page = await sessions.list_sessions(search="vpn DROPS", limit=3, after=page.next_after, with_total=False)
+    assert sorted(seen) == sorted(made) and len(seen) == len(set(seen))
+    assert (await sessions.list_sessions(search="rinter")).items[0].id == other.id  # substring, like before
+    assert (await sessions.list_sessions(search="100%")).total == 1  # '%' is literal
+    assert (await sessions.list_sessions(search="0% f")).total == 1
+    assert (await sessions.list_sessions(search="nothing like this")).total == 0
+    first = await sessions.list_sessions(limit=4, with_total=False)
+    assert first.total == -1 and first.has_more
+
+
+async def test_renamed_and_deleted_sessions_leave_the_title_index(store: Store, sessions: SessionService) -> None:
+    from sqlalchemy import delete, update
+
+    from flowpilot_tui.services.models import AISession
+
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("the FTS5 index is SQLite's")
+    a = await sessions.create("Mailbox full")
+    b = await sessions.create("Mailbox quota")
+    async with store.write() as db:
+        await db.execute(update(AISession).where(AISession.id == a.id).values(title="Teams will not start"))
+        await db.execute(delete(AISession).where(AISession.id == b.id))
+    assert (await sessions.list_sessions(search="mailbox")).total == 0
+    assert [s.id for s in (await sessions.list_sessions(search="teams will")).items] == [a.id]

@@ -86,9 +86,10 @@ class PSAConnection(Base):
 class AISession(Base):
     __tablename__ = "ai_sessions"
     __table_args__ = (
-        Index("ix_ai_sessions_list", "account_id", "status", "updated_at"),
-        Index("ix_ai_sessions_account_updated", "account_id", "updated_at"),
-        Index("ix_ai_sessions_ticket", "account_id", "psa_ticket_id"),
+        Index("ix_ai_sessions_page", "account_id", "updated_at", "id"),
+        Index("ix_ai_sessions_status_page", "account_id", "status", "updated_at", "id"),
+        Index("ix_ai_sessions_owner_page", "account_id", "owner_id", "updated_at", "id"),
+        Index("ix_ai_sessions_ticket_page", "account_id", "psa_ticket_id", "updated_at", "id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))

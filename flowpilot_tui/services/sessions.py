@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, literal_column, or_, select, table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowpilot_tui.services import rules
@@ -77,15 +78,28 @@ class SessionService:
         )
 
     async def list_sessions(
-        self, *, status: str | None = None, search: str | None = None, limit: int = 50, offset: int = 0
+        self,
+        *,
+        status: str | None = None,
+        search: str | None = None,
+        owner: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        after: str | None = None,
+        with_total: bool = True,
     ) -> Page:
+        """Newest-updated first. Page on with `after=page.next_after` (keyset: as cheap at page 1,000 as at page 1);
+        `offset` still works but walks every earlier row. `with_total=False` skips the count (has_more is still
+        known: one extra row is fetched)."""
         if status is not None and status not in SESSION_STATUSES:
             raise InvalidInput(f"Unknown status {status!r}; use one of: {', '.join(SESSION_STATUSES)}")
         limit = max(1, min(int(limit), 500))
         offset = max(0, int(offset))
-        conds = [AISession.account_id == self.actor.account_id]
+        conds: list[Any] = [AISession.account_id == self.actor.account_id]
         if status:
             conds.append(AISession.status == status)
+        if owner:
+            conds.append(AISession.owner_id == select(User.id).where(User.login == owner).scalar_subquery())
         if search and search.strip():
             term = search.strip()
             digits = term[1:] if term.startswith("#") else term
@@ -93,23 +107,43 @@ class SessionService:
                 # "#48213" means the ticket: an indexed equality, not a scan of every title.
                 conds.append(AISession.psa_ticket_id == int(digits))
             else:
-                like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                options: list[ColumnElement[bool]] = [AISession.title.ilike(like, escape="\\")]
-                if digits.isdigit():
-                    options.append(AISession.psa_ticket_id == int(digits))
-                conds.append(or_(*options))
+                title = self._title_match(term)
+                conds.append(or_(title, AISession.psa_ticket_id == int(digits)) if digits.isdigit() else title)
+        page_conds = list(conds)
+        if after:
+            updated, sid = _decode_cursor(after)
+            page_conds.append(
+                or_(AISession.updated_at < updated, and_(AISession.updated_at == updated, AISession.id < sid))
+            )
         async with self.store.read() as db:
-            total = await db.scalar(select(func.count()).select_from(AISession).where(*conds)) or 0
             rows = (
                 await db.execute(
                     self._summary_query()
-                    .where(*conds[1:])
+                    .where(*page_conds[1:])
                     .order_by(AISession.updated_at.desc(), AISession.id.desc())
-                    .limit(limit)
-                    .offset(offset)
+                    .limit(limit + 1)
+                    .offset(0 if after else offset)
                 )
             ).all()
-        return Page(tuple(summary_of(*r) for r in rows), int(total), offset, limit)
+            more = len(rows) > limit
+            rows = rows[:limit]
+            total = await db.scalar(select(func.count()).select_from(AISession).where(*conds)) if with_total else None
+        items = tuple(summary_of(*r) for r in rows)
+        next_after = _encode_cursor(items[-1].updated_at, items[-1].id) if more and items else None
+        return Page(items, int(total) if total is not None else -1, offset, limit, more=more, next_after=next_after)
+
+    def _title_match(self, term: str) -> Any:
+        """Title contains `term` (case-insensitive, wildcards literal). SQLite: the FTS5 trigram index for terms of 3+
+        characters (shorter ones cannot use it); other dialects: ILIKE (a trigram index there serves it)."""
+        if self.store.engine.dialect.name == "sqlite" and len(term) >= 3:
+            phrase = '"' + term.replace('"', '""') + '"'
+            return AISession.id.in_(
+                select(literal_column("session_id"))
+                .select_from(table("ai_sessions_fts"))
+                .where(literal_column("ai_sessions_fts").op("MATCH")(phrase))
+            )
+        like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return AISession.title.ilike(like, escape="\\")
 
     async def _summary(self, db: AsyncSession, session_id: str) -> SessionSummary:
         row = (await db.execute(self._summary_query().where(AISession.id == str(session_id)))).first()
@@ -446,3 +480,15 @@ class SessionService:
         async with self.store.write() as db:
             row = await load_session(db, self.actor, session_id)
             await db.execute(delete(Draft).where(Draft.session_id == row.id, Draft.kind == kind))
+
+
+def _encode_cursor(updated_at: datetime, session_id: str) -> str:
+    return f"{updated_at.isoformat()}|{session_id}"
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        stamp, sid = cursor.split("|", 1)
+        return datetime.fromisoformat(stamp), sid
+    except ValueError:
+        raise InvalidInput(f"Not a paging cursor: {cursor!r} (use the next_after value of a previous page)") from None

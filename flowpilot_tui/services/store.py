@@ -23,10 +23,21 @@ BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def _revision_ids() -> dict[str, str]:
+    """File number -> revision id: files are named `NNNN_*.py`; the id is NNNN or a longer id ("0003_search")."""
+    import re
+
+    ids = {}
+    for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"):
+        found = re.search(r'^revision = "([^"]+)"', p.read_text(encoding="utf-8"), re.MULTILINE)
+        ids[p.name.split("_", 1)[0]] = found.group(1) if found else p.name.split("_", 1)[0]
+    return ids
+
+
 def head_revision() -> str:
-    """Newest migration id; revision files are named `NNNN_*.py` with revision == NNNN."""
-    names = [p.name.split("_", 1)[0] for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")]
-    return max(names)
+    """Newest migration id (the revision of the highest-numbered file)."""
+    ids = _revision_ids()
+    return ids[max(ids)]
 
 
 def sqlite_path(db_url: str) -> Path | None:
@@ -64,6 +75,7 @@ def upgrade_schema(db_url: str, revision: str = "head") -> None:
         with engine.begin() as connection:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
+            connection.exec_driver_sql("ANALYZE")  # planner statistics, so list queries pick the right index
     finally:
         engine.dispose()
 
@@ -96,7 +108,16 @@ PROBE_TIMEOUT_S = 10.0  # how long open waits for another process's write lock b
 
 
 def known_revisions() -> set[str]:
-    return {p.name.split("_", 1)[0] for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")}
+    """Every revision id this version ships: the `revision = "..."` of each file (and its NNNN file number)."""
+    import re
+
+    ids: set[str] = set()
+    for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"):
+        ids.add(p.name.split("_", 1)[0])
+        found = re.search(r'^revision = "([^"]+)"', p.read_text(encoding="utf-8"), re.MULTILINE)
+        if found:
+            ids.add(found.group(1))
+    return ids
 
 
 def _classify(path: Path, exc: BaseException) -> ConfigError:
@@ -301,4 +322,10 @@ class Store:
                 raise
 
     async def close(self) -> None:
+        if self.engine.dialect.name == "sqlite":  # keep the planner's statistics fresh (cheap; usually a no-op)
+            try:
+                async with self.engine.connect() as conn:
+                    await conn.exec_driver_sql("PRAGMA optimize")
+            except Exception:  # a busy or read-only file must not make closing fail
+                pass
         await self.engine.dispose()

@@ -130,13 +130,15 @@ class SessionDetail(_JsonMixin):
 @dataclass(frozen=True)
 class Page(_JsonMixin):
     items: tuple[SessionSummary, ...]
-    total: int
+    total: int  # -1 when not counted (list_sessions(with_total=False))
     offset: int
     limit: int
+    more: bool | None = None  # known from one extra fetched row
+    next_after: str | None = None  # keyset cursor for the next page (list_sessions(after=...))
 
     @property
     def has_more(self) -> bool:
-        return self.offset + len(self.items) < self.total
+        return self.more if self.more is not None else self.offset + len(self.items) < self.total
 
 
 def summary_of(row: AISession, owner_login: str, owner_name: str, connection_name: str | None) -> SessionSummary:
