@@ -118,7 +118,9 @@ async def open_services(
     """Open the DB (upgrading it), resolve the configured user, mirror configured connection names."""
     store = store or await open_store(settings)
     try:
-        actor = await accounts.resolve_actor(store, settings.user)
+        # On PostgreSQL each transaction carries the login / account for the row-level security policies.
+        actor = await accounts.resolve_actor(store.scoped(login=settings.user), settings.user)
+        store = store.scoped(actor.account_id, actor.login)
         if actor.can_write:
             await accounts.sync_connections(store, actor, [(n, c.provider) for n, c in settings.connections.items()])
     except BaseException:
