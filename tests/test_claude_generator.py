@@ -282,3 +282,27 @@ async def test_fake_server_enforces_the_tool_result_rule(
     }
     reply = await client.messages.create(model="m", max_tokens=10, messages=history)
     assert reply.content[0].text == "ok"
+
+
+async def test_a_long_session_sends_a_bounded_request_and_the_header_says_facts_were_left_out(
+    fake_anthropic: FakeAnthropic,
+    make_generator: Callable[..., ClaudeGenerator],
+) -> None:
+    from flowpilot_tui.services.generation.prompt import FACTS_CHARS
+    from flowpilot_tui.services.generation.types import BundleFact
+
+    base = full_bundle()
+    extra = [
+        BundleFact(id=f"F{100 + i}", kind="symptom", text=f"Event log entry {i}: " + "intermittent drop " * 30)
+        for i in range(62)
+    ]
+    bundle = base.model_copy(update={"facts": base.facts + extra})
+    fake_anthropic.reply(escalation_reply())
+    preview = await make_generator().generate(bundle, "escalate")
+
+    [request] = fake_anthropic.requests
+    content = request.body["messages"][0]["content"]
+    assert len(content) < FACTS_CHARS + 3_000  # 62 long facts would be ~35k characters
+    assert 'kind="confirmed"' in content and 'kind="tried"' in content  # what the note rests on is kept
+    assert preview.facts_left_out > 0
+    assert f"{preview.facts_left_out} fact(s) left out of the request (size limit)" in preview.header()

@@ -47,6 +47,7 @@ async def load(
         redaction_count=int(p.get("redaction_count", 0)),
         flagged_items=[FlaggedItem(**f) for f in p.get("flagged_items", [])],
         fallback_reason=p.get("fallback_reason"),
+        facts_left_out=int(p.get("facts_left_out", 0)),
         request_id=p.get("request_id"),
         from_cache=True,
         state_version=row.state_version,
@@ -88,6 +89,7 @@ async def store(
                 "redaction_count": preview.redaction_count,
                 "flagged_items": [f.model_dump() for f in preview.flagged_items],
                 "fallback_reason": preview.fallback_reason,
+                "facts_left_out": preview.facts_left_out,
                 "request_id": preview.request_id,
             },
         )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from flowpilot_tui.services.generation.offline import OfflineGenerator
-from flowpilot_tui.services.generation.prompt import PROMPT_VERSION, request_params, tool_for
+from flowpilot_tui.services.generation.prompt import PROMPT_VERSION, bounded_facts, request_params, tool_for
 from flowpilot_tui.services.generation.render import RENDER_VERSION, render_escalation, render_resolution
 from flowpilot_tui.services.generation.types import (
     CitedItem,
@@ -92,6 +92,7 @@ class ClaudeGenerator:
             redaction_count=bundle.redaction_count,
             redactions=list(bundle.redactions),
             flagged_items=flags,
+            facts_left_out=len(bounded_facts(bundle)[1]),
             state_version=bundle.state_version,
             request_id=request_id,
         )

@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from flowpilot_tui.services.generation.types import PreviewKind, SessionBundle
+from flowpilot_tui.services.generation.types import BundleFact, PreviewKind, SessionBundle
 
-PROMPT_VERSION = "p1"
+PROMPT_VERSION = "p2"
 MAX_TOKENS = {"escalate": 2000, "resolve": 1000}
+FACTS_CHARS = 12_000  # like the chat prompt: facts beyond this are left out and the preview header says so
+_KIND_ORDER = ("confirmed", "tried", "hypothesis", "symptom", "environment")
 
 _ITEM: dict[str, Any] = {
     "type": "object",
@@ -109,14 +111,39 @@ def _attrs(**values: object) -> str:
     return "".join(f" {k}={quoteattr(str(v))}" for k, v in values.items() if v not in (None, ""))
 
 
+def _fact_line(f: BundleFact) -> str:
+    return f"<fact{_attrs(id=f.id, kind=f.kind, outcome=f.outcome)}>{escape(f.text)}</fact>"
+
+
+def bounded_facts(b: SessionBundle, budget: int = FACTS_CHARS) -> tuple[list[BundleFact], list[BundleFact]]:
+    """(sent, left out): confirmed and tried facts first, then hypotheses, symptoms, environment; newest first
+    within a kind; sent in recorded order. The text is already redacted, so no cut can split a secret."""
+    ranked = sorted(
+        b.facts,
+        key=lambda f: (_KIND_ORDER.index(f.kind) if f.kind in _KIND_ORDER else len(_KIND_ORDER), -b.facts.index(f)),
+    )
+    kept: set[str] = set()
+    used = 0
+    for f in ranked:
+        size = len(_fact_line(f))
+        if used + size > budget:
+            continue
+        kept.add(f.id)
+        used += size
+    return [f for f in b.facts if f.id in kept], [f for f in b.facts if f.id not in kept]
+
+
 def session_xml(b: SessionBundle) -> str:
-    """The bundle as tagged data: ids on every element so the model can cite them."""
+    """The bundle as tagged data: ids on every element so the model can cite them; facts bounded."""
     ticket = b.ticket
     lines = [f"<session{_attrs(title=b.title, status=b.status)}>"]
     if ticket is not None and ticket.ticket_id:
         lines.append(f"<ticket{_attrs(id=ticket.ticket_id, connection=ticket.connection)}/>")
     lines.append("<facts>")
-    lines += [f"<fact{_attrs(id=f.id, kind=f.kind, outcome=f.outcome)}>{escape(f.text)}</fact>" for f in b.facts]
+    sent, left_out = bounded_facts(b)
+    if left_out:
+        lines.append(f"<!-- {len(left_out)} facts left out to keep the request bounded -->")
+    lines += [_fact_line(f) for f in sent]
     lines.append("</facts>")
     if b.fixes:
         lines.append("<suggested_fixes>")

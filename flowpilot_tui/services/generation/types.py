@@ -163,6 +163,7 @@ class GeneratedPreview(BaseModel):
     redaction_count: int = 0
     redactions: list[RedactedItem] = Field(default_factory=list, exclude=True, repr=False)
     flagged_items: list[FlaggedItem] = Field(default_factory=list)
+    facts_left_out: int = 0  # facts not sent to the model because the request is bounded
     fallback_reason: str | None = None
     from_cache: bool = False
     state_version: int
@@ -178,6 +179,8 @@ class GeneratedPreview(BaseModel):
         if self.fallback_reason:
             parts.append(f"fell back to the offline template: {self.fallback_reason}")
         parts.append(f"{self.redaction_count} item(s) redacted")
+        if self.facts_left_out:
+            parts.append(f"{self.facts_left_out} fact(s) left out of the request (size limit)")
         if self.flagged_items:
             parts.append(f"{len(self.flagged_items)} item(s) flagged for review")
         if self.from_cache:
