@@ -6,9 +6,9 @@ whose action is unavailable here (e.g. a write for a viewer) is simply not offer
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from textual.actions import parse
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -17,12 +17,20 @@ from textual.dom import DOMNode
 from flowpilot_tui import keymap
 
 
+@runtime_checkable
+class PaletteScoped(Protocol):
+    """A screen that says which registry scopes are live on it: scope -> CSS selector of the node (None: the
+    screen itself)."""
+
+    PALETTE_SCOPES: ClassVar[Mapping[str, str | None]]
+
+
 class FlowPilotCommands(Provider):
     def _entries(self) -> Iterator[tuple[str, str, Any]]:
         """(title, help, callback) for each binding whose scope is live on the screen and currently allowed."""
         screen = self.screen
         targets: dict[str, DOMNode] = {"app": self.app}
-        scopes: dict[str, str | None] = getattr(screen, "PALETTE_SCOPES", {})
+        scopes = screen.PALETTE_SCOPES if isinstance(screen, PaletteScoped) else {}
         for scope, selector in scopes.items():
             if selector is None:
                 targets[scope] = screen
@@ -30,7 +38,9 @@ class FlowPilotCommands(Provider):
                 found = screen.query(selector)
                 if found:
                     targets[scope] = found.first()
-        user_map = getattr(getattr(self.app, "settings", None), "keymap", {}) or {}
+        from flowpilot_tui.app import FlowPilotApp
+
+        user_map = self.app.settings.keymap if isinstance(self.app, FlowPilotApp) else {}
         for key in keymap.KEYS:
             node = targets.get(key.scope)
             if node is None or key.id == "app.commands":
