@@ -106,7 +106,8 @@ class SessionList(Screen[None]):
         pages = max(1, -(-page.total // PAGE_SIZE))
         current = page.offset // PAGE_SIZE + 1
         if page.total:
-            shown = f"{page.offset + 1:,}–{page.offset + len(page.items):,} of {page.total:,} sessions · page {current:,}/{pages:,}"
+            first, last = page.offset + 1, page.offset + len(page.items)
+            shown = f"{first:,}–{last:,} of {page.total:,} sessions · page {current:,}/{pages:,}"
         elif event.search or event.status:
             shown = "No sessions match the search/filter"
         else:

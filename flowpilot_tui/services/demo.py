@@ -92,12 +92,14 @@ async def _outlook(svc: SessionService) -> None:
     await svc.append_message(
         sid,
         "user",
-        "User at Contoso (jdoe) gets a password prompt in Outlook every few minutes since the mailbox moved to Microsoft 365 on Monday.",
+        "User at Contoso (jdoe) gets a password prompt in Outlook every few minutes since the mailbox moved to "
+        "Microsoft 365 on Monday.",
     )
     await svc.append_message(
         sid,
         "assistant",
-        "Repeated prompts after a migration usually point at a stale Outlook profile or cached credentials. Can you check Credential Manager for old Exchange entries and whether OWA works?",
+        "Repeated prompts after a migration usually point at a stale Outlook profile or cached credentials. "
+        "Can you check Credential Manager for old Exchange entries and whether OWA works?",
     )
     await svc.add_fact(
         sid, "symptom", "Outlook prompts for the password every 5-10 minutes; entering it works until the next prompt"
@@ -180,7 +182,8 @@ async def _printer(svc: SessionService, store: Store) -> None:
         outcome="Printer back online; test page printed",
     )
     note = (
-        "## Resolution\n\nThe second-floor printer showed as offline because it received a new network address after a power cut. "
+        "## Resolution\n\nThe second-floor printer showed as offline because it received a new network address "
+        "after a power cut. "
         "We reserved its usual address so it keeps it from now on, and a test page printed successfully."
     )
     async with store.write() as db:
