@@ -40,6 +40,7 @@ SERVICE_MODULES = frozenset(
         "test_writeback",
         "test_slash_commands",
         "test_team_store",
+        "test_handoff",
     }
 )
 OWNER_ROLE = "flowpilot_owner"

@@ -24,12 +24,16 @@ def sessions() -> None:
 @click.option("--search", default=None, help="Match in the title, or a ticket number (#48213).")
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
 @click.option("--offset", type=click.IntRange(0), default=0, show_default=True, help="Skip this many (paging).")
+@click.option("--queue", is_flag=True, help="The escalation queue: requesting escalation or escalated, oldest first.")
 @JSON_OPTION
-def sessions_list(status: str | None, search: str | None, limit: int, offset: int, as_json: bool) -> None:
+def sessions_list(status: str | None, search: str | None, limit: int, offset: int, queue: bool, as_json: bool) -> None:
     """Sessions of your account, most recently updated first."""
     from flowpilot_tui.cli import output
 
     async def body(s: Services) -> None:
+        if queue:
+            await _print_queue(s, as_json)
+            return
         page = await s.sessions.list_sessions(status=status, search=search, limit=limit, offset=offset)
         if as_json:
             output.emit_json({**page.to_json(), "has_more": page.has_more})
@@ -53,6 +57,48 @@ def sessions_list(status: str | None, search: str | None, limit: int, offset: in
             click.echo(
                 f"({len(page.items)} of {page.total}; use --offset {offset + len(page.items)} for more)", err=True
             )
+
+    with_services(body, json_errors=as_json)
+
+
+async def _print_queue(s: Services, as_json: bool) -> None:
+    from flowpilot_tui.cli import output
+    from flowpilot_tui.services.handoff import HandoffService
+
+    now = s.clock()
+    items = await HandoffService(s.store, s.actor, s.clock).queue()
+    if as_json:
+        output.emit_json({"items": [q.to_json(now) for q in items], "total": len(items)})
+        return
+    if not items:
+        click.echo("The escalation queue is empty.")
+        return
+    rows = [
+        [q.summary.id, q.summary.status, f"{q.age_seconds(now) // 60} min", output.cell(q.escalated_by_login),
+         output.cell(q.summary.title, 50)]
+        for q in items
+    ]  # fmt: skip
+    click.echo(output.table(["ID", "STATUS", "AGE", "ESCALATED BY", "TITLE"], rows))
+
+
+@sessions.command("take")
+@click.argument("session_id")
+@JSON_OPTION
+def sessions_take(session_id: str, as_json: bool) -> None:
+    """Take over a session from the escalation queue (you become its owner); prints its escalation package."""
+    from flowpilot_tui.cli import output
+    from flowpilot_tui.services.handoff import HandoffService
+
+    async def body(s: Services) -> None:
+        taken = await HandoffService(s.store, s.actor, s.clock).take(session_id)
+        if as_json:
+            output.emit_json({**output.session_json(taken.detail), "previous_owner_login": taken.previous_owner_login})
+            return
+        click.echo(f"You now own {session_id} (taken over from {output.cell(taken.previous_owner_login)}).")
+        package = taken.detail.escalation_package_markdown or taken.detail.drafts.get("escalate")
+        from flowpilot_tui.safe_text import strip_controls
+
+        click.echo(strip_controls(package) if package else "(no escalation package was written yet)")
 
     with_services(body, json_errors=as_json)
 
