@@ -41,6 +41,7 @@ SERVICE_MODULES = frozenset(
         "test_slash_commands",
         "test_team_store",
         "test_handoff",
+        "test_live",
     }
 )
 OWNER_ROLE = "flowpilot_owner"

@@ -62,6 +62,22 @@ def upgrade() -> None:
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"DROP POLICY IF EXISTS {POLICY} ON {table}")
         op.execute(f"CREATE POLICY {POLICY} ON {table} FOR ALL USING ({using}) WITH CHECK ({check})")
+    # Live updates: every change of a session row (facts, fixes and chat bump it; posts, status, takeovers) tells
+    # listening FlowPilots which session of which account changed (services/live.py LISTENs on this channel).
+    op.execute(
+        """
+        CREATE OR REPLACE FUNCTION flowpilot_notify_session() RETURNS trigger AS $fn$
+        BEGIN
+          PERFORM pg_notify('flowpilot_changes', NEW.account_id::text || ':' || NEW.id);
+          RETURN NULL;
+        END $fn$ LANGUAGE plpgsql
+        """
+    )
+    op.execute("DROP TRIGGER IF EXISTS flowpilot_session_changed ON ai_sessions")
+    op.execute(
+        "CREATE TRIGGER flowpilot_session_changed AFTER INSERT OR UPDATE ON ai_sessions "
+        "FOR EACH ROW EXECUTE FUNCTION flowpilot_notify_session()"
+    )
     app_role = os.environ.get("FLOWPILOT_APP_ROLE", "flowpilot_app")
     op.execute(
         f"""
@@ -83,6 +99,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    op.execute("DROP TRIGGER IF EXISTS flowpilot_session_changed ON ai_sessions")
+    op.execute("DROP FUNCTION IF EXISTS flowpilot_notify_session()")
     for table in _policies():
         op.execute(f"DROP POLICY IF EXISTS {POLICY} ON {table}")
         op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
