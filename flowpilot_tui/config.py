@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     connections: dict[str, ConnectWiseConnection] = Field(default_factory=dict)
     ui: UiSettings = Field(default_factory=UiSettings)
     config_path: Path | None = Field(default=None, exclude=True)
+    config_files: list[Path] = Field(default_factory=list, exclude=True)  # every settings file read, lowest first
 
     @classmethod
     def settings_customise_sources(
@@ -139,11 +140,33 @@ def _env_source(key: str, env: Any) -> str | None:
     return None
 
 
+SYSTEM_CONFIG = Path("/etc/flowpilot/config.toml")
+
+
+def system_config_file(env: Any) -> Path:
+    """The host-wide settings file (shared db_url, connections, LLM settings on a team SSH host)."""
+    return Path(env.get("FLOWPILOT_SYSTEM_CONFIG") or SYSTEM_CONFIG)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
 def load_settings(path: Path | None = None) -> Settings:
-    """Load and validate settings from the file and `os.environ`; one-line `ConfigError` on any problem."""
+    """Load and validate settings: defaults < system file < the user's file < `os.environ`; one-line `ConfigError`
+    on any problem, naming the file or variable it came from."""
     env = os.environ
     path = path or locations.config_file(env)
-    data = _read_toml(path)
+    system = system_config_file(env)
+    system_data = _read_toml(system) if system != path else {}
+    if isinstance(system_data.get("llm"), dict) and "api_key" in system_data["llm"]:
+        raise ConfigError(f"{system}: llm.api_key: keep the key out of the file; set ANTHROPIC_API_KEY instead")
+    user_data = _read_toml(path)
+    data = _merge(system_data, user_data)
+    read = [p for p in (system, path) if p.exists() and (p != system or system != path)]
     llm = data.get("llm")
     if isinstance(llm, dict) and "api_key" in llm:
         raise ConfigError(f"{path}: llm.api_key: keep the key out of the file; set ANTHROPIC_API_KEY instead")
@@ -153,9 +176,11 @@ def load_settings(path: Path | None = None) -> Settings:
         settings = Settings(**data)
     except ValidationError as exc:
         key, msg = _describe(exc.errors()[0])
-        where = _env_source(key, env) or str(path)
+        top = key.split(".", 1)[0]
+        where = _env_source(key, env) or str(system if top in system_data and top not in user_data else path)
         raise ConfigError(f"{where}: {key}: {msg}") from None
     settings.config_path = path
+    settings.config_files = read
     if settings.llm.provider == "anthropic" and settings.llm.api_key is None:
         raise ConfigError(f"{path}: llm.provider: 'anthropic' needs ANTHROPIC_API_KEY in the environment")
     if not settings.db_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):

@@ -56,6 +56,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("FLOWPILOT_CONFIG", str(tmp_path / "config" / "flowpilot" / "config.toml"))
     monkeypatch.setenv("FLOWPILOT_USER", "alice")
+    monkeypatch.setenv("FLOWPILOT_SYSTEM_CONFIG", str(tmp_path / "etc" / "flowpilot" / "config.toml"))  # not /etc
     return tmp_path
 
 

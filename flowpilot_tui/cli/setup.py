@@ -120,6 +120,7 @@ def config_check(reach: bool, as_json: bool) -> None:
         doc = {
             "ok": not failed,
             "config_path": str(settings.config_path) if settings.config_path else None,
+            "config_files": [str(p) for p in settings.config_files],  # every file read, lowest precedence first
             "db_url": settings.db_url,
             "user": settings.user,
             "account": actor.account_name,
@@ -135,7 +136,8 @@ def config_check(reach: bool, as_json: bool) -> None:
     else:
         click.echo(
             cell(
-                f"Config OK: {doc['config_path']} (user: {doc['user']}, {doc['role']} of {doc['account']}, "
+                f"Config OK: {', '.join(doc['config_files']) or 'no settings file (defaults and environment)'} "
+                f"(user: {doc['user']}, {doc['role']} of {doc['account']}, "
                 f"llm: {doc['llm_provider']}, "
                 f"connections: {len(settings.connections)})"
             )
