@@ -30,7 +30,11 @@ OUTCOME_KEYS = {
     "verified_status_name",
     "status_skipped_reason",
     "note_already_posted",
+    "accepted_flags",
     "message",
+    "time_entry_id",
+    "time_entry_hours",
+    "time_skipped_reason",
 }
 
 

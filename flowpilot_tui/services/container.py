@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flowpilot_tui.services import accounts
 from flowpilot_tui.services.identity import Actor
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from flowpilot_tui.services.llm_client import ClientFactory
     from flowpilot_tui.services.scripts import ScriptService
     from flowpilot_tui.services.tickets import TicketService
+    from flowpilot_tui.services.time_entry import TimeSettings
     from flowpilot_tui.services.writeback import Providers, WritebackService
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -79,9 +80,20 @@ class Services:
             pool = ProviderPool(self.settings.connections, **({"sleep": self.psa_sleep} if self.psa_sleep else {}))
             self._closers.append(pool.aclose)
             providers = pool
-        if self.psa_sleep is None:
-            return WritebackService(self.store, self.actor, providers, self.clock)
-        return WritebackService(self.store, self.actor, providers, self.clock, sleep=self.psa_sleep)
+        extra: dict[str, Any] = {"time_settings": self.time_settings}
+        if self.psa_sleep is not None:
+            extra["sleep"] = self.psa_sleep
+        return WritebackService(self.store, self.actor, providers, self.clock, **extra)
+
+    def time_settings(self, connection: str) -> TimeSettings | None:
+        """Member, work type and billable flag of a connection (issue 14); None when any of them is unset."""
+        from flowpilot_tui.services.time_entry import TimeSettings
+
+        conn = self.settings.connections.get(connection)
+        member = conn.member_for(self.actor.login) if conn else None
+        if conn is None or not member or not conn.time_work_type or not conn.time_billable:
+            return None
+        return TimeSettings(member, conn.time_work_type, conn.time_billable)
 
     @cached_property
     def tickets(self) -> TicketService:

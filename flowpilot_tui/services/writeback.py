@@ -18,15 +18,25 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flowpilot_tui.services import audit, journal, rules, wording
+from flowpilot_tui.services import audit, journal, post_gate, rules, wording
 from flowpilot_tui.services.access import load_session
 from flowpilot_tui.services.errors import Conflict, DomainError, InvalidInput
 from flowpilot_tui.services.identity import Actor
 from flowpilot_tui.services.models import Account, AISession, Draft, PSAConnection, WritebackJournal
-from flowpilot_tui.services.psa.base import PostedNote, PsaCall, PsaProvider, collect_calls
+from flowpilot_tui.services.psa.base import NoteVisibility, PostedNote, PsaCall, PsaProvider, collect_calls
 from flowpilot_tui.services.psa.errors import PsaCallError
 from flowpilot_tui.services.sessions import Clock, utcnow
 from flowpilot_tui.services.store import Store
+from flowpilot_tui.services.time_entry import (
+    TicketClosedError,
+    TimeEntryDraft,
+    TimeEntryResult,
+    TimeSettings,
+    default_window,
+    ensure_time_entry,
+    summary_line,
+)
+from flowpilot_tui.services.time_entry import finish as finish_time
 from flowpilot_tui.services.writeback_status import StatusResult, apply_status
 from flowpilot_tui.services.writeback_types import (
     KindSpec,
@@ -83,6 +93,7 @@ class WritebackService:
         sleep: Sleep = asyncio.sleep,
         recheck_after_s: float = 2.0,
         lease_s: float = 180.0,
+        time_settings: Callable[[str], TimeSettings | None] | None = None,
     ) -> None:
         self.store = store
         self.actor = actor
@@ -91,9 +102,24 @@ class WritebackService:
         self.sleep = sleep
         self.recheck_after_s = recheck_after_s
         self.lease = timedelta(seconds=lease_s)
+        self.time_settings = time_settings  # connection name -> member/work type/billable, None when unset
 
-    async def post(self, session_id: str, kind: str, markdown: str) -> WritebackOutcome:
-        """Resolve or escalate `session_id` with the engineer's confirmed `markdown`. See the module docstring."""
+    async def post(
+        self,
+        session_id: str,
+        kind: str,
+        markdown: str,
+        *,
+        time_entry: TimeEntryDraft | None = None,
+        no_time: bool = False,
+        accept_flags: bool = False,
+        allow_secrets: bool = False,
+    ) -> WritebackOutcome:
+        """Resolve or escalate `session_id` with the engineer's confirmed `markdown`. See the module docstring.
+
+        A note for a ticket passes the post gate first (services/post_gate.py): open `[CHECK: …]` flags and
+        secrets in an internal note need `accept_flags`, secrets in a customer-visible note `allow_secrets`;
+        review markers (and, for customers, citation ids) are stripped from what is posted."""
         self.actor.require_writer()
         spec = kind_spec(kind)
         text = (markdown or "").strip()
@@ -104,9 +130,38 @@ class WritebackService:
         link = await self._link(session_id, spec)
         if link.ticket_id is None or link.connection_name is None:
             return await self._complete_local(session_id, spec, text)
+        accepted = await self._gate(session_id, spec, text, accept_flags=accept_flags, allow_secrets=allow_secrets)
+        text = post_gate.text_to_post(text, customer_visible=spec.visibility is NoteVisibility.RESOLUTION)
+        if not text:
+            raise InvalidInput(f"The {spec.label} is empty once review markers are removed; nothing was sent")
         provider = self.providers(link.connection_name)
         with collect_calls() as calls:
-            return await _Run(self, session_id, spec, text, link, provider, calls).execute()
+            run = _Run(self, session_id, spec, text, link, provider, calls)
+            run.time_draft, run.no_time = time_entry, no_time
+            outcome = await run.execute()
+        return replace(outcome, accepted_flags=[f.to_json() for f in accepted])
+
+    async def _gate(
+        self, session_id: str, spec: KindSpec, text: str, *, accept_flags: bool, allow_secrets: bool
+    ) -> list[post_gate.ReviewFlag]:
+        """Refuse open flags/secrets without acknowledgement; audit what was accepted and by whom."""
+        accepted = post_gate.check(
+            text,
+            customer_visible=spec.visibility is NoteVisibility.RESOLUTION,
+            label=spec.label,
+            accept_flags=accept_flags,
+            allow_secrets=allow_secrets,
+        )
+        if accepted:
+            async with self.store.write() as db:
+                row = await load_session(db, self.actor, session_id)
+                detail = {
+                    "kind": spec.kind,
+                    "accepted_by": self.actor.user_id,
+                    "flags": [f.to_json() for f in accepted],
+                }
+                audit.add_event(db, self.actor, row.id, "writeback.flags_accepted", detail, self.clock())
+        return accepted
 
     async def plan(self, session_id: str, kind: str, *, with_status_name: bool = False) -> PostPlan:
         """What `post` would do, in words: the confirmation modal states exactly this. Nothing is written; with
@@ -202,6 +257,10 @@ class _Run:
         self.owner = journal.lease_owner_id()  # host:pid:token, so a crashed holder's lease is taken over at once
         self.audited = 0
         self.unsent_edits = False  # a resumed post whose note on the ticket is an earlier version of the text
+        self.time_draft: TimeEntryDraft | None = None
+        self.no_time = False
+        self.time_result: TimeEntryResult | None = None
+        self.time_skipped: str | None = None
         self.ticket_text: str | None = None  # what is on the ticket, when it differs from `text` (the session keeps it)
 
     # ---- orchestration ----------------------------------------------------------------------------------------
@@ -209,6 +268,7 @@ class _Run:
     async def execute(self) -> WritebackOutcome:
         claim = await self._claim()
         try:
+            await self._time_entry(claim)
             note, resumed = await self._ensure_note(claim)
             status: StatusResult | None = None
             if self.link.target_status_id is not None:
@@ -269,6 +329,37 @@ class _Run:
                 entry.external_note_id,
                 entry.posted_at,
             )
+
+    async def _time_entry(self, claim: _Claim) -> None:
+        """The time entry goes first (before the note and the status change): see services/time_entry.py."""
+        name = self.link.connection_name or ""
+        settings = self.svc.time_settings(name) if self.svc.time_settings else None
+        if self.no_time:
+            self.time_skipped = "no time entry was asked for (--no-time)"
+            return
+        if settings is None:
+            self.time_skipped = (
+                f"time entry settings are not set (connections.{name}.member_identifier, time_work_type, time_billable)"
+            )
+            return
+        if claim.state != "posted":  # nothing of this post is on the ticket yet: check nobody closed it meanwhile
+            ticket = await self.provider.get_ticket(self.ticket_id)
+            if ticket.closed:
+                raise TicketClosedError(
+                    f"Ticket #{self.ticket_id} is closed in ConnectWise (status {ticket.status_name}), probably by "
+                    "someone else since you opened it; ConnectWise refuses time on a closed ticket. Nothing was "
+                    "posted; your text is kept. Reopen the ticket, or post with --no-time to add the note only"
+                )
+        draft = self.time_draft or TimeEntryDraft()
+        async with self.svc.store.read() as db:
+            row = await load_session(db, self.svc.actor, self.session_id)
+            start, end = await default_window(db, row, self.svc.clock())
+            title = row.title
+        start, end = draft.start or start, draft.end or end
+        if end <= start:
+            raise InvalidInput("The time entry ends before it starts; nothing was sent")
+        notes = (draft.notes or summary_line(self.text, title)).strip()[:500]
+        self.time_result = await ensure_time_entry(self, settings, start, end, notes)
 
     def _set_text(self, entry: WritebackJournal) -> None:
         entry.marker = journal.new_marker()
@@ -419,6 +510,7 @@ class _Run:
             entry.verified_status_name = status.status_name if status else None
             entry.skipped_reason = skipped
             journal.release(entry, self.owner, now, state="done")
+            await finish_time(db, self.session_id, now)
             self._audit(db)
             audit.add_event(
                 db,
@@ -444,8 +536,18 @@ class _Run:
             status.status_name if status else None,
             skipped,
             resumed,
-            self._message(note, resumed, status, skipped),
+            self._message(note, resumed, status, skipped) + self._time_message(),
+            time_entry_id=self.time_result.id if self.time_result else None,
+            time_entry_hours=self.time_result.hours if self.time_result else None,
+            time_skipped_reason=None if self.time_result else self.time_skipped,
         )
+
+    def _time_message(self) -> str:
+        if self.time_result is None:
+            return f"; no time entry: {self.time_skipped}" if self.no_time else ""  # unset: time_skipped_reason
+        t = self.time_result
+        verb = "was already on the ticket" if t.resumed else "posted and verified"
+        return f"; time entry #{t.id} ({t.hours:g} h) {verb}"
 
     def _message(self, note: NoteRef, resumed: bool, status: StatusResult | None, skipped: str | None) -> str:
         record = self._record(note, status, resumed, skipped)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -72,6 +72,10 @@ class WritebackOutcome:
     status_skipped_reason: str | None
     note_already_posted: bool  # this call resumed: the note was on the ticket from an earlier attempt
     message: str  # one human line
+    accepted_flags: list[dict[str, str]] = field(default_factory=list)  # review flags/secrets acknowledged
+    time_entry_id: int | None = None  # the ConnectWise time entry posted with the note (verified by re-reading)
+    time_entry_hours: float | None = None
+    time_skipped_reason: str | None = None  # why no time entry was posted (unset settings, --no-time)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -173,3 +173,16 @@ class TicketDetail:
     contact_name: str | None
     site_name: str | None
     configurations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TimeEntryRef:
+    """A time entry as ConnectWise stores it."""
+
+    id: int
+    ticket_id: int
+    member: str
+    start: datetime | None
+    end: datetime | None
+    hours: float
+    notes: str

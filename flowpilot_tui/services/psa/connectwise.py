@@ -32,6 +32,7 @@ from flowpilot_tui.services.psa.base import (
     TicketListPage,
     TicketNote,
     TicketState,
+    TimeEntryRef,
     report_call,
 )
 from flowpilot_tui.services.psa.errors import PsaCallError, PsaNotFound, PsaServerError, PsaTransportError
@@ -259,6 +260,59 @@ class ConnectWiseProvider:
             if len(rows) < 100:
                 break
         return out
+
+    # ---- time entries ---------------------------------------------------------------------------------------
+
+    async def post_time_entry(
+        self,
+        ticket_id: int,
+        *,
+        member: str,
+        start: str,
+        end: str,
+        notes: str,
+        work_type: str,
+        billable: str,
+    ) -> TimeEntryRef:
+        """POST /time/entries charged to the service ticket. Never retried blindly (like a note): read back first."""
+        body = {
+            "chargeToId": int(ticket_id),
+            "chargeToType": "ServiceTicket",
+            "member": {"identifier": member},
+            "timeStart": start,
+            "timeEnd": end,
+            "notes": notes,
+            "workType": {"name": work_type},
+            "billableOption": billable,
+            "addToDetailDescriptionFlag": False,  # the resolution note is posted on its own: never copy it
+            "addToInternalAnalysisFlag": False,
+            "addToResolutionFlag": False,
+        }
+        data = await self._json(
+            "POST", "time/entries", f"adding the time entry to ticket #{ticket_id}", ticket_id, json=body, safe=False
+        )
+        return cw_wire.parse_time_entry(data if isinstance(data, dict) else {})
+
+    async def list_time_entries(self, ticket_id: int, member: str) -> list[TimeEntryRef]:
+        quoted = member.replace('"', "")
+        data = await self._json(
+            "GET",
+            "time/entries",
+            f"reading the time entries of ticket #{ticket_id}",
+            ticket_id,
+            params={
+                "conditions": (
+                    f'chargeToId={int(ticket_id)} and chargeToType="ServiceTicket" and member/identifier="{quoted}"'
+                ),
+                "orderBy": "id desc",
+                "pageSize": 50,
+            },
+        )
+        return [cw_wire.parse_time_entry(e) for e in data if isinstance(e, dict)] if isinstance(data, list) else []
+
+    async def get_time_entry(self, entry_id: int) -> TimeEntryRef:
+        data = await self._json("GET", f"time/entries/{int(entry_id)}", f"reading time entry #{entry_id}", None)
+        return cw_wire.parse_time_entry(data if isinstance(data, dict) else {})
 
     async def system_info(self) -> dict[str, Any]:
         """Connection check: the instance's version (used by a settings 'test connection' action)."""

@@ -17,6 +17,7 @@ from flowpilot_tui.services.psa.base import (
     TicketListItem,
     TicketNote,
     TicketState,
+    TimeEntryRef,
 )
 from flowpilot_tui.services.psa.errors import (
     FieldError,
@@ -147,6 +148,22 @@ def parse_ticket_note(data: dict[str, Any]) -> TicketNote:
         author=str(author),
         created_at=_time(data.get("dateCreated")),
         visibility=visibility,
+    )
+
+
+def parse_time_entry(data: dict[str, Any]) -> TimeEntryRef:
+    try:
+        hours = float(data.get("actualHours") or 0)
+    except (TypeError, ValueError):
+        hours = 0.0
+    return TimeEntryRef(
+        id=_int(data.get("id")),
+        ticket_id=_int(data.get("chargeToId")),
+        member=str(_ref(data, "member").get("identifier") or ""),
+        start=_time(data.get("timeStart")),
+        end=_time(data.get("timeEnd")),
+        hours=hours,
+        notes=str(data.get("notes") or ""),
     )
 
 
