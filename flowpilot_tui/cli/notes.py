@@ -81,7 +81,26 @@ def preview(session_id: str, kind: str, regenerate: bool, as_json: bool) -> None
     help="Post a customer-visible note even though it looks like it contains a password or key.",
 )
 @JSON_OPTION
-def post(session_id: str, kind: str, source: TextIO, yes: bool, allow_secrets: bool, as_json: bool) -> None:
+@click.option(
+    "--time",
+    "time_window",
+    default=None,
+    metavar="HH:MM-HH:MM",
+    help="The time entry's start and end today (UTC); default: the session's first and last activity today.",
+)
+@click.option("--time-notes", default=None, help="The time entry's notes (default: a one-line summary of the note).")
+@click.option("--no-time", is_flag=True, help="Post without a time entry.")
+def post(
+    session_id: str,
+    kind: str,
+    source: TextIO,
+    yes: bool,
+    allow_secrets: bool,
+    as_json: bool,
+    time_window: str | None = None,
+    time_notes: str | None = None,
+    no_time: bool = False,
+) -> None:
     """Resolve or escalate: post the note to the linked ticket, change the status and re-read it to verify.
 
     Without a linked ticket the session is resolved/escalated locally and nothing is sent. Retrying after a
@@ -118,13 +137,42 @@ def post(session_id: str, kind: str, source: TextIO, yes: bool, allow_secrets: b
             )
             if not click.confirm("Post it?", default=False, err=True):
                 raise Cancelled("cancelled; nothing was posted")
-        outcome = await s.writeback.post(session_id, kind, markdown)
+        outcome = await s.writeback.post(
+            session_id,
+            kind,
+            markdown,
+            time_entry=_time_draft(time_window, time_notes, s.clock()),
+            no_time=no_time,
+        )
         if as_json:
             output.emit_json(outcome.to_json())
         else:
             click.echo(output.cell(outcome.message))
+            if outcome.time_skipped_reason and not no_time and not plan.local:
+                click.echo(f"no time entry: {output.cell(outcome.time_skipped_reason)}", err=True)
 
     with_services(body, json_errors=as_json)
+
+
+def _time_draft(window: str | None, notes: str | None, now: Any) -> Any:
+    """`--time 09:10-10:05` (today, UTC) and `--time-notes` as a TimeEntryDraft; None = the defaults."""
+    from flowpilot_tui.services.time_entry import TimeEntryDraft
+
+    if window is None and notes is None:
+        return None
+    start = end = None
+    if window is not None:
+        try:
+            a, b = (part.strip() for part in window.split("-", 1))
+            start, end = (
+                now.replace(hour=int(x[:2]), minute=int(x[3:5]), second=0, microsecond=0)
+                for x in (a.zfill(5), b.zfill(5))
+            )
+        except ValueError:
+            fail(f"--time {window!r}: use HH:MM-HH:MM, e.g. 09:10-10:05", 2)
+        if end <= start:
+            fail(f"--time {window!r}: the end must be after the start", 2)
+    return TimeEntryDraft(start, end, notes)
 
 
 def _read(source: TextIO) -> str:
