@@ -85,7 +85,9 @@ def db_upgrade() -> None:
 
         store = await Store.open(settings.db_url)
         await store.close()
-        return f"Database at revision {head_revision()}: {settings.db_url}"
+        from flowpilot_tui.services.store_pg import safe_url
+
+        return f"Database at revision {head_revision()}: {safe_url(settings.db_url)}"
 
     click.echo(_cell(run(body)))
 
