@@ -82,6 +82,12 @@ def preview(session_id: str, kind: str, regenerate: bool, as_json: bool) -> None
 )
 @JSON_OPTION
 @click.option(
+    "--accept-flags",
+    is_flag=True,
+    help="Post although the note has open [CHECK: …] review flags (or, internal notes, secret-like strings); "
+    "the accepted flags are listed in the JSON and recorded in the audit trail with your user.",
+)
+@click.option(
     "--time",
     "time_window",
     default=None,
@@ -96,6 +102,7 @@ def post(
     source: TextIO,
     yes: bool,
     allow_secrets: bool,
+    accept_flags: bool,
     as_json: bool,
     time_window: str | None = None,
     time_notes: str | None = None,
@@ -118,6 +125,16 @@ def post(
         plan = await s.writeback.plan(session_id, kind)  # not found / state rules fail here, before anything else
         if plan.customer_visible and not allow_secrets:
             _refuse_secrets(markdown)
+        if not plan.local:  # refuse before asking: open review flags / secrets need explicit acknowledgement
+            from flowpilot_tui.services import post_gate
+
+            post_gate.check(
+                markdown,
+                customer_visible=plan.customer_visible,
+                label=plan.visibility,
+                accept_flags=accept_flags,
+                allow_secrets=allow_secrets,
+            )
         if interactive:
             s.actor.require_writer()
             plan = await s.writeback.plan(session_id, kind, with_status_name=True)  # the words the TUI modal shows
@@ -141,6 +158,8 @@ def post(
             session_id,
             kind,
             markdown,
+            accept_flags=accept_flags,
+            allow_secrets=allow_secrets,
             time_entry=_time_draft(time_window, time_notes, s.clock()),
             no_time=no_time,
         )
