@@ -338,7 +338,9 @@ class SessionScreen(Screen[None]):
                 return
             self.post_message(PostState(True))
             try:
-                outcome = await writeback.post(self.session_id, kind, text)
+                # the modal only confirms once secret-like strings are acknowledged; open [CHECK] flags are not
+                # listed there yet, so the service gate still refuses them (issue 11: TUI flag gate to do)
+                outcome = await writeback.post(self.session_id, kind, text, allow_secrets=True)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - every failure becomes a notification, never a crash
