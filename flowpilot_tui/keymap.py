@@ -86,8 +86,8 @@ KEYS: tuple[Key, ...] = (
         priority=True,
     ),
     Key("workspace.reload", "ctrl+r", "reload", "Reload", "workspace", show=False, priority=True),
-    Key("chat.send", "enter", "send", "Send", "chat", priority=True, writes=True),
-    Key("chat.newline", "ctrl+j,alt+enter", "newline", "Newline", "chat", priority=True, key_display="^j"),
+    Key("chat.send", "enter", "send", "Send", "chat", writes=True),  # handled in ChatInput._on_key, in key order
+    Key("chat.newline", "ctrl+j,alt+enter", "newline", "Newline", "chat", key_display="^j"),
     Key("chat.cancel", "escape", "cancel_reply", "Cancel reply", "chat"),
     Key("chat.copy", "ctrl+y", "copy_message", "Copy message…", "chat", priority=True),
     Key("chat.earlier", "ctrl+l", "load_earlier", "Load earlier", "chat", show=False),

@@ -183,11 +183,11 @@ class Workspace(SessionScreen):
     async def chat_submitted(self, event: ChatInput.Submitted) -> None:
         chat = self.query_one(ChatPane)
         if not self.can_write or chat.log_view.streaming:
+            chat.input.restore(event.text)  # nothing typed is lost
             self.notify(
                 "Wait for the reply to finish (Esc cancels it)" if self.can_write else VIEWER_REASON, severity="warning"
             )
             return
-        chat.input.clear()
         await chat.log_view.add_message("user", event.text)
         self.send(event.text)
 

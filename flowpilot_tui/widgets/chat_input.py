@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
@@ -45,9 +46,32 @@ class ChatInput(TextArea):
             return not self.read_only
         return True
 
+    async def _on_key(self, event: events.Key) -> None:
+        """Send/newline run here, in the order keys arrive: a priority binding would act before the characters
+        typed just before Enter were inserted (a burst, key-ahead, an unbracketed paste) and cut the message."""
+        bindings = self._bindings.copy()
+        if self.app._keymap:
+            bindings.apply_keymap(self.app._keymap)
+        for binding in bindings.key_to_bindings.get(event.key, ()):
+            if binding.action in ("send", "newline"):
+                event.stop()
+                event.prevent_default()
+                if self.check_action(binding.action, ()):
+                    await self.run_action(binding.action)
+                return
+        await super()._on_key(event)
+
     def action_send(self) -> None:
+        """Post the text and clear at once, so keys typed after Enter start the next message (not wiped later)."""
         if self.text.strip():
-            self.post_message(self.Submitted(self.text))
+            text = self.text
+            self.clear()
+            self.post_message(self.Submitted(text))
+
+    def restore(self, text: str) -> None:
+        """Put back a message that was not sent, ahead of anything typed since."""
+        self.text = text if not self.text else text + "\n" + self.text
+        self.move_cursor(self.document.end)
 
     def action_newline(self) -> None:
         self.insert("\n")

@@ -41,13 +41,17 @@ class FactEditor(ModalScreen[FactEdit | None]):
             yield Select([(KIND_TITLE[k], k) for k in FACT_KINDS], value=self.kind, allow_blank=False, id="kind")
             yield Label("Fact")
             yield Input(
-                self.fact.text if self.fact else "", placeholder="What did you observe, confirm or try?", id="text"
+                self.fact.text if self.fact else "",
+                placeholder="What did you observe, confirm or try?",
+                id="text",
+                select_on_focus=False,  # a selected text is replaced by the first key typed
             )
             yield Label("Outcome (for tried steps)", id="outcome-label")
             yield Input(
                 (self.fact.outcome or "") if self.fact else "",
                 placeholder="What happened when you tried it?",
                 id="outcome",
+                select_on_focus=False,
             )
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
@@ -55,7 +59,9 @@ class FactEditor(ModalScreen[FactEdit | None]):
 
     def on_mount(self) -> None:
         self._show_outcome(self.kind)
-        self.query_one("#text", Input).focus()
+        text = self.query_one("#text", Input)
+        text.focus()
+        text.cursor_position = len(text.value)  # editing appends: cursor at the end, nothing selected
 
     @on(Select.Changed, "#kind")
     def kind_changed(self, event: Select.Changed) -> None:

@@ -1,0 +1,52 @@
+"""Type the way terminals deliver keys: a burst of Key events posted to the app in one go (SSH batching, key-ahead,
+an unbracketed paste), under an event loop slowed by a deliberately slow callback — never wall-clock assertions.
+
+Why post straight to the app: `Pilot.press` waits for each key to be handled, which hides ordering bugs; a real
+driver posts every parsed key at once and the app works through its queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from textual import events
+from textual.keys import _character_to_key
+
+SPECIAL = {"\r": "enter", "\n": "enter", "\x7f": "backspace", "\t": "tab"}
+
+
+def key_events(text: str) -> list[events.Key]:
+    """Key events for `text` as a terminal sends it ("\\r" Enter, "\\x7f" Backspace); `<end>`-style names not used."""
+    out = []
+    for ch in text:
+        name = SPECIAL.get(ch) or _character_to_key(ch)
+        out.append(events.Key(name, ch if ch.isprintable() else None))
+    return out
+
+
+def burst(app: Any, text: str | list[events.Key]) -> None:
+    """Post all keys to the app at once, as the driver does after one read()."""
+    for event in key_events(text) if isinstance(text, str) else text:
+        app.post_message(event)
+
+
+@contextmanager
+def slowed_loop(step_s: float = 0.005) -> Iterator[None]:
+    """Every loop iteration also runs a blocking callback (a busy 2-core machine): ordering must not depend on speed."""
+    loop = asyncio.get_running_loop()
+    state = {"on": True}
+
+    def slow() -> None:
+        if state["on"]:
+            time.sleep(step_s)
+            loop.call_later(step_s, slow)
+
+    loop.call_soon(slow)
+    try:
+        yield
+    finally:
+        state["on"] = False
