@@ -3,9 +3,16 @@
 Why so explicit: writing a customer-visible note by mistake is the classic helpdesk incident, so the modal states
 the target, the visibility and the status step in words, starts on Cancel, needs a modified key or the button, and
 refuses to go on while secret-like strings in a customer-visible note are unacknowledged. It never edits the text.
+
+Post gate (issue 11): open `[CHECK: …]` review flags (found by services/post_gate.py, not re-parsed here) are listed
+with section, text and reason, and confirm stays disabled until the engineer ticks that they reviewed them; the same
+tick covers secret-like strings in an internal note. The modal dismisses with a `PostConsent` saying what was
+acknowledged, which the caller passes on as `accept_flags`; the service audits the accepted flags.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
@@ -15,7 +22,7 @@ from textual.widgets import Button, Checkbox, Static
 
 from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import one_line, plain
-from flowpilot_tui.services import wording
+from flowpilot_tui.services import post_gate, wording
 from flowpilot_tui.services.redact import RedactedItem, find_secrets
 from flowpilot_tui.services.writeback_types import PostPlan
 
@@ -28,8 +35,21 @@ def _secret_line(text: str, item: RedactedItem) -> str:
     return f"line {line}: {item.kind.replace('_', ' ')} “{shown}”"
 
 
-class ConfirmPost(ModalScreen[bool]):
-    """Dismisses with True only after an explicit confirm; Esc, Cancel and anything else give False."""
+def _flag_line(flag: post_gate.ReviewFlag) -> str:
+    text = f" “{one_line(flag.text, 50)}”" if flag.text else ""
+    return f"{one_line(flag.section, 24)}:{text} — {one_line(flag.reason, 60)}"
+
+
+@dataclass(frozen=True)
+class PostConsent:
+    """What the engineer confirmed: `accept_flags` is True only when open flags/internal secrets were ticked."""
+
+    accept_flags: bool
+    flags: tuple[post_gate.ReviewFlag, ...] = ()
+
+
+class ConfirmPost(ModalScreen[PostConsent | None]):
+    """Dismisses with a PostConsent only after an explicit confirm; Esc, Cancel and anything else give None."""
 
     DEFAULT_CSS = """
     ConfirmPost { align: center middle; }
@@ -42,6 +62,8 @@ class ConfirmPost(ModalScreen[bool]):
     ConfirmPost.-internal #cp-kind, ConfirmPost.-local #cp-kind { background: $primary 30%; }
     ConfirmPost #cp-body { height: auto; max-height: 16; }
     ConfirmPost #cp-ack { width: 100%; }
+    ConfirmPost #cp-flags-ack { width: 100%; height: 1; border: none; padding: 0 1; }
+    ConfirmPost #cp-flags { color: $warning; }
     ConfirmPost .cp-line { margin-top: 1; }
     ConfirmPost #cp-warning { color: $warning; text-style: bold; }
     ConfirmPost.-internal #cp-warning { color: $text-muted; text-style: none; }
@@ -58,6 +80,7 @@ class ConfirmPost(ModalScreen[bool]):
         self.plan = plan
         self.text = text
         self.secrets = find_secrets(text) if not plan.local else []
+        self.flags = post_gate.review_flags(text) if not plan.local else []
         self.refusal = self._refusal()
 
     def _refusal(self) -> str:
@@ -68,6 +91,11 @@ class ConfirmPost(ModalScreen[bool]):
     @property
     def needs_ack(self) -> bool:
         return self.plan.customer_visible and bool(self.secrets)
+
+    @property
+    def needs_flags_ack(self) -> bool:
+        """Open review flags, or secrets in an internal note: the service refuses them without `accept_flags`."""
+        return bool(self.flags) or (not self.plan.customer_visible and bool(self.secrets))
 
     def compose(self) -> ComposeResult:
         plan, text = self.plan, self.text
@@ -82,19 +110,23 @@ class ConfirmPost(ModalScreen[bool]):
                 if wording.plan_warning(plan):
                     yield Static(plain(wording.plan_warning(plan)), id="cp-warning")
                 yield Static(plain(size), id="cp-size", classes="cp-line")
+                if self.flags:
+                    yield Static(plain(self._flags_text()), id="cp-flags", classes="cp-line")
                 if self.secrets:
                     yield Static(plain(self._secrets_text()), id="cp-secrets", classes="cp-line")
                 if self.refusal:
                     yield Static(plain(self.refusal), id="cp-refuse", classes="cp-line")
             if self.needs_ack and not self.refusal:
                 yield Checkbox("I checked them: safe to send to the customer", id="cp-ack")
+            if self.needs_flags_ack and not self.refusal:
+                yield Checkbox(self._flags_ack_label(), id="cp-flags-ack")
             with Horizontal(id="cp-buttons"):
                 yield Button("Cancel (Esc)", id="cp-cancel", variant="default")
                 yield Button(
                     wording.confirm_label(plan),
                     id="cp-confirm",
                     variant="warning" if plan.customer_visible else "primary",
-                    disabled=bool(self.refusal) or self.needs_ack,
+                    disabled=bool(self.refusal) or self.needs_ack or self.needs_flags_ack,
                 )
 
     def on_mount(self) -> None:
@@ -105,7 +137,8 @@ class ConfirmPost(ModalScreen[bool]):
 
     def _fit(self) -> None:
         """Keep the buttons on screen in small terminals: the text part scrolls instead."""
-        reserved = 2 + 1 + 4 + 3 + (3 if self.needs_ack and not self.refusal else 0)  # border, kind, buttons, margin
+        boxes = (3 * self.needs_ack + self.needs_flags_ack) if not self.refusal else 0
+        reserved = 2 + 1 + 4 + 3 + boxes  # border, kind, buttons, margin, acknowledgement checkboxes
         self.query_one("#cp-body").styles.max_height = max(3, min(16, self.size.height - reserved))
 
     def _secrets_text(self) -> str:
@@ -119,19 +152,42 @@ class ConfirmPost(ModalScreen[bool]):
             lines.append(f"  … and {len(self.secrets) - MAX_LISTED} more")
         return "\n".join([head, *lines])
 
+    def _flags_text(self) -> str:
+        head = f"{len(self.flags)} open review flag(s) — edit them away, or tick below (the acceptance is audited):"
+        lines = [f"  • {_flag_line(f)}" for f in self.flags[:MAX_LISTED]]
+        if len(self.flags) > MAX_LISTED:
+            lines.append(f"  … and {len(self.flags) - MAX_LISTED} more")
+        lines.append("Review markers [CHECK: …] are removed from what is posted.")
+        return "\n".join([head, *lines])
+
+    def _flags_ack_label(self) -> str:
+        if self.flags and not self.plan.customer_visible and self.secrets:
+            return "I reviewed the flagged items and the secret-like strings: post anyway"
+        if self.flags:
+            return "I reviewed the flagged items: post anyway"
+        return "I checked the secret-like strings: post them in this internal note"
+
     @property
     def acknowledged(self) -> bool:
         if not self.needs_ack:
             return True
         return self.query_one("#cp-ack", Checkbox).value
 
+    @property
+    def flags_acknowledged(self) -> bool:
+        if not self.needs_flags_ack:
+            return True
+        return self.query_one("#cp-flags-ack", Checkbox).value
+
     @on(Checkbox.Changed, "#cp-ack")
+    @on(Checkbox.Changed, "#cp-flags-ack")
     def _ack_changed(self) -> None:
-        self.query_one("#cp-confirm", Button).disabled = bool(self.refusal) or not self.acknowledged
+        ready = self.acknowledged and self.flags_acknowledged
+        self.query_one("#cp-confirm", Button).disabled = bool(self.refusal) or not ready
 
     @on(Button.Pressed, "#cp-cancel")
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        self.dismiss(None)
 
     @on(Button.Pressed, "#cp-confirm")
     def action_confirm(self) -> None:
@@ -145,4 +201,10 @@ class ConfirmPost(ModalScreen[bool]):
                 markup=False,
             )
             return
-        self.dismiss(True)
+        if not self.flags_acknowledged:
+            what = "open review flags" if self.flags else "secret-like strings"
+            self.notify(
+                f"Tick that you reviewed the {what} first (or edit the note).", severity="warning", markup=False
+            )
+            return
+        self.dismiss(PostConsent(accept_flags=self.needs_flags_ack, flags=tuple(self.flags)))

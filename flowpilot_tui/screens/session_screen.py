@@ -333,14 +333,16 @@ class SessionScreen(Screen[None]):
             except DomainError as exc:
                 self.post_message(PostDone(kind, error=f"Cannot post: {one_line(exc.message)}. Nothing was sent."))
                 return
-            if not await self.app.push_screen_wait(ConfirmPost(plan, text)):
+            consent = await self.app.push_screen_wait(ConfirmPost(plan, text))
+            if consent is None:
                 self.notify("Not posted: nothing was sent; your text is kept.", markup=False)
                 return
             self.post_message(PostState(True))
             try:
-                # the modal only confirms once secret-like strings are acknowledged; open [CHECK] flags are not
-                # listed there yet, so the service gate still refuses them (issue 11: TUI flag gate to do)
-                outcome = await writeback.post(self.session_id, kind, text, allow_secrets=True)
+                # the modal only confirms once secret-like strings and open [CHECK] flags are acknowledged
+                outcome = await writeback.post(
+                    self.session_id, kind, text, accept_flags=consent.accept_flags, allow_secrets=True
+                )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - every failure becomes a notification, never a crash

@@ -1,0 +1,163 @@
+"""The post gate in Confirm & post (issue 11): open `[CHECK: …]` review flags and secrets in an internal note are
+listed and need an explicit tick before confirm; the posted note (ConnectWise emulator over loopback HTTP) has no
+review markers and the audit log records the accepted flags.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from cw_fixtures import PRIVATE_KEY
+from preview_harness import OUTLOOK, PreviewHarness, seed_demo_db, seed_sync
+from sqlalchemy import select
+from textual.widgets import Button, Checkbox, Static
+from tui_helpers import CW_KEY_ENV, make_settings, settle, wait_until
+
+from flowpilot_tui.emulators.connectwise import ConnectWiseEmulator
+from flowpilot_tui.screens.confirm_post import ConfirmPost
+from flowpilot_tui.services.container import Services
+from flowpilot_tui.services.models import AuditEvent
+
+TICKET = 48213
+FLAGGED = (
+    "## What we did\n"
+    "- Rebuilt the Outlook profile for jdoe [F1]\n"
+    "- Cleared cached credentials in Credential Manager [CHECK: action not supported by a tried fact]\n"
+    "## Result\n"
+    "- Outlook no longer prompts [CHECK: outcome not confirmed by the user]\n"
+)
+
+
+def modal_text(screen: ConfirmPost) -> str:
+    return "\n".join(str(w.render()) for w in screen.query(Static) if not isinstance(w, Button))
+
+
+def messages(app: PreviewHarness) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def with_draft(session_id: str, kind: str, text: str):  # type: ignore[no-untyped-def]
+    async def prepare(services: Services) -> None:
+        await services.sessions.save_draft(session_id, kind, text, 12)
+
+    return prepare
+
+
+async def open_modal(pilot: Any) -> ConfirmPost:
+    await settle(pilot)
+    await pilot.press("f9")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmPost), "confirm modal")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, ConfirmPost)
+    return pilot.app.screen
+
+
+async def accepted_events(app: PreviewHarness) -> list[AuditEvent]:
+    assert app.services is not None
+    async with app.services.store.read() as db:
+        query = select(AuditEvent).where(AuditEvent.action == "writeback.flags_accepted")
+        return list((await db.scalars(query)).all())
+
+
+@pytest.fixture
+def cw_env(cw: ConnectWiseEmulator, monkeypatch: pytest.MonkeyPatch) -> ConnectWiseEmulator:
+    monkeypatch.setenv(CW_KEY_ENV, PRIVATE_KEY)
+    return cw
+
+
+async def test_flagged_note_is_not_posted_without_acknowledgement(db_url: str, cw_env: ConnectWiseEmulator) -> None:
+    ids = await seed_demo_db(db_url)
+    before = len(cw_env.notes_on(TICKET))
+    app = PreviewHarness(
+        make_settings(db_url, cw=cw_env), ids[OUTLOOK], prepare=with_draft(ids[OUTLOOK], "resolve", FLAGGED)
+    )
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        modal = await open_modal(pilot)
+        text = modal_text(modal)
+        assert "2 open review flag(s)" in text
+        assert (
+            "What we did: “Cleared cached credentials in Credential Manager” — action not supported by a tried fact"
+            in text
+        )
+        assert "Result: “Outlook no longer prompts” — outcome not confirmed by the user" in text
+        assert "Review markers [CHECK: …] are removed from what is posted." in text
+        assert modal.query_one("#cp-confirm", Button).disabled
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmPost)  # still asking
+        assert any("Tick that you reviewed the open review flags first" in m for m in messages(app))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmPost))
+        await settle(pilot)
+        assert len(cw_env.notes_on(TICKET)) == before and not app.posted
+        assert cw_env.api_calls("POST") == []
+        assert await accepted_events(app) == []
+        assert app.pane.text_area.text == FLAGGED  # the draft is untouched
+        assert app.services is not None
+        assert (await app.services.sessions.get(app.session_id)).summary.status == "active"
+
+
+async def test_acknowledged_flags_are_posted_without_markers_and_audited(
+    db_url: str, cw_env: ConnectWiseEmulator
+) -> None:
+    ids = await seed_demo_db(db_url)
+    before = len(cw_env.notes_on(TICKET))
+    app = PreviewHarness(
+        make_settings(db_url, cw=cw_env), ids[OUTLOOK], prepare=with_draft(ids[OUTLOOK], "resolve", FLAGGED)
+    )
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        modal = await open_modal(pilot)
+        confirm = modal.query_one("#cp-confirm", Button)
+        assert confirm.disabled
+        await pilot.click("#cp-flags-ack")
+        await pilot.pause()
+        assert modal.query_one("#cp-flags-ack", Checkbox).value and not confirm.disabled
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: bool(app.posted), "Posted message")
+        await settle(pilot)
+        notes = cw_env.notes_on(TICKET)
+        assert len(notes) == before + 1
+        posted = notes[-1].text
+        assert "[CHECK" not in posted and "[F1]" not in posted
+        assert "Cleared cached credentials in Credential Manager" in posted
+        assert "Outlook no longer prompts" in posted
+        [event] = await accepted_events(app)
+        assert [(f["section"], f["reason"]) for f in event.detail["flags"]] == [
+            ("What we did", "action not supported by a tried fact"),
+            ("Result", "outcome not confirmed by the user"),
+        ]
+        assert app.services is not None and event.detail["accepted_by"] == app.services.actor.user_id
+        assert (await app.services.sessions.get(app.session_id)).summary.status == "resolved"
+
+
+async def test_secret_in_internal_note_needs_the_same_acknowledgement(db_url: str, cw_env: ConnectWiseEmulator) -> None:
+    ids = await seed_demo_db(db_url)
+    note = "Escalating to L2.\nTemporary password: Sup3r-Secr3t!x9 set on the mailbox."
+    before = len(cw_env.notes_on(TICKET))
+    app = PreviewHarness(
+        make_settings(db_url, cw=cw_env),
+        ids[OUTLOOK],
+        kind="escalate",
+        prepare=with_draft(ids[OUTLOOK], "escalate", note),
+    )
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        modal = await open_modal(pilot)
+        assert "1 secret-like string(s) found in the note (internal note" in modal_text(modal)
+        assert modal.query_one("#cp-confirm", Button).disabled
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmPost) and len(cw_env.notes_on(TICKET)) == before
+        await pilot.click("#cp-flags-ack")
+        await pilot.pause()
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: bool(app.posted), "Posted message")
+        assert len(cw_env.notes_on(TICKET)) == before + 1
+        [event] = await accepted_events(app)
+        assert event.detail["flags"][0]["reason"].startswith("contains a secret-like string (password")
+
+
+def test_confirm_modal_with_flags_snapshot(snap_compare: Any, db_url: str) -> None:
+    ids = seed_sync(db_url)
+    app = PreviewHarness(make_settings(db_url), ids[OUTLOOK], prepare=with_draft(ids[OUTLOOK], "resolve", FLAGGED))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_modal)
