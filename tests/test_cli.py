@@ -67,7 +67,7 @@ def test_unknown_user_is_a_config_problem_with_a_hint(demo: dict[str, str]) -> N
 
 def test_sessions_list_json_shape_filters_and_paging(demo: dict[str, str]) -> None:
     page = js("sessions", "list")
-    assert set(page) == {"items", "total", "offset", "limit", "has_more"}
+    assert set(page) == {"items", "total", "offset", "limit", "has_more", "next_after"}
     assert page["total"] == 4 and len(page["items"]) == 4 and page["has_more"] is False
     assert all(set(item) == SUMMARY_KEYS for item in page["items"])
     assert [i["status"] for i in js("sessions", "list", "--status", "resolved")["items"]] == ["resolved"]
@@ -77,6 +77,8 @@ def test_sessions_list_json_shape_filters_and_paging(demo: dict[str, str]) -> No
     assert len(first["items"]) == 1 and first["total"] == 4 and first["has_more"] is True
     second = js("sessions", "list", "--limit", "1", "--offset", "1")
     assert second["items"][0]["id"] != first["items"][0]["id"]
+    by_cursor = js("sessions", "list", "--limit", "1", "--after", first["next_after"])
+    assert by_cursor["items"][0]["id"] == second["items"][0]["id"]
 
 
 def test_sessions_list_text_and_bad_status(demo: dict[str, str]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from support import FixedClock
 from textual.pilot import Pilot
-from tui_helpers import make_settings, open_session, settle
+from tui_helpers import make_settings, open_session, settle, wait_until
 
 from flowpilot_tui.app import make_app
 
@@ -93,6 +93,8 @@ def test_conflict_error_notification(snap_compare: Any, db_url: str, size: tuple
             steps=["Apps > Microsoft 365 > Modify", "Quick Repair"],
         )
         await pilot.press("f4", "ctrl+x")
+        # state, not time: the refusal arrives from a worker that a busy loop may not have started yet
+        await wait_until(pilot, lambda: any("superseded" in n.message for n in app._notifications), "refusal")
         await settle(pilot)
 
     assert snap_compare(seeded_app(db_url), terminal_size=size, run_before=run_before)

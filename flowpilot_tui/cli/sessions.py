@@ -24,9 +24,12 @@ def sessions() -> None:
 @click.option("--search", default=None, help="Match in the title, or a ticket number (#48213).")
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
 @click.option("--offset", type=click.IntRange(0), default=0, show_default=True, help="Skip this many (paging).")
+@click.option("--after", default=None, help="Keyset cursor: the next_after of the previous page (faster than --offset).")
 @click.option("--queue", is_flag=True, help="The escalation queue: requesting escalation or escalated, oldest first.")
 @JSON_OPTION
-def sessions_list(status: str | None, search: str | None, limit: int, offset: int, queue: bool, as_json: bool) -> None:
+def sessions_list(
+    status: str | None, search: str | None, limit: int, offset: int, after: str | None, queue: bool, as_json: bool
+) -> None:
     """Sessions of your account, most recently updated first."""
     from flowpilot_tui.cli import output
 
@@ -34,9 +37,10 @@ def sessions_list(status: str | None, search: str | None, limit: int, offset: in
         if queue:
             await _print_queue(s, as_json)
             return
-        page = await s.sessions.list_sessions(status=status, search=search, limit=limit, offset=offset)
+        page = await s.sessions.list_sessions(status=status, search=search, limit=limit, offset=offset, after=after)
         if as_json:
-            output.emit_json({**page.to_json(), "has_more": page.has_more})
+            shape = {k: v for k, v in page.to_json().items() if k != "more"}
+            output.emit_json({**shape, "has_more": page.has_more})
             return
         if not page.items:
             click.echo("No sessions match." if (status or search) else "No sessions yet.")
