@@ -24,7 +24,7 @@ def sessions() -> None:
 @click.option("--search", default=None, help="Match in the title, or a ticket number (#48213).")
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
 @click.option("--offset", type=click.IntRange(0), default=0, show_default=True, help="Skip this many (paging).")
-@click.option("--after", default=None, help="Keyset cursor: the next_after of the previous page (faster than --offset).")
+@click.option("--after", default=None, help="Keyset cursor: next_after of the previous page (faster than --offset).")
 @click.option("--queue", is_flag=True, help="The escalation queue: requesting escalation or escalated, oldest first.")
 @JSON_OPTION
 def sessions_list(
