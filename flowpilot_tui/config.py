@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -68,9 +69,9 @@ class ConnectWiseConnection(BaseModel):
             raise ValueError("set exactly one of api_url or site")
         return self
 
-    def private_key(self, env: dict[str, str] | None = None) -> str:
-        env = os.environ if env is None else env
-        value = env.get(self.private_key_env, "")
+    def private_key(self, env: Mapping[str, str] | None = None) -> str:
+        source: Mapping[str, str] = os.environ if env is None else env
+        value = source.get(self.private_key_env, "")
         if not value:
             raise ConfigError(f"connection private key: environment variable {self.private_key_env} is not set")
         return value
@@ -120,7 +121,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {exc.__class__.__name__}") from None
 
 
-def _describe(error: dict[str, Any]) -> tuple[str, str]:
+def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
     key = ".".join(str(p) for p in error.get("loc", ()))
     msg = error.get("msg", "invalid value")
     if error.get("type") == "extra_forbidden":

@@ -7,7 +7,7 @@ Only click, the standard library and the dependency-free domain errors load at m
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -72,7 +72,7 @@ def error_document(exc: BaseException, code: int) -> dict[str, Any]:
     return {"error": doc}
 
 
-def run(fn: Callable[[], Awaitable[T]], *, json_errors: bool = False) -> T:
+def run(fn: Callable[[], Coroutine[Any, Any, T]], *, json_errors: bool = False) -> T:
     """Run an async command body. A domain error becomes one stderr line and its exit code; with `json_errors`
     stdout also gets an `{"error": ...}` document. Unexpected errors exit 1 without a traceback unless --debug."""
     import asyncio

@@ -533,7 +533,7 @@ class CwState:
         self._check_transition(ticket, target)
         if self.faults.silent_status_ignore:
             return ticket, target  # claims success, stores nothing
-        self._set_status(ticket, target, by=API_MEMBER["identifier"])
+        self._set_status(ticket, target, by=str(API_MEMBER["identifier"]))
         override = self.faults.workflow_override
         if override and override.from_status_id in (None, target.id):
             due = (
@@ -554,7 +554,7 @@ class CwState:
         else:
             raise invalid("ticket", "the path source is not valid")
         try:
-            status_id = int(raw)  # some integrations send "17"
+            status_id = int(str(raw))  # some integrations send "17"
         except (TypeError, ValueError):
             raise invalid(
                 "ticket",
