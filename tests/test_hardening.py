@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -277,10 +278,11 @@ def test_kill_9_during_the_status_change_then_retry(cw, ids) -> None:
 
 
 def test_kill_9_before_anything_was_sent_then_retry(cw, ids) -> None:
-    cw.faults.latency_ms = 1500
+    cw.faults.hold = held = threading.Event()  # the first request waits at the emulator: nothing sent can complete
     p = _start_post(ids["outlook"], NOTE)
-    _kill_when(p, NOTE, lambda: bool(cw.api_calls("GET")))
-    cw.faults.latency_ms = 0
+    _kill_when(p, NOTE, lambda: bool(cw.api_calls()))  # the first API request is held before it is handled
+    cw.faults.hold = None
+    held.set()
     doc = _retry(ids["outlook"], NOTE, "before the note was sent")
     [note] = cw.notes_on(TICKET)
     assert doc["note_already_posted"] is False and doc["external_note_id"] == str(note.id)

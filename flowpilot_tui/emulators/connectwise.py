@@ -210,6 +210,9 @@ class ConnectWiseEmulator:
             self._check_headers(headers)
             if self.faults.latency_ms:
                 time.sleep(self.faults.latency_ms / 1000)
+            hold = self.faults.hold
+            if hold is not None:
+                hold.wait(timeout=120)  # released by the test; the bound only keeps a broken test from hanging
             with self.state.lock:
                 early = self._fault_before(method)
                 if early is not None:

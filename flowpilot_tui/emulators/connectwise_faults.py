@@ -6,6 +6,7 @@ them per test; defaults describe a well-behaved instance.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Literal
 
@@ -64,6 +65,8 @@ class Faults:
     require_client_id: bool = True
     # delay every API response (real sleep in the server thread; keep it small in tests)
     latency_ms: int = 0
+    # hold every API request until the event is set: a test can kill a client while a request is surely in flight
+    hold: threading.Event | None = None
     # a time entry on a closed ticket is refused with 400 (ConnectWise's rule; off = a lax instance)
     time_entry_closed_reject: bool = True
     # someone closes the ticket just before FlowPilot's time entry arrives (the race after import)
