@@ -6,6 +6,7 @@ content vanishing silently.
 
 from __future__ import annotations
 
+from flowpilot_tui.services.generation.grounding import check_claim
 from flowpilot_tui.services.generation.types import (
     NONE_RECORDED,
     CitedItem,
@@ -24,7 +25,13 @@ _ALLOWED = {
 
 
 def _check_item(
-    item: CitedItem, section: str, index: int | None, ids: dict[str, str], *, citation_required: bool = True
+    item: CitedItem,
+    section: str,
+    index: int | None,
+    ids: dict[str, str],
+    *,
+    citation_required: bool = True,
+    bundle: SessionBundle | None = None,
 ) -> list[FlaggedItem]:
     flags: list[FlaggedItem] = []
 
@@ -45,20 +52,26 @@ def _check_item(
         wrong = [i for i in item.fact_ids if i in ids and ids[i] not in allowed]
         if wrong:
             flag(f"cites {', '.join(f'{i} ({ids[i]})' for i in wrong)}, not a {section} fact")
-    if find_secrets(item.text):
+    secret = bool(find_secrets(item.text))
+    if secret:
         flag("contains a secret-like string")
+    # Grounding is skipped on an item holding a secret: it must be rewritten anyway, and a token flag would quote
+    # part of the secret in the reason.
+    if bundle is not None and citation_required and not secret:
+        for reason in check_claim(item.text, section, item.fact_ids, bundle):
+            flag(reason)
     return flags
 
 
 def validate_escalation(pkg: EscalationPackage, bundle: SessionBundle) -> list[FlaggedItem]:
     ids = bundle.ids()
-    flags = _check_item(pkg.problem, "problem", None, ids)
+    flags = _check_item(pkg.problem, "problem", None, ids, bundle=bundle)
     for section in ("confirmed", "tried", "next_steps", "environment"):
         for i, item in enumerate(getattr(pkg, section)):
-            flags += _check_item(item, section, i, ids)
-    flags += _check_item(pkg.hypothesis, "hypothesis", None, ids)
+            flags += _check_item(item, section, i, ids, bundle=bundle)
+    flags += _check_item(pkg.hypothesis, "hypothesis", None, ids, bundle=bundle)
     if pkg.impact is not None:
-        flags += _check_item(pkg.impact, "impact", None, ids)
+        flags += _check_item(pkg.impact, "impact", None, ids, bundle=bundle)
     if pkg.ask is not None:
         flags += _check_item(pkg.ask, "ask", None, ids, citation_required=False)
     expected = {
@@ -92,6 +105,13 @@ def validate_resolution(note: ResolutionNote, bundle: SessionBundle) -> list[Fla
         text = getattr(note, field)
         if find_secrets(text):
             flags.append(FlaggedItem(section=field, text=text, reason="contains a secret-like string"))
+    # Claim-level grounding per section, against the facts the note cites.
+    for field in ("summary", "root_cause", "fix_applied", "verification", "follow_up"):
+        text = getattr(note, field)
+        if find_secrets(text):
+            continue  # already flagged; grounding would quote the secret (see _check_item)
+        for reason in check_claim(text, field, note.fact_ids, bundle):
+            flags.append(FlaggedItem(section=field, text=text, reason=reason))
     if not note.fact_ids:
         flags.append(FlaggedItem(section="note", reason="no fact cited"))
     unknown = [i for i in note.fact_ids if i not in ids]
