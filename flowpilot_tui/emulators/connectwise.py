@@ -213,6 +213,7 @@ class ConnectWiseEmulator:
             hold = self.faults.hold
             if hold is not None:
                 hold.wait(timeout=120)  # released by the test; the bound only keeps a broken test from hanging
+                return None
             with self.state.lock:
                 early = self._fault_before(method)
                 if early is not None:

@@ -65,7 +65,8 @@ class Faults:
     require_client_id: bool = True
     # delay every API response (real sleep in the server thread; keep it small in tests)
     latency_ms: int = 0
-    # hold every API request until the event is set: a test can kill a client while a request is surely in flight
+    # hold every API request until the event is set, then drop it unhandled: a test can kill a client while its
+    # request is surely in flight and surely not applied
     hold: threading.Event | None = None
     # a time entry on a closed ticket is refused with 400 (ConnectWise's rule; off = a lax instance)
     time_entry_closed_reject: bool = True
