@@ -57,7 +57,7 @@ class ScriptViewer(ModalScreen[None]):
         shell = SHELL_NAMES.get(s.shell, s.shell)
         source = "written by Claude" if s.generator == "claude" else "offline template from the fix steps"
         meta = f"{shell} · {source} · never run by FlowPilot"
-        if getattr(s, "fallback_reason", None):
+        if s.fallback_reason:
             meta += f" · Claude not used: {one_line(s.fallback_reason, 80)}"
         with Vertical(id="script-dialog"):
             yield Static(Text(f"One-off script · {one_line(s.title, 90)}"), id="script-title")

@@ -69,7 +69,7 @@ class TemplateBuilder(ModalScreen[Any]):
         self.template = template
         self.saved: Any = None
         self._armed_close = False
-        self.can_write = bool(getattr(services.actor, "can_write", True))
+        self.can_write = services.actor.can_write
 
     def compose(self) -> ComposeResult:
         t = self.template

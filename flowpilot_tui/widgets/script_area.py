@@ -90,7 +90,7 @@ class ScriptArea(TextArea):
         self._line_cache.clear()
         highlights = self._highlights
         highlights.clear()
-        shell = getattr(self, "_shell", "bash")
+        shell = getattr(self, "_shell", "bash")  # TextArea.__init__ builds the map before our __init__ sets it
         for row, line in enumerate(self.document.lines):
             for start, end, name in tokenize(line, shell):
                 highlights[row].append((len(line[:start].encode()), len(line[:end].encode()), name))
