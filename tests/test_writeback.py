@@ -378,22 +378,7 @@ async def test_a_crashed_attempt_is_resumed_by_reading_the_notes_back(
 
     # Simulate a process that committed its intent, POSTed, and died before recording the answer.
     posted = await cw_provider.post_note(48213, NOTE, NoteVisibility.RESOLUTION)
-    async with store.write() as db:
-        db.add(
-            WritebackJournal(
-                session_id=linked,
-                kind="resolve",
-                state="intent",
-                ticket_id=48213,
-                connection_name="demo-cw",
-                text_hash=journal.text_hash(NOTE),
-                marker="fp-dead",
-                lease_owner="dead-process",
-                lease_until=clock(),
-                created_at=clock(),
-                updated_at=clock(),
-            )
-        )
+    await _add_intent(store, linked, journal.text_hash(NOTE), "fp-dead", "dead-process", clock(), clock())
     out = await wb.post(linked, "resolve", NOTE)
     assert out.note_already_posted and out.external_note_id == posted.id and out.outcome == "resolved"
     assert len(cw.notes_on(48213)) == 1
@@ -476,22 +461,7 @@ async def test_a_live_lease_from_another_confirm_is_a_conflict_and_sends_nothing
     from datetime import timedelta
 
     now = clock()
-    async with store.write() as db:
-        db.add(
-            WritebackJournal(
-                session_id=linked,
-                kind="resolve",
-                state="intent",
-                ticket_id=48213,
-                connection_name="demo-cw",
-                text_hash="x",
-                marker="fp-other",
-                lease_owner="other-window",
-                lease_until=now + timedelta(minutes=2),
-                created_at=now,
-                updated_at=now,
-            )
-        )
+    await _add_intent(store, linked, "x", "fp-other", "other-window", now + timedelta(minutes=2), now)
     with pytest.raises(Conflict, match="being posted by another FlowPilot"):
         await wb.post(linked, "resolve", NOTE)
     assert cw.requests == []
@@ -537,3 +507,25 @@ async def test_plan_states_what_will_happen_without_calling_the_psa(store, engin
     assert not escalate.customer_visible and "internal analysis note" in plan_action(escalate)
     assert "then set status id 12 and verify it" in plan_action(escalate)  # no name: the PSA was not asked
     assert plan_action(await wb.plan(local.id, "resolve")).startswith("Resolve locally: no ticket is linked")
+
+
+async def _add_intent(  # type: ignore[no-untyped-def]
+    store, session_id: str, text_hash: str, marker: str, owner: str, lease_until, now
+) -> None:
+    """A resolve journal row in state 'intent' on ticket 48213, as another (live or dead) poster leaves it."""
+    async with store.write() as db:
+        db.add(
+            WritebackJournal(
+                session_id=session_id,
+                kind="resolve",
+                state="intent",
+                ticket_id=48213,
+                connection_name="demo-cw",
+                text_hash=text_hash,
+                marker=marker,
+                lease_owner=owner,
+                lease_until=lease_until,
+                created_at=now,
+                updated_at=now,
+            )
+        )
