@@ -105,7 +105,7 @@ class FlowPilotApp(App[None]):
         from flowpilot_tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.settings.keymap))
 
     async def on_unmount(self) -> None:
         await drain_workers(self)  # no worker may still be inside a service call when its clients close

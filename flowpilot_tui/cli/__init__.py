@@ -12,7 +12,7 @@ import sys
 import click
 
 from flowpilot_tui import __version__
-from flowpilot_tui.cli import account, notes, sessions, setup, tickets
+from flowpilot_tui.cli import account, notes, scripts, sessions, setup, tickets
 from flowpilot_tui.cli.runtime import Ctx, load_settings
 
 EXIT_CODES_HELP = """Exit codes: 0 ok, 1 unexpected error, 2 usage or config error (or cancelled), 3 not found,
@@ -49,6 +49,8 @@ for command in (
     setup.emulator,
     account.account,
     tickets.tickets,
+    scripts.scripts,
+    scripts.templates,
 ):
     main.add_command(command)
 

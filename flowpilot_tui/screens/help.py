@@ -6,6 +6,8 @@ columns when wide so the whole list fits one 120×36 screen; stacked and scrolla
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -56,8 +58,12 @@ class HelpScreen(Screen[None]):
     HelpScreen.-narrow #help-columns { layout: vertical; }
     """
 
+    def __init__(self, user_map: Mapping[str, str] | None = None) -> None:
+        super().__init__()
+        self.user_map = dict(user_map or {})  # the user's remaps, so the table shows the keys that really work
+
     def compose(self) -> ComposeResult:
-        user_map = getattr(getattr(self.app, "settings", None), "keymap", {}) or {}
+        user_map = self.user_map
         with VerticalScroll(id="help-body"):
             yield Static(Text("FlowPilot keys  (Esc closes)", style="bold"))
             yield Static(Text(INTRO), classes="hint")
