@@ -137,11 +137,14 @@ class TemplateBuilder(ModalScreen[Any]):
         panel.set_class(bool(flags), "-danger")
         panel.set_class(not flags, "-clear")
 
-    @on(TextArea.Changed)
     @on(Input.Changed)
-    def _edited(self, event: Any) -> None:
+    def _field_edited(self) -> None:
         self._armed_close = False
-        if getattr(event, "text_area", None) is not None and event.text_area.id == "tpl-body":
+
+    @on(TextArea.Changed)
+    def _body_edited(self, event: TextArea.Changed) -> None:
+        self._armed_close = False
+        if event.text_area.id == "tpl-body":
             self._show_flags()
 
     @on(Select.Changed, "#tpl-shell")
