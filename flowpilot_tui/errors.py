@@ -6,6 +6,10 @@ language about what went wrong. Messages are user-facing: never put secrets in t
 
 from __future__ import annotations
 
+from typing import Any
+
+_DOCUMENTED_FIELDS = ("session_id", "ticket_id", "status_code", "operation")
+
 
 class DomainError(Exception):
     """Base for errors a user should see as a clear one-line message."""
@@ -18,6 +22,11 @@ class DomainError(Exception):
 
     def __str__(self) -> str:  # pragma: no cover - trivial
         return self.message
+
+    def to_json(self) -> dict[str, Any]:
+        """Extra fields for the CLI's `{"error": ...}` document; errors that know more override this."""
+        fields = vars(self)
+        return {name: fields[name] for name in _DOCUMENTED_FIELDS if fields.get(name) is not None}
 
 
 class InvalidInput(DomainError):

@@ -58,16 +58,7 @@ def error_document(exc: BaseException, code: int) -> dict[str, Any]:
     own `to_json()` fields; PSA call errors add the ticket, HTTP status and operation."""
     message = exc.message if isinstance(exc, DomainError) else f"{exc.__class__.__name__}: {exc}"
     doc: dict[str, Any] = {"type": exc.__class__.__name__, "message": message, "exit_code": code}
-    to_json = getattr(exc, "to_json", None)
-    extra = (
-        to_json()
-        if callable(to_json)
-        else {
-            name: getattr(exc, name)
-            for name in ("session_id", "ticket_id", "status_code", "operation")
-            if getattr(exc, name, None) is not None
-        }
-    )
+    extra = exc.to_json() if isinstance(exc, DomainError) else {}
     doc.update({k: v for k, v in extra.items() if k not in ("error", "message", "type", "exit_code")})
     return {"error": doc}
 
