@@ -84,6 +84,16 @@ class UiSettings(BaseModel):
     history_window: int = Field(default=200, ge=20, le=5000)
 
 
+class WritebackSettings(BaseModel):
+    """How a post to the PSA verifies and recovers (issues 15 and 16)."""
+
+    model_config = ConfigDict(extra="forbid")
+    # pause before the second read of the ticket status (workflow rules can move it right after the change); 0 = off
+    recheck_delay_s: float = Field(default=2.0, ge=0, le=60)
+    # a posting lease whose holder has not refreshed it for this long (another host, a hung process) is taken over
+    takeover_after_s: float = Field(default=30.0, ge=1, le=3600)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FLOWPILOT_", env_nested_delimiter="__", extra="forbid")
 
@@ -94,6 +104,7 @@ class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     connections: dict[str, ConnectWiseConnection] = Field(default_factory=dict)
     ui: UiSettings = Field(default_factory=UiSettings)
+    writeback: WritebackSettings = Field(default_factory=WritebackSettings)
     config_path: Path | None = Field(default=None, exclude=True)
     config_files: list[Path] = Field(default_factory=list, exclude=True)  # every settings file read, lowest first
 

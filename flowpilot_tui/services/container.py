@@ -80,7 +80,12 @@ class Services:
             pool = ProviderPool(self.settings.connections, **({"sleep": self.psa_sleep} if self.psa_sleep else {}))
             self._closers.append(pool.aclose)
             providers = pool
-        extra: dict[str, Any] = {"time_settings": self.time_settings}
+        wb = self.settings.writeback
+        extra: dict[str, Any] = {
+            "time_settings": self.time_settings,
+            "recheck_after_s": wb.recheck_delay_s,
+            "takeover_after_s": wb.takeover_after_s,
+        }
         if self.psa_sleep is not None:
             extra["sleep"] = self.psa_sleep
         return WritebackService(self.store, self.actor, providers, self.clock, **extra)

@@ -2,8 +2,10 @@
 
 States: `intent` (claimed; a POST may be in flight) → `posted` (external id stored) → `done` (status handled,
 session flipped). Side states: `not_posted` (the PSA definitely refused: safe to post) and `unknown` (the POST
-outcome is unknown: read the ticket's notes back before posting again). A lease (owner + expiry) makes two
-concurrent confirms exclusive; it is taken and released in `BEGIN IMMEDIATE` transactions.
+outcome is unknown: read the ticket's notes back before posting again). A lease (owner `host:pid:token` + expiry)
+makes two concurrent confirms exclusive; it is taken and released in `BEGIN IMMEDIATE` transactions. The holder
+refreshes `updated_at` (its heartbeat) while it posts, so a lease whose holder died is taken over at once (same
+host: the pid is gone) or once the heartbeat is older than `writeback.takeover_after_s` (another host).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hashlib
 import os
 import secrets
 import socket
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -87,14 +89,15 @@ def holder_gone(owner: str | None) -> bool:
         return False
 
 
-def lease_held(entry: WritebackJournal, now: datetime) -> bool:
-    """Someone else is posting this entry right now: an unexpired lease whose holder still runs."""
-    return (
-        bool(entry.lease_owner)
-        and entry.lease_until is not None
-        and entry.lease_until > now
-        and not holder_gone(entry.lease_owner)
-    )
+def lease_held(entry: WritebackJournal, now: datetime, *, stale_after: timedelta | None = None) -> bool:
+    """Someone else is posting this entry right now: an unexpired lease whose holder still runs and, with
+    `stale_after`, whose heartbeat (`updated_at`, refreshed by the holder while it posts) is younger than that.
+    A dead holder on this host is seen at once; a holder on another host once its heartbeat is older."""
+    if not entry.lease_owner or entry.lease_until is None or entry.lease_until <= now:
+        return False
+    if holder_gone(entry.lease_owner):
+        return False
+    return stale_after is None or entry.updated_at is None or entry.updated_at + stale_after > now
 
 
 def posted_text(note_text: str, visibility: NoteVisibility, marker: str | None) -> str:

@@ -11,6 +11,9 @@ locally and nothing is sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import difflib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -37,7 +40,7 @@ from flowpilot_tui.services.time_entry import (
     summary_line,
 )
 from flowpilot_tui.services.time_entry import finish as finish_time
-from flowpilot_tui.services.writeback_status import StatusResult, apply_status
+from flowpilot_tui.services.writeback_status import Progress, StatusResult, apply_status
 from flowpilot_tui.services.writeback_types import (
     KindSpec,
     NoteOutcomeUnknown,
@@ -59,6 +62,8 @@ __all__ = [
 
 MAX_NOTE = 20_000
 RECENT_NOTES = 50
+FOLLOW_UP_SUFFIX = "_followup"  # journal kind of a follow-up note ("resolve_followup"): its own never-twice entry
+log = logging.getLogger("flowpilot_tui.writeback")
 Providers = Callable[[str], PsaProvider]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -93,6 +98,7 @@ class WritebackService:
         sleep: Sleep = asyncio.sleep,
         recheck_after_s: float = 2.0,
         lease_s: float = 180.0,
+        takeover_after_s: float = 30.0,
         time_settings: Callable[[str], TimeSettings | None] | None = None,
     ) -> None:
         self.store = store
@@ -100,8 +106,12 @@ class WritebackService:
         self.providers = providers
         self.clock = clock
         self.sleep = sleep
-        self.recheck_after_s = recheck_after_s
+        self.recheck_after_s = recheck_after_s  # setting writeback.recheck_delay_s
         self.lease = timedelta(seconds=lease_s)
+        # a holder refreshes its lease every takeover_after_s / 3 while posting; one silent longer than
+        # takeover_after_s (another host, a reused pid) is taken over (setting writeback.takeover_after_s)
+        self.takeover_after = timedelta(seconds=takeover_after_s)
+        self.heartbeat_s = max(0.05, takeover_after_s / 3)
         self.time_settings = time_settings  # connection name -> member/work type/billable, None when unset
 
     async def post(
@@ -114,8 +124,14 @@ class WritebackService:
         no_time: bool = False,
         accept_flags: bool = False,
         allow_secrets: bool = False,
+        post_follow_up: bool = False,
+        on_progress: Progress | None = None,
     ) -> WritebackOutcome:
         """Resolve or escalate `session_id` with the engineer's confirmed `markdown`. See the module docstring.
+
+        `on_progress` gets one short line per step ("posting the note…", "verifying the status…"). When a retry finds
+        an earlier version of the note on the ticket, the outcome says so and carries the difference
+        (`follow_up_text`); with `post_follow_up` that difference is posted at once as a follow-up note.
 
         A note for a ticket passes the post gate first (services/post_gate.py): open `[CHECK: …]` flags and
         secrets in an internal note need `accept_flags`, secrets in a customer-visible note `allow_secrets`;
@@ -137,9 +153,50 @@ class WritebackService:
         provider = self.providers(link.connection_name)
         with collect_calls() as calls:
             run = _Run(self, session_id, spec, text, link, provider, calls)
-            run.time_draft, run.no_time = time_entry, no_time
+            run.time_draft, run.no_time, run.progress = time_entry, no_time, on_progress
             outcome = await run.execute()
-        return replace(outcome, accepted_flags=[f.to_json() for f in accepted])
+        outcome = replace(outcome, accepted_flags=[f.to_json() for f in accepted])
+        if post_follow_up and outcome.follow_up_text:
+            follow = await self.post_follow_up(session_id, kind, text, on_progress=on_progress)
+            outcome = replace(
+                outcome,
+                follow_up_note_id=follow.follow_up_note_id,
+                follow_up_text=follow.follow_up_text,
+                message=f"{outcome.message}. {follow.message}",
+            )
+        return outcome
+
+    async def post_follow_up(
+        self, session_id: str, kind: str, markdown: str, *, on_progress: Progress | None = None
+    ) -> WritebackOutcome:
+        """Post what `markdown` adds to the note already on the ticket as a follow-up note (same visibility).
+
+        For a session already resolved/escalated whose stored note (what is on the ticket) differs from the text
+        the engineer confirmed. Never twice (its own journal entry); the session then stores both notes."""
+        self.actor.require_writer()
+        spec = kind_spec(kind)
+        text = (markdown or "").strip()
+        async with self.store.read() as db:
+            row = await load_session(db, self.actor, session_id)
+            stored, status = getattr(row, spec.markdown_field), row.status
+        if status != rules.target_status(spec.kind, "active") or not stored:
+            raise Conflict(f"A follow-up note needs a {spec.label} on the ticket first; post the {spec.label} itself")
+        body = follow_up_difference(stored, text)
+        if body is None:
+            raise InvalidInput(
+                f"Nothing to follow up: the text adds nothing to the {spec.label} on the ticket "
+                "(edits that only remove text must be made on the ticket itself)"
+            )
+        link = await self._link(session_id, spec, check_rules=False)
+        if link.ticket_id is None or link.connection_name is None:
+            raise Conflict("The session is not linked to a ticket; there is no note to follow up")
+        provider = self.providers(link.connection_name)
+        with collect_calls() as calls:
+            run = _Run(
+                self, session_id, follow_up_spec(spec), body, replace(link, target_status_id=None), provider, calls
+            )
+            run.follow_up_of, run.no_time, run.progress = stored, True, on_progress
+            return await run.execute()
 
     async def _gate(
         self, session_id: str, spec: KindSpec, text: str, *, accept_flags: bool, allow_secrets: bool
@@ -184,10 +241,11 @@ class WritebackService:
             return None
         return next((s.name for s in statuses if s.id == status_id), None)
 
-    async def _link(self, session_id: str, spec: KindSpec) -> _Link:
+    async def _link(self, session_id: str, spec: KindSpec, *, check_rules: bool = True) -> _Link:
         async with self.store.read() as db:
             row = await load_session(db, self.actor, session_id)
-            rules.target_status(spec.kind, row.status)
+            if check_rules:
+                rules.target_status(spec.kind, row.status)
             if row.psa_ticket_id is None or row.psa_connection_id is None:
                 return _Link(None, None, None, None)
             name = await db.scalar(
@@ -230,6 +288,21 @@ class WritebackService:
         )
 
 
+def follow_up_spec(spec: KindSpec) -> KindSpec:
+    return replace(spec, kind=spec.kind + FOLLOW_UP_SUFFIX, label=f"follow-up to the {spec.label}")
+
+
+def follow_up_difference(on_ticket: str, edited: str) -> str | None:
+    """The lines `edited` adds to the note on the ticket, as a follow-up note's text; None when it adds nothing."""
+    from flowpilot_tui.services.psa.base import normalize_note_text
+
+    old = normalize_note_text(on_ticket).splitlines()
+    new = normalize_note_text(edited).splitlines()
+    added = [line[2:] for line in difflib.ndiff(old, new) if line.startswith("+ ")]
+    body = "\n".join(added).strip()
+    return f"Follow-up:\n\n{body}" if body else None
+
+
 def flip_session(db: AsyncSession, row: AISession, spec: KindSpec, text: str, now: datetime) -> None:
     """The session-side effect of a completed writeback (rules checked again inside the caller's transaction)."""
     row.status = rules.target_status(spec.kind, row.status)
@@ -262,11 +335,14 @@ class _Run:
         self.time_result: TimeEntryResult | None = None
         self.time_skipped: str | None = None
         self.ticket_text: str | None = None  # what is on the ticket, when it differs from `text` (the session keeps it)
+        self.progress: Progress | None = None
+        self.follow_up_of: str | None = None  # a follow-up note: the stored text it adds to (no status, no flip)
 
     # ---- orchestration ----------------------------------------------------------------------------------------
 
     async def execute(self) -> WritebackOutcome:
         claim = await self._claim()
+        beat = asyncio.create_task(self._heartbeat(claim), name="writeback-heartbeat")
         try:
             await self._time_entry(claim)
             note, resumed = await self._ensure_note(claim)
@@ -279,22 +355,54 @@ class _Run:
                     pref_name=self.spec.status_pref,
                     sleep=self.svc.sleep,
                     recheck_after_s=self.svc.recheck_after_s,
+                    progress=self.progress,
                 )
+            await _cancel(beat)
             return await self._finish(claim, note, resumed, status)
         except (StatusVerificationError, StatusChangeError) as exc:
+            await _cancel(beat)
             await self._stop(claim, state="posted", error=str(exc), event="writeback.status_failed")
             raise
         except BaseException as exc:
+            await _cancel(beat)
             await self._stop(claim, state=None, error=str(exc) or type(exc).__name__, event="writeback.failed")
             raise
+
+    def _say(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(message)
+
+    async def _heartbeat(self, claim: _Claim) -> None:
+        """While this post runs, refresh the lease every `heartbeat_s` (real time): a holder that stops beating
+        (killed on another host, a hung process) is taken over after `takeover_after_s`, not the whole lease."""
+        while True:
+            await asyncio.sleep(self.svc.heartbeat_s)
+            try:
+                if not await self.beat(claim):
+                    return
+            except Exception:  # noqa: BLE001 - a missed beat only shortens how long others wait
+                log.debug("writeback heartbeat failed", exc_info=True)
+
+    async def beat(self, claim: _Claim) -> bool:
+        """One heartbeat: push the lease forward. False when someone else holds the entry now."""
+        now = self.svc.clock()
+        async with self.svc.store.write() as db:
+            entry = await db.get(WritebackJournal, claim.id)
+            if entry is None or entry.lease_owner != self.owner:
+                return False
+            entry.updated_at, entry.lease_until = now, now + self.svc.lease
+        return True
 
     async def _claim(self) -> _Claim:
         now = self.svc.clock()
         async with self.svc.store.write() as db:  # BEGIN IMMEDIATE: one claimant at a time across processes
             row = await load_session(db, self.svc.actor, self.session_id)
-            rules.target_status(self.spec.kind, row.status)
+            if self.follow_up_of is None:
+                rules.target_status(self.spec.kind, row.status)
+            elif getattr(row, self.spec.markdown_field) != self.follow_up_of:
+                raise Conflict(f"The note on the ticket changed meanwhile; nothing was sent (the {self.spec.label})")
             entry = await journal.open_entry(db, row.id, self.spec.kind)
-            if entry is not None and journal.lease_held(entry, now):
+            if entry is not None and journal.lease_held(entry, now, stale_after=self.svc.takeover_after):
                 raise Conflict(
                     f"The {self.spec.label} for this session is being posted by another FlowPilot right now; "
                     "wait for it to finish (nothing was sent from here)"
@@ -400,6 +508,7 @@ class _Run:
 
     async def _post(self, claim: _Claim) -> NoteRef:
         sent = self._sent_text(claim.marker)
+        self._say(f"posting the {self.spec.label} to ticket #{self.ticket_id}…")
         try:
             note = await self.provider.post_note(self.ticket_id, sent, self.spec.visibility)
         except PsaCallError as exc:
@@ -433,6 +542,7 @@ class _Run:
             raise
 
     async def _find(self, claim: _Claim) -> PostedNote | None:
+        self._say(f"checking ticket #{self.ticket_id}'s notes for an earlier attempt…")
         recent = await self.provider.list_recent_notes(self.ticket_id, RECENT_NOTES)
         return next(
             (n for n in recent if journal.matches(n, self.spec.visibility, claim.marker, claim.text_hash)), None
@@ -502,8 +612,12 @@ class _Run:
         async with self.svc.store.write() as db:
             entry = await self._entry(db, claim)
             row = await load_session(db, self.svc.actor, self.session_id)
-            flip_session(db, row, self.spec, self.ticket_text or self.text, now)  # what is on the ticket
-            await db.execute(delete(Draft).where(Draft.session_id == row.id, Draft.kind == self.spec.kind))
+            if self.follow_up_of is not None:  # the session stores both notes, as the ticket shows them
+                setattr(row, self.spec.markdown_field, f"{self.follow_up_of.rstrip()}\n\n{self.text}")
+                row.updated_at = now
+            else:
+                flip_session(db, row, self.spec, self.ticket_text or self.text, now)  # what is on the ticket
+                await db.execute(delete(Draft).where(Draft.session_id == row.id, Draft.kind == self.spec.kind))
             entry.state = "done"
             entry.target_status_id = self.link.target_status_id
             entry.verified_status_id = status.status_id if status else None
@@ -540,9 +654,20 @@ class _Run:
             time_entry_id=self.time_result.id if self.time_result else None,
             time_entry_hours=self.time_result.hours if self.time_result else None,
             time_skipped_reason=None if self.time_result else self.time_skipped,
+            follow_up_text=self._difference(),
+            follow_up_note_id=note.external_note_id if self.follow_up_of is not None else None,
         )
 
+    def _difference(self) -> str | None:
+        if self.follow_up_of is not None:
+            return self.text
+        if not self.unsent_edits or self.ticket_text is None:
+            return None
+        return follow_up_difference(self.ticket_text, self.text)
+
     def _time_message(self) -> str:
+        if self.follow_up_of is not None:
+            return ""
         if self.time_result is None:
             return f"; no time entry: {self.time_skipped}" if self.no_time else ""  # unset: time_skipped_reason
         t = self.time_result
@@ -550,12 +675,18 @@ class _Run:
         return f"; time entry #{t.id} ({t.hours:g} h) {verb}"
 
     def _message(self, note: NoteRef, resumed: bool, status: StatusResult | None, skipped: str | None) -> str:
+        if self.follow_up_of is not None:
+            verb = "was already on" if resumed else "posted to"
+            label = self.spec.label[0].upper() + self.spec.label[1:]
+            return f"{label} #{note.external_note_id} {verb} ticket #{self.ticket_id}; the session keeps both notes"
         record = self._record(note, status, resumed, skipped)
         if self.unsent_edits:
             record += (
                 ". The text you confirmed differs from the note on the ticket; the session keeps the ticket's text. "
                 "Post the difference as a follow-up note if it matters"
             )
+            if self._difference() is None:
+                record += " (your edits add nothing new; edit the note on the ticket to remove text)"
         return record
 
     def _record(self, note: NoteRef, status: StatusResult | None, resumed: bool, skipped: str | None) -> str:
@@ -583,3 +714,10 @@ class _Run:
             ticket_id=self.ticket_id,
             kind=self.spec.kind,
         )
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    if not task.done():
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task

@@ -76,6 +76,10 @@ class WritebackOutcome:
     time_entry_id: int | None = None  # the ConnectWise time entry posted with the note (verified by re-reading)
     time_entry_hours: float | None = None
     time_skipped_reason: str | None = None  # why no time entry was posted (unset settings, --no-time)
+    # a retry found an earlier version of the note on the ticket: what the confirmed text adds to it, as the text
+    # of a follow-up note (posted with `post_follow_up` / `flowpilot post --post-follow-up`, never silently)
+    follow_up_text: str | None = None
+    follow_up_note_id: str | None = None  # the follow-up note posted for it
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

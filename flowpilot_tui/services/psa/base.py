@@ -103,6 +103,14 @@ class PsaProvider(Protocol):
         """All statuses of a board, inactive ones included (flagged). Cached per provider."""
         ...
 
+    def known_ticket(self, ticket_id: int) -> TicketState | None:
+        """The ticket as this provider last read it (None if never read): lets a post skip a GET for the board."""
+        ...
+
+    def forget_board_statuses(self, board_id: int) -> None:
+        """Drop a board's cached statuses (a status id was refused, or the list is known to be stale)."""
+        ...
+
     async def post_note(self, ticket_id: int, text: str, visibility: NoteVisibility) -> PostedNote: ...
 
     async def list_recent_notes(self, ticket_id: int, limit: int = 25) -> list[PostedNote]:

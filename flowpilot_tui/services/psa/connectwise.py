@@ -35,7 +35,13 @@ from flowpilot_tui.services.psa.base import (
     TimeEntryRef,
     report_call,
 )
-from flowpilot_tui.services.psa.errors import PsaCallError, PsaNotFound, PsaServerError, PsaTransportError
+from flowpilot_tui.services.psa.errors import (
+    PsaCallError,
+    PsaNotFound,
+    PsaServerError,
+    PsaTransportError,
+    PsaValidationError,
+)
 
 if TYPE_CHECKING:  # httpx is imported lazily: it drags in Rich, which services must not load at import time
     import httpx
@@ -96,6 +102,7 @@ class ConnectWiseProvider:
         self._retry = retry
         self._cache_ttl = status_cache_ttl_s
         self._status_cache: dict[int, tuple[float, list[BoardStatus]]] = {}
+        self._tickets: dict[int, TicketState] = {}  # the last state read of each ticket (its board, for a post)
         self._base: str | None = None
         self._origin: str | None = None
         if api_url:
@@ -131,7 +138,20 @@ class ConnectWiseProvider:
             ticket_id,
             params={"fields": "id,summary,board,status,company,closedFlag,closedDate,_info"},
         )
-        return cw_wire.parse_ticket(data)
+        return self._remember(cw_wire.parse_ticket(data))
+
+    def known_ticket(self, ticket_id: int) -> TicketState | None:
+        """The ticket as this connection last read it (None if never): its board for a post, without a GET."""
+        return self._tickets.get(int(ticket_id))
+
+    def forget_board_statuses(self, board_id: int) -> None:
+        """Drop the cached statuses of a board (a status id was refused: the list may be out of date)."""
+        self._status_cache.pop(int(board_id), None)
+
+    def _remember(self, ticket: TicketState) -> TicketState:
+        if ticket.id and ticket.board_id:
+            self._tickets[ticket.id] = ticket
+        return ticket
 
     async def list_board_statuses(self, board_id: int, *, refresh: bool = False) -> list[BoardStatus]:
         cached = self._status_cache.get(board_id)
@@ -179,14 +199,24 @@ class ConnectWiseProvider:
         return [cw_wire.parse_note(n, ticket_id) for n in data if isinstance(n, dict)]
 
     async def set_status(self, ticket_id: int, status_id: int) -> TicketState:
-        data = await self._json(
-            "PATCH",
-            f"service/tickets/{int(ticket_id)}",
-            f"changing the status of ticket #{ticket_id}",
-            ticket_id,
-            json=cw_wire.status_patch(status_id),
-        )
-        return cw_wire.parse_ticket(data)
+        try:
+            data = await self._json(
+                "PATCH",
+                f"service/tickets/{int(ticket_id)}",
+                f"changing the status of ticket #{ticket_id}",
+                ticket_id,
+                json=cw_wire.status_patch(status_id),
+            )
+        except PsaValidationError:  # the status id was refused: the cached board list or ticket may be stale
+            known = self._tickets.pop(int(ticket_id), None)
+            if known is not None:
+                self.forget_board_statuses(known.board_id)
+            raise
+        claim = cw_wire.parse_ticket(data)  # the PSA's claim, not proof: only its board is remembered
+        known = self._tickets.get(int(ticket_id))
+        if known is not None and claim.board_id and claim.board_id != known.board_id:
+            self._tickets.pop(int(ticket_id), None)
+        return claim
 
     # ---- ticket queue and import (issue 14) -------------------------------------------------------------------
 
@@ -242,6 +272,8 @@ class ConnectWiseProvider:
             ticket_id,
             params={"pageSize": 100},
         )
+        if isinstance(data, dict):
+            self._remember(cw_wire.parse_ticket(data))
         return cw_wire.parse_detail(data, configs if isinstance(configs, list) else [])
 
     async def list_ticket_notes(self, ticket_id: int, *, after_id: int = 0, max_pages: int = 10) -> list[TicketNote]:
