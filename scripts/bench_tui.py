@@ -51,7 +51,7 @@ async def seed(db_url: str, sessions: int, messages: int) -> tuple[Any, str, str
 
     from flowpilot_tui.services import accounts
     from flowpilot_tui.services.container import open_services
-    from flowpilot_tui.services.models import AISession, ChatMessage
+    from flowpilot_tui.services.models import ChatMessage
     from flowpilot_tui.services.store import Store
 
     store = await Store.open(db_url)
@@ -72,9 +72,7 @@ async def seed(db_url: str, sessions: int, messages: int) -> tuple[Any, str, str
         }
         for n in range(sessions)
     ]
-    async with store.write() as db:
-        for i in range(0, len(rows), 5000):
-            await db.execute(insert(AISession.__table__), rows[i : i + 5000])
+    await bulk_insert_sessions(store, rows)
     long_id, empty_id = rows[-1]["id"], rows[-2]["id"]
     body = (
         "Checked the event log; nothing new since the last reboot. **Next**: compare the GPO result with `gpresult /r`."
@@ -94,6 +92,38 @@ async def seed(db_url: str, sessions: int, messages: int) -> tuple[Any, str, str
             await db.execute(insert(ChatMessage.__table__), msgs[i : i + 5000])
     await store.close()
     return await open_services(_settings(db_url), clock=lambda: START), long_id, empty_id
+
+
+async def bulk_insert_sessions(store: Any, rows: list[dict[str, Any]]) -> None:
+    """All rows in ONE transaction with the title-index trigger dropped, then the FTS index built in one statement
+    and the trigger put back (a trigger firing per row made a 100k seed take minutes), then ANALYZE."""
+    from sqlalchemy import insert, text
+
+    from flowpilot_tui.services.models import AISession
+
+    sqlite = store.engine.dialect.name == "sqlite"
+    async with store.write() as db:
+        trigger = None
+        if sqlite:
+            trigger = await db.scalar(
+                text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'ai_sessions_fts_insert'")
+            )
+            if trigger:
+                await db.execute(text("DROP TRIGGER ai_sessions_fts_insert"))
+        for i in range(0, len(rows), 10_000):
+            await db.execute(insert(AISession.__table__), rows[i : i + 10_000])
+        if trigger:
+            ids = [r["id"] for r in rows]
+            await db.execute(
+                text(
+                    "INSERT INTO ai_sessions_fts(title, session_id) SELECT title, id FROM ai_sessions "
+                    "WHERE id >= :lo AND id <= :hi"
+                ),
+                {"lo": min(ids), "hi": max(ids)},
+            )
+            await db.execute(text(trigger))
+    async with store.write() as db:
+        await db.execute(text("ANALYZE" if sqlite else "ANALYZE ai_sessions"))
 
 
 def _settings(db_url: str) -> Any:
