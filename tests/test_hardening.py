@@ -287,3 +287,88 @@ def test_kill_9_before_anything_was_sent_then_retry(cw, ids) -> None:
     [note] = cw.notes_on(TICKET)
     assert doc["note_already_posted"] is False and doc["external_note_id"] == str(note.id)
     assert js("sessions", "show", ids["outlook"])["status"] == "resolved" and cw.state.tickets[TICKET].status_id == 17
+
+
+# ---- kill -9 at each step of a post (emulator hold knobs), then an immediate in-process retry ------------------
+
+
+def _ticket_path(path: str) -> bool:
+    return path.endswith(f"/service/tickets/{TICKET}")
+
+
+def _patched(cw: ConnectWiseEmulator) -> bool:
+    return cw.state.tickets[TICKET].status_id == 17
+
+
+def _verify_read_arrived(cw: ConnectWiseEmulator) -> bool:
+    methods = [(r.method, _ticket_path(r.path)) for r in cw.api_calls()]
+    return ("PATCH", True) in methods and ("GET", True) in methods[methods.index(("PATCH", True)) :]
+
+
+KILL_POINTS = {
+    # the note is stored but its answer never reaches the poster
+    "after-note-post": dict(
+        reply=lambda cw: lambda m, p: m == "POST" and p.endswith("/notes"), ready=lambda cw: bool(cw.notes_on(TICKET))
+    ),
+    # the note is recorded as posted; the status PATCH is on its way
+    "before-patch": dict(only=lambda cw: lambda m, p: m == "PATCH", ready=lambda cw: bool(cw.api_calls("PATCH"))),
+    # the PATCH took effect; its answer never arrives
+    "after-patch": dict(reply=lambda cw: lambda m, p: m == "PATCH", ready=_patched),
+    # the PATCH answered; the verify read is on its way
+    "before-verify": dict(
+        only=lambda cw: lambda m, p: m == "GET" and _ticket_path(p) and _patched(cw), ready=_verify_read_arrived
+    ),
+}
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_kill_9_at_each_step_then_an_immediate_retry_ends_with_one_note_and_the_right_state(
+    cw, ids, point: str
+) -> None:
+    write_config(connection_toml(cw.site_url) + "\n[writeback]\nrecheck_delay_s = 0\n")
+    knob = KILL_POINTS[point]
+    cw.faults.hold = held = threading.Event()
+    if "only" in knob:
+        cw.faults.hold_if = knob["only"](cw)
+    else:
+        cw.faults.hold_reply_if = knob["reply"](cw)
+    p = _start_post(ids["outlook"], NOTE)
+    _kill_when(p, NOTE, lambda: knob["ready"](cw))
+    cw.faults.hold = cw.faults.hold_if = cw.faults.hold_reply_if = None
+    held.set()
+    since = len(cw.requests)
+    result = cli("post", ids["outlook"], "--kind", "resolve", "--file", "-", "--yes", "--json", input=NOTE)
+    assert result.exit_code == 0, result.stderr  # no "being posted by another FlowPilot": the holder is dead
+    doc = json.loads(result.stdout)
+    [note] = cw.notes_on(TICKET)  # exactly one note
+    assert doc["external_note_id"] == str(note.id) and doc["note_already_posted"] is True
+    assert doc["verified_status_id"] == 17 and cw.state.tickets[TICKET].status_id == 17
+    assert "differs" not in doc["message"] and doc["follow_up_text"] is None
+    shown = js("sessions", "show", ids["outlook"])
+    assert shown["status"] == "resolved" and shown["resolution_note_markdown"].strip() == note.text.strip()
+    retry = [r.method for r in cw.requests[since:] if "/login/" not in r.path]
+    assert "POST" not in retry  # the retry never posts again
+    if point == "before-patch":  # the setting is honoured: no delayed re-read
+        assert retry == ["GET", "GET", "PATCH", "GET"]
+
+
+def test_kill_9_during_the_upload_then_a_retry_with_edits_posts_them_as_a_follow_up_when_asked(cw, ids) -> None:
+    write_config(connection_toml(cw.site_url) + "\n[writeback]\nrecheck_delay_s = 0\n")
+    cw.faults.hold = held = threading.Event()
+    cw.faults.hold_reply_if = lambda m, p: m == "POST" and p.endswith("/notes")
+    p = _start_post(ids["outlook"], NOTE)
+    _kill_when(p, NOTE, lambda: bool(cw.notes_on(TICKET)))
+    cw.faults.hold = cw.faults.hold_reply_if = None
+    held.set()
+    edited = NOTE + "\nAlso cleared the cached credentials.\n"
+    first = cli("post", ids["outlook"], "--kind", "resolve", "--file", "-", "--yes", input=edited)
+    assert first.exit_code == 0 and "differs from the note on the ticket" in first.stdout
+    assert "add --post-follow-up" in first.stderr and len(cw.notes_on(TICKET)) == 1  # offered, never silent
+    doc = js("post", ids["outlook"], "--kind", "resolve", "--file", "-", "--yes", "--post-follow-up", input=edited)
+    original, follow = cw.notes_on(TICKET)
+    assert follow.text == "Follow-up:\n\nAlso cleared the cached credentials." and follow.flags == original.flags
+    assert doc["follow_up_note_id"] == str(follow.id)
+    shown = js("sessions", "show", ids["outlook"])
+    assert shown["resolution_note_markdown"] == f"{original.text.strip()}\n\n{follow.text}"
+    again = cli("post", ids["outlook"], "--kind", "resolve", "--file", "-", "--yes", "--post-follow-up", input=edited)
+    assert again.exit_code != 0 and "Nothing to follow up" in again.stderr and len(cw.notes_on(TICKET)) == 2

@@ -529,3 +529,177 @@ async def _add_intent(  # type: ignore[no-untyped-def]
                 updated_at=now,
             )
         )
+
+
+# ---- requests per verified post, the status cache (issue 15) --------------------------------------------------
+
+
+def _api(cw, since: int = 0) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """The API requests from index `since` on, as (method, path below /apis/3.0); codebase discovery left out."""
+    return [(r.method, r.api_path) for r in cw.requests[since:] if "/login/companyinfo" not in r.path]
+
+
+async def test_a_verified_post_after_the_confirm_read_makes_exactly_four_requests(wb, linked, cw) -> None:
+    await wb.plan(linked, "resolve", with_status_name=True)  # what the confirm dialog shows: ticket + board read
+    since = len(cw.requests)
+    out = await wb.post(linked, "resolve", NOTE)
+    assert out.verified_status_id == 17
+    assert _api(cw, since) == [
+        ("POST", "/service/tickets/48213/notes"),
+        ("PATCH", "/service/tickets/48213"),
+        ("GET", "/service/tickets/48213"),  # the verify read
+        ("GET", "/service/tickets/48213"),  # the delayed re-check
+    ]
+
+
+async def test_a_cold_post_reads_the_board_once_and_no_recheck_setting_drops_the_delayed_read(
+    store, engineer, clock, cw, cw_provider, linked, sessions
+) -> None:
+    out = await service(store, engineer, cw_provider, clock, recheck_after_s=0).post(linked, "resolve", NOTE)
+    assert out.verified_status_id == 17
+    assert _api(cw) == [
+        ("POST", "/service/tickets/48213/notes"),
+        ("GET", "/service/tickets/48213"),  # nothing known about the ticket yet: its board
+        ("GET", "/service/boards/1/statuses"),
+        ("PATCH", "/service/tickets/48213"),
+        ("GET", "/service/tickets/48213"),
+    ]
+    # another ticket of the same board on the same connection: the board's statuses are not read again
+    s2 = await sessions.create("VPN drops", connection_name="demo-cw", ticket_id=48214)
+    since = len(cw.requests)
+    await service(store, engineer, cw_provider, clock, recheck_after_s=0).post(s2.id, "resolve", NOTE)
+    assert _api(cw, since) == [
+        ("POST", "/service/tickets/48214/notes"),
+        ("GET", "/service/tickets/48214"),
+        ("PATCH", "/service/tickets/48214"),
+        ("GET", "/service/tickets/48214"),
+    ]
+
+
+async def test_progress_lines_say_what_the_post_is_doing(store, engineer, clock, cw, cw_provider, linked) -> None:
+    lines: list[str] = []
+    await service(store, engineer, cw_provider, clock, recheck_after_s=1.5).post(
+        linked, "resolve", NOTE, on_progress=lines.append
+    )
+    assert lines == [
+        "posting the resolution note to ticket #48213…",
+        "changing the status to Completed…",
+        "verifying the status…",
+        "verifying: re-checking the status in 1.5 s…",
+    ]
+
+
+async def test_a_refused_status_id_drops_the_cached_board_statuses(wb, linked, cw, sessions) -> None:
+    await wb.plan(linked, "resolve", with_status_name=True)  # board 1's statuses are now cached: 17 is active
+    assert len(cw.api_calls("GET", "/statuses")) == 1
+    cw.state.statuses[17].inactive = True  # an admin retires "Completed" after the cache was filled
+    cw.faults.inactive_status_reject = True
+    with pytest.raises(StatusChangeError, match="status was not changed"):
+        await wb.post(linked, "resolve", NOTE)
+    assert len(cw.api_calls("PATCH")) == 1  # the cached list said active: the PSA refused it
+    with pytest.raises(StatusChangeError, match="status #17 is not an active status of its board"):
+        await wb.post(linked, "resolve", NOTE)  # the retry re-reads the board and refuses before any PATCH
+    assert len(cw.api_calls("GET", "/statuses")) == 2 and len(cw.api_calls("PATCH")) == 1
+    assert len(cw.notes_on(48213)) == 1 and (await sessions.get(linked)).summary.status == "active"
+
+
+async def test_a_ticket_read_before_the_confirm_is_rechecked_when_it_claims_the_target_status(wb, linked, cw) -> None:
+    cw.state.tickets[48213].status_id, cw.state.tickets[48213].closed_flag = 17, True
+    await wb.plan(linked, "resolve", with_status_name=True)  # the read says: already Completed
+    cw.state.tickets[48213].status_id, cw.state.tickets[48213].closed_flag = 2, False  # reopened meanwhile
+    out = await wb.post(linked, "resolve", NOTE)
+    assert out.verified_status_id == 17 and "already" not in out.message
+    assert len(cw.api_calls("PATCH")) == 1 and cw.state.tickets[48213].status_id == 17
+
+
+# ---- the lease heartbeat, follow-up notes (issue 16) -----------------------------------------------------------
+
+
+async def test_another_hosts_lease_is_taken_over_once_its_heartbeat_is_older_than_the_setting(
+    store, engineer, cw_provider, clock, linked, cw, sessions
+) -> None:
+    from datetime import timedelta
+
+    now = clock()
+    owner = "other-host:4242:0123456789abcdef"
+    await _add_intent(store, linked, "x", "fp-other", owner, now + timedelta(minutes=3), now - timedelta(seconds=10))
+    wb = service(store, engineer, cw_provider, clock, takeover_after_s=30)
+    with pytest.raises(Conflict, match="being posted by another FlowPilot"):
+        await wb.post(linked, "resolve", NOTE)  # beat 10 s ago: alive
+    assert cw.requests == []
+    async with store.write() as db:
+        (entry,) = (await db.scalars(select(WritebackJournal).where(WritebackJournal.session_id == linked))).all()
+        entry.updated_at = clock() - timedelta(seconds=31)  # silent for longer than takeover_after_s
+    out = await wb.post(linked, "resolve", NOTE)
+    assert out.outcome == "resolved" and len(cw.notes_on(48213)) == 1
+    assert cw.api_calls("GET", "/notes")  # the other host may have posted: read back before posting
+    assert (await sessions.get(linked)).summary.status == "resolved"
+
+
+async def test_the_holder_refreshes_its_heartbeat_while_a_request_is_in_flight(
+    store, engineer, clock, cw, cw_provider, linked
+) -> None:
+    import threading
+
+    from flowpilot_tui.services import journal
+
+    cw.faults.hold = held = threading.Event()
+    cw.faults.hold_if = lambda method, path: method == "POST"  # the note POST hangs at the emulator
+    wb = service(store, engineer, cw_provider, clock, takeover_after_s=0.3)  # a beat every 0.1 s
+    task = asyncio.create_task(wb.post(linked, "resolve", NOTE))
+    try:
+        first = None
+        for _ in range(2000):  # wait for two beats (bounded: a broken heartbeat fails, it never hangs)
+            await asyncio.sleep(0.01)
+            rows = await journal_rows(store, linked)
+            if rows and cw.api_calls("POST"):
+                first = first or rows[0].updated_at
+                if rows[0].updated_at != first:
+                    break
+        (entry,) = await journal_rows(store, linked)
+        assert entry.updated_at != first and entry.lease_until > entry.updated_at
+        assert journal.lease_held(entry, entry.updated_at, stale_after=wb.takeover_after)
+    finally:
+        cw.faults.hold = None
+        held.set()
+        out = await task  # the held POST was dropped unhandled: read back, nothing there, posted once
+    assert out.outcome == "resolved" and len(cw.notes_on(48213)) == 1
+
+
+async def test_a_retry_with_edited_text_can_post_the_difference_as_a_follow_up_note(
+    wb, store, sessions, linked, cw
+) -> None:
+    from flowpilot_tui.services.models import AISession
+
+    cw.faults.silent_status_ignore = True
+    with pytest.raises(VerificationError):
+        await wb.post(linked, "resolve", NOTE)
+    cw.faults.silent_status_ignore = False
+    edited = NOTE + "\nAlso cleared the cached credentials."
+    out = await wb.post(linked, "resolve", edited)  # not asked: says so plainly, posts nothing more
+    assert out.note_already_posted and "differs from the note on the ticket" in out.message
+    assert out.follow_up_text == "Follow-up:\n\nAlso cleared the cached credentials." and out.follow_up_note_id is None
+    assert len(cw.notes_on(48213)) == 1
+    follow = await wb.post_follow_up(linked, "resolve", edited)
+    original, added = cw.notes_on(48213)
+    assert added.text == out.follow_up_text and added.flags == original.flags  # same (customer) visibility
+    assert follow.follow_up_note_id == str(added.id) and "the session keeps both notes" in follow.message
+    async with store.read() as db:
+        stored = (await db.get(AISession, linked)).resolution_note_markdown
+    assert stored == f"{original.text}\n\n{added.text}"  # what the ticket shows
+    with pytest.raises(InvalidInput, match="Nothing to follow up"):
+        await wb.post_follow_up(linked, "resolve", edited)  # never twice
+    assert len(cw.notes_on(48213)) == 2 and (await sessions.get(linked)).summary.status == "resolved"
+
+
+async def test_post_follow_up_in_the_same_call_and_only_for_a_posted_note(wb, linked, cw, sessions) -> None:
+    with pytest.raises(Conflict, match="needs a resolution note on the ticket first"):
+        await wb.post_follow_up(linked, "resolve", NOTE)
+    cw.faults.silent_status_ignore = True
+    with pytest.raises(VerificationError):
+        await wb.post(linked, "resolve", NOTE)
+    cw.faults.silent_status_ignore = False
+    out = await wb.post(linked, "resolve", NOTE + "\nReplaced the toner.", post_follow_up=True)
+    _, added = cw.notes_on(48213)
+    assert out.follow_up_note_id == str(added.id) and added.text == "Follow-up:\n\nReplaced the toner."
+    assert out.verified_status_id == 17 and "the session keeps both notes" in out.message

@@ -96,6 +96,12 @@ def preview(session_id: str, kind: str, regenerate: bool, as_json: bool) -> None
 )
 @click.option("--time-notes", default=None, help="The time entry's notes (default: a one-line summary of the note).")
 @click.option("--no-time", is_flag=True, help="Post without a time entry.")
+@click.option(
+    "--post-follow-up",
+    is_flag=True,
+    help="When an earlier version of the note is already on the ticket (a retry after a crash or failure), post "
+    "what this text adds as a follow-up note; also works on a session that is already resolved/escalated.",
+)
 def post(
     session_id: str,
     kind: str,
@@ -107,6 +113,7 @@ def post(
     time_window: str | None = None,
     time_notes: str | None = None,
     no_time: bool = False,
+    post_follow_up: bool = False,
 ) -> None:
     """Resolve or escalate: post the note to the linked ticket, change the status and re-read it to verify.
 
@@ -122,7 +129,14 @@ def post(
     markdown = _read(source)
 
     async def body(s: Services) -> None:
-        plan = await s.writeback.plan(session_id, kind)  # not found / state rules fail here, before anything else
+        from flowpilot_tui.services.errors import Conflict
+
+        try:
+            plan = await s.writeback.plan(session_id, kind)  # not found / state rules fail here, before anything else
+        except Conflict:
+            if not post_follow_up:
+                raise
+            return await follow_up(s)  # already resolved/escalated: only the difference goes out
         if plan.customer_visible and not allow_secrets:
             _refuse_secrets(markdown)
         if not plan.local:  # refuse before asking: open review flags / secrets need explicit acknowledgement
@@ -162,6 +176,8 @@ def post(
             allow_secrets=allow_secrets,
             time_entry=_time_draft(time_window, time_notes, s.clock()),
             no_time=no_time,
+            post_follow_up=post_follow_up,
+            on_progress=None if as_json else progress,
         )
         if as_json:
             output.emit_json(outcome.to_json())
@@ -169,6 +185,23 @@ def post(
             click.echo(output.cell(outcome.message))
             if outcome.time_skipped_reason and not no_time and not plan.local:
                 click.echo(f"no time entry: {output.cell(outcome.time_skipped_reason)}", err=True)
+            if outcome.follow_up_text and not outcome.follow_up_note_id:
+                click.echo("add --post-follow-up to post what your text adds as a follow-up note", err=True)
+
+    def progress(line: str) -> None:
+        if sys.stderr.isatty():
+            click.echo(output.cell(line), err=True)
+
+    async def follow_up(s: Services) -> None:
+        if not yes:
+            fail("refusing to post a follow-up note without --yes", 2)
+        outcome = await s.writeback.post_follow_up(
+            session_id, kind, markdown, accept_flags=accept_flags, allow_secrets=allow_secrets
+        )
+        if as_json:
+            output.emit_json(outcome.to_json())
+        else:
+            click.echo(output.cell(outcome.message))
 
     with_services(body, json_errors=as_json)
 

@@ -210,8 +210,8 @@ class ConnectWiseEmulator:
             self._check_headers(headers)
             if self.faults.latency_ms:
                 time.sleep(self.faults.latency_ms / 1000)
-            hold = self.faults.hold
-            if hold is not None:
+            hold, only, reply_if = self.faults.hold, self.faults.hold_if, self.faults.hold_reply_if
+            if hold is not None and (only(method, url.path) if only else reply_if is None):
                 hold.wait(timeout=120)  # released by the test; the bound only keeps a broken test from hanging
                 return None
             with self.state.lock:
@@ -226,6 +226,9 @@ class ConnectWiseEmulator:
                     self._served[call.api_path] = self._served.get(call.api_path, 0) + len(reply.body)
         except CwHttpError as exc:
             return Reply(exc.status, exc.body)
+        if hold is not None and reply_if is not None and reply_if(method, url.path):
+            hold.wait(timeout=120)  # applied; the answer never arrives
+            return None
         is_time = call.api_path.rstrip("/").endswith("/time/entries")
         mode = self.faults.time_entry_lost_response if is_time else self.faults.server_timeout_after_store
         if method == "POST" and reply.status == 201 and mode is not None:

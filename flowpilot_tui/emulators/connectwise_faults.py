@@ -7,6 +7,7 @@ them per test; defaults describe a well-behaved instance.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -68,6 +69,11 @@ class Faults:
     # hold every API request until the event is set, then drop it unhandled: a test can kill a client while its
     # request is surely in flight and surely not applied
     hold: threading.Event | None = None
+    # narrow `hold` to the requests this says yes to (method, path): e.g. only the status PATCH
+    hold_if: Callable[[str, str], bool] | None = None
+    # handle matching requests, then hold their answer until `hold` is set and drop it: the change is applied
+    # but the client never hears back (kill after the PATCH took effect)
+    hold_reply_if: Callable[[str, str], bool] | None = None
     # a time entry on a closed ticket is refused with 400 (ConnectWise's rule; off = a lax instance)
     time_entry_closed_reject: bool = True
     # someone closes the ticket just before FlowPilot's time entry arrives (the race after import)

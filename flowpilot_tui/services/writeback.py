@@ -157,7 +157,9 @@ class WritebackService:
             outcome = await run.execute()
         outcome = replace(outcome, accepted_flags=[f.to_json() for f in accepted])
         if post_follow_up and outcome.follow_up_text:
-            follow = await self.post_follow_up(session_id, kind, text, on_progress=on_progress)
+            follow = await self.post_follow_up(
+                session_id, kind, text, on_progress=on_progress, accept_flags=accept_flags, allow_secrets=allow_secrets
+            )
             outcome = replace(
                 outcome,
                 follow_up_note_id=follow.follow_up_note_id,
@@ -167,7 +169,14 @@ class WritebackService:
         return outcome
 
     async def post_follow_up(
-        self, session_id: str, kind: str, markdown: str, *, on_progress: Progress | None = None
+        self,
+        session_id: str,
+        kind: str,
+        markdown: str,
+        *,
+        on_progress: Progress | None = None,
+        accept_flags: bool = False,
+        allow_secrets: bool = False,
     ) -> WritebackOutcome:
         """Post what `markdown` adds to the note already on the ticket as a follow-up note (same visibility).
 
@@ -190,6 +199,8 @@ class WritebackService:
         link = await self._link(session_id, spec, check_rules=False)
         if link.ticket_id is None or link.connection_name is None:
             raise Conflict("The session is not linked to a ticket; there is no note to follow up")
+        await self._gate(session_id, spec, body, accept_flags=accept_flags, allow_secrets=allow_secrets)
+        body = post_gate.text_to_post(body, customer_visible=spec.visibility is NoteVisibility.RESOLUTION)
         provider = self.providers(link.connection_name)
         with collect_calls() as calls:
             run = _Run(

@@ -35,8 +35,8 @@ async def _usable_target(provider: PsaProvider, ticket: TicketState, target_id: 
     for refresh in (False, True):  # a cached list may predate a status the admin just added
         statuses = await provider.list_board_statuses(ticket.board_id, refresh=refresh)
         target = next((s for s in statuses if s.id == target_id), None)
-        if target is not None and not target.inactive:
-            return target
+        if target is not None:  # known to the board: usable unless inactive (a refused PATCH drops the cache)
+            return None if target.inactive else target
     return None
 
 
