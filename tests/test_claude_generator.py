@@ -28,13 +28,12 @@ GOOD_ESCALATION: dict[str, Any] = {
     "impact": {"text": "The whole finance team.", "fact_ids": ["F1"]},
     "ask": {"text": "Please confirm or rule out the DNS suffix hypothesis first.", "fact_ids": ["F5"]},
 }
-GOOD_RESOLUTION: dict[str, Any] = {
-    "summary": "You reported that the intranet would not open over VPN.",
-    "root_cause": "The laptop kept stale DNS entries.",
-    "fix_applied": "We flushed the DNS cache and reconnected the VPN.",
-    "verification": "The intranet loads again.",
-    "follow_up": "None.",
-    "fact_ids": ["F1", "F7"],
+GOOD_RESOLUTION: dict[str, Any] = {  # p3: each section cites its own ids
+    "summary": {"text": "You reported that the intranet would not open over VPN.", "fact_ids": ["F1"]},
+    "root_cause": {"text": "The laptop kept stale DNS entries.", "fact_ids": ["X2"]},
+    "fix_applied": {"text": "We flushed the DNS cache and reconnected the VPN.", "fact_ids": ["F7"]},
+    "verification": {"text": "The intranet loads again.", "fact_ids": ["F7"]},
+    "follow_up": {"text": "", "fact_ids": []},
 }
 
 
@@ -143,32 +142,80 @@ async def test_uncited_item_hypothesis_as_fact_and_empty_section_are_flagged(
     assert "1. Call the vendor. [CHECK: no fact cited]" in preview.markdown
 
 
-async def test_resolution_note_is_plain_and_flags_internal_citations(
+async def test_resolution_note_cites_per_section_and_posts_plain(
     fake_anthropic: FakeAnthropic,
     make_generator: Callable[..., ClaudeGenerator],
 ) -> None:
+    from flowpilot_tui.services.post_gate import text_to_post
+
     fake_anthropic.reply(resolution_reply())
-    fake_anthropic.reply(resolution_reply(fact_ids=["F1", "F5"], verification=""))
-    gen = make_generator()
-
-    good = await gen.generate(full_bundle(), "resolve")
+    good = await make_generator().generate(full_bundle(), "resolve")
     assert good.flagged_items == [] and good.generator == "claude"
-    assert good.markdown.startswith("Issue reported: You reported that the intranet would not open over VPN.\n\n")
-    assert "[F" not in good.markdown and "##" not in good.markdown
-    assert fake_anthropic.requests[0].body["tool_choice"]["name"] == "write_resolution_note"
+    assert good.markdown == (
+        "Issue reported: You reported that the intranet would not open over VPN. [F1]\n\n"
+        "What we found: The laptop kept stale DNS entries. [X2]\n\n"
+        "What we did: We flushed the DNS cache and reconnected the VPN. [F7]\n\n"
+        "How we verified: The intranet loads again. [F7]\n"
+    )  # the empty follow-up is left out; the ids are for the editor only
+    posted = text_to_post(good.markdown, customer_visible=True)
+    assert "[F" not in posted and "[X" not in posted and "##" not in posted
+    body = fake_anthropic.requests[0].body
+    assert body["tool_choice"]["name"] == "write_resolution_note"
+    schema = body["tools"][0]["input_schema"]
+    assert schema["properties"]["verification"]["required"] == ["text", "fact_ids"]
+    assert "fact_ids" not in schema["properties"]  # no note-wide set any more
 
-    bad = await gen.generate(full_bundle(), "resolve")
-    reasons = [f.reason for f in bad.flagged_items]
-    assert "required section is empty" in reasons
-    assert "rests on internal-only items F5 (hypothesis or dismissed fix)" in reasons
-    assert "How we verified: (empty) [CHECK: required section is empty]" in bad.markdown
+
+async def test_resolution_section_citing_the_wrong_fact_or_a_hypothesis_is_flagged(
+    fake_anthropic: FakeAnthropic,
+    make_generator: Callable[..., ClaudeGenerator],
+) -> None:
+    fake_anthropic.reply(
+        resolution_reply(
+            root_cause={"text": "The VPN profile does not push the internal DNS suffix.", "fact_ids": ["F5"]},
+            # F7 records the outcome, but verification cites the symptom: checked against ITS citation
+            verification={"text": "Users can open the intranet over VPN.", "fact_ids": ["F1"]},
+        )
+    )
+    bad = await make_generator().generate(full_bundle(), "resolve")
+    reasons = {(f.section, f.reason) for f in bad.flagged_items}
+    assert ("verification", "not supported by F1: records no outcome or check") in reasons
+    assert ("root_cause", "rests on internal-only items F5 (hypothesis or dismissed fix)") in reasons
+    assert ("root_cause", "presents hypothesis F5 as root cause") in reasons
+    assert {f.section for f in bad.flagged_items} == {"root_cause", "verification"}
+    assert "How we verified: Users can open the intranet over VPN. [F1] [CHECK: not supported by F1" in bad.markdown
+
+
+async def test_p2_reply_with_one_fact_id_set_still_renders_and_empty_verification_is_flagged(
+    fake_anthropic: FakeAnthropic,
+    make_generator: Callable[..., ClaudeGenerator],
+) -> None:
+    legacy = {
+        "summary": "You reported that the intranet would not open over VPN.",
+        "root_cause": "The cause could not be determined.",
+        "fix_applied": "We flushed the DNS cache and reconnected the VPN.",
+        "verification": "",
+        "follow_up": "None.",
+        "fact_ids": ["F1", "F7"],
+    }
+    fake_anthropic.reply(message(tool_use_block("write_resolution_note", legacy)))
+    preview = await make_generator().generate(full_bundle(), "resolve")
+    assert preview.generator == "claude" and preview.fallback_reason is None
+    assert [(f.section, f.reason) for f in preview.flagged_items] == [
+        ("verification", "section empty although 1 related item(s) are recorded")
+    ]
+    assert "What we found: The cause could not be determined.\n" in preview.markdown  # stock wording, no ids
+    assert "How we verified: (empty) [CHECK: section empty although 1 related item(s) are recorded]" in preview.markdown
+    assert "Follow-up" not in preview.markdown
 
 
 async def test_secret_echoed_by_the_model_is_flagged(
     fake_anthropic: FakeAnthropic,
     make_generator: Callable[..., ClaudeGenerator],
 ) -> None:
-    fake_anthropic.reply(resolution_reply(fix_applied="We set the password: Autumn!99 and reconnected."))
+    fake_anthropic.reply(
+        resolution_reply(fix_applied={"text": "We set the password: Autumn!99 and reconnected.", "fact_ids": ["F7"]})
+    )
     preview = await make_generator().generate(full_bundle(), "resolve")
     assert [(f.section, f.reason) for f in preview.flagged_items] == [("fix_applied", "contains a secret-like string")]
 

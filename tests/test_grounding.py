@@ -13,6 +13,7 @@ from flowpilot_tui.services.generation.offline import OfflineGenerator
 from flowpilot_tui.services.generation.render import render_resolution
 from flowpilot_tui.services.generation.types import CitedItem, ResolutionNote
 from flowpilot_tui.services.generation.validate import validate_escalation, validate_resolution
+from flowpilot_tui.services.post_gate import text_to_post
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from bench_trust import GROUNDING, grounding_bundle, grounding_reasons  # noqa: E402
@@ -25,6 +26,8 @@ REASON = {
     "overlap": "not supported by",
     "tried_as_confirmed": "presents tried step",
     "hypothesis_as_root": "presents hypothesis",
+    "wrong_fact": "not supported by",  # a note section citing a fact that does not back THAT section
+    "dead_end": "cites dead end",
 }
 
 
@@ -107,3 +110,48 @@ def test_replaced_hard_drive_with_valid_citation_is_flagged() -> None:
     flags = validate_escalation(pkg, b)
     assert {f.section for f in flags} == {"tried"}
     assert any("'Replaced'" in f.reason for f in flags)
+
+
+def test_each_note_section_is_checked_against_its_own_citations_not_the_union() -> None:
+    b = grounding_bundle(_case("vpn"))
+    note = ResolutionNote(
+        summary=CitedItem(text="FortiClient VPN disconnects after about 10 minutes.", fact_ids=["F21"]),
+        root_cause=CitedItem(text="The SSL-VPN idle timeout is set to 600 seconds on the FortiGate.", fact_ids=["F23"]),
+        fix_applied=CitedItem(text="Raised the idle timeout to 3600 seconds.", fact_ids=["F25"]),
+        # words all in F21, and F25 (which does record the outcome) is cited by another section: still flagged
+        verification=CitedItem(text="FortiClient VPN no longer disconnects for remote staff.", fact_ids=["F21"]),
+        follow_up=CitedItem(text=""),
+    )
+    flags = validate_resolution(note, b)
+    assert [(f.section, f.reason) for f in flags] == [
+        ("verification", "not supported by F21: records no outcome or check")
+    ]
+    md = render_resolution(note, b, flags)
+    assert "How we verified: FortiClient VPN no longer disconnects for remote staff. [F21] [CHECK: not supported" in md
+    assert "What we did: Raised the idle timeout to 3600 seconds. [F25]\n" in md  # each section shows its own ids
+    assert "Follow-up" not in md  # nothing to say: left out
+    posted = text_to_post(md, customer_visible=True)
+    assert "[F" not in posted and "[CHECK" not in posted
+    assert "What we did: Raised the idle timeout to 3600 seconds." in posted
+
+
+def test_dead_end_in_what_we_did_is_flagged_even_with_a_tried_citation() -> None:
+    b = grounding_bundle(_case("ad"))
+    reasons = check_claim("Reset her password and unlocked the account.", "fix_applied", ["F54"], b)
+    assert reasons == ["cites dead end F54 (did not work) in the customer's note"]
+    assert check_claim("Removed the old mail profile from her iPhone.", "fix_applied", ["F55"], b) == []
+
+
+def test_note_wide_fact_ids_of_the_p2_shape_still_load() -> None:
+    note = ResolutionNote.model_validate(
+        {
+            "summary": "Disk full.",
+            "root_cause": "Logs.",
+            "fix_applied": "Deleted logs.",
+            "verification": "Space free.",
+            "follow_up": "None.",
+            "fact_ids": ["F1", "F2"],
+        }
+    )
+    assert note.verification == CitedItem(text="Space free.", fact_ids=["F1", "F2"])
+    assert note.fact_ids == ["F1", "F2"]

@@ -9,7 +9,9 @@ from generation_samples import SECRET, full_bundle
 
 from flowpilot_tui.services.generation.offline import OfflineGenerator, worked
 from flowpilot_tui.services.generation.render import ESCALATION_HEADINGS
-from flowpilot_tui.services.generation.types import BundleFact, BundleFix
+from flowpilot_tui.services.generation.types import BundleFact, BundleFix, CitedItem
+from flowpilot_tui.services.generation.validate import validate_resolution
+from flowpilot_tui.services.post_gate import text_to_post
 
 
 def headings(markdown: str) -> list[str]:
@@ -92,9 +94,12 @@ def test_problem_falls_back_to_the_title_without_symptoms() -> None:
 def test_customer_note_leaves_out_hypotheses_dead_ends_dismissed_fixes_and_secrets() -> None:
     bundle = full_bundle()
     markdown = OfflineGenerator().render("resolve", bundle)
-    assert "Issue reported: Users cannot open the intranet over VPN; whole finance team affected." in markdown
-    assert "What we did: Flushed DNS cache and reconnected." in markdown
-    assert "How we verified: worked, intranet loads again." in markdown
+    # each section shows the ids IT rests on (editor only: the post gate strips them)
+    assert "Issue reported: Users cannot open the intranet over VPN; whole finance team affected. [F1]" in markdown
+    assert "What we did: Flushed DNS cache and reconnected. [F7]" in markdown
+    assert "How we verified: worked, intranet loads again. [F7]" in markdown
+    posted = text_to_post(markdown, customer_visible=True)
+    assert "What we did: Flushed DNS cache and reconnected.\n" in posted
     for internal in (
         "DNS suffix",
         "hypothes",
@@ -106,8 +111,9 @@ def test_customer_note_leaves_out_hypotheses_dead_ends_dismissed_fixes_and_secre
         SECRET,
         "[F",
         "[X",
+        "Follow-up",  # nothing to follow up: left out, not "None."
     ):
-        assert internal not in markdown, internal
+        assert internal not in posted, internal
     assert not headings(markdown)  # plain labelled paragraphs: it may print on an invoice
 
 
@@ -130,9 +136,64 @@ def test_undecided_fix_is_not_presented_to_the_customer_as_done() -> None:
         fixes=[BundleFix(id="X1", title="Repair Office", decision=None)],
     )
     note = OfflineGenerator().resolution(bundle)
-    assert note.fix_applied == "No changes were recorded."
-    assert note.root_cause == "The cause could not be determined."
+    assert note.fix_applied == CitedItem(text="") and note.root_cause == CitedItem(text="")
     assert note.fact_ids == ["F1"]
+    # sections with nothing to say are left out rather than telling the customer "Not recorded"
+    assert OfflineGenerator().render("resolve", bundle) == "Issue reported: Outlook crashes on start. [F1]\n"
+
+
+def test_resolve_note_says_what_was_done_from_tried_facts_and_how_it_was_verified() -> None:
+    bundle = full_bundle(
+        facts=[
+            BundleFact(id="F1", kind="symptom", text="User cannot sign in to Teams on her phone"),
+            BundleFact(id="F2", kind="tried", text="Restarted the phone", outcome="no change"),
+            BundleFact(id="F3", kind="tried", text="Reset her MFA registration", outcome="she can sign in again"),
+            BundleFact(id="F4", kind="tried", text="Removed the stale Teams cache", outcome=None),
+        ],
+        fixes=[],
+        scripts=[],
+    )
+    gen = OfflineGenerator()
+    note = gen.resolution(bundle)
+    assert note.fix_applied == CitedItem(
+        text="Reset her MFA registration; Removed the stale Teams cache.", fact_ids=["F3", "F4"]
+    )
+    assert note.verification == CitedItem(text="she can sign in again.", fact_ids=["F3"])  # F4 records no outcome
+    assert validate_resolution(note, bundle) == []
+    markdown = gen.render("resolve", bundle)
+    assert markdown == (
+        "Issue reported: User cannot sign in to Teams on her phone. [F1]\n\n"
+        "What we did: Reset her MFA registration; Removed the stale Teams cache. [F3, F4]\n\n"
+        "How we verified: she can sign in again. [F3]\n"
+    )
+    for placeholder in ("No changes were recorded", "Not recorded", "None.", "Restarted the phone", "What we found"):
+        assert placeholder not in markdown
+
+
+def test_accepted_fix_is_what_was_done_when_no_step_is_recorded() -> None:
+    bundle = full_bundle(
+        facts=[BundleFact(id="F1", kind="symptom", text="Outlook crashes on start")],
+        fixes=[BundleFix(id="X1", title="Repair Office", decision="one_off")],
+        scripts=[],
+    )
+    note = OfflineGenerator().resolution(bundle)
+    assert note.fix_applied == CitedItem(text="Repair Office.", fact_ids=["X1"])
+    assert validate_resolution(note, bundle) == []
+    markdown = OfflineGenerator().render("resolve", bundle)
+    assert "What we did: Repair Office. [X1]" in markdown and "How we verified" not in markdown
+
+
+def test_only_dead_ends_leave_what_we_did_out() -> None:
+    bundle = full_bundle(
+        facts=[
+            BundleFact(id="F1", kind="symptom", text="Scanner offline"),
+            BundleFact(id="F2", kind="tried", text="Power-cycled the scanner", outcome="still offline"),
+        ],
+        fixes=[],
+        scripts=[],
+    )
+    markdown = OfflineGenerator().render("resolve", bundle)
+    assert markdown == "Issue reported: Scanner offline. [F1]\n"
 
 
 async def test_preview_records_generator_redactions_and_state() -> None:
@@ -159,6 +220,7 @@ async def test_preview_records_generator_redactions_and_state() -> None:
         ("still crashes", False),
         ("no change", False),
         ("partially worked", False),
+        ("locked out again within two hours", False),
         (None, False),
         ("", False),
     ],

@@ -27,13 +27,12 @@ ESCALATION = {
     "hypothesis": {"text": "None recorded.", "fact_ids": []},
     "next_steps": [{"text": "Run the Office repair.", "fact_ids": ["X1"]}],
 }
-RESOLUTION = {
-    "summary": "Outlook crashed on start.",
-    "root_cause": "The cause could not be determined.",
-    "fix_applied": "Office was repaired.",
-    "verification": "Outlook opens.",
-    "follow_up": "None.",
-    "fact_ids": ["F1"],
+RESOLUTION = {  # p3 shape: each section cites its own ids
+    "summary": {"text": "Outlook crashed on start.", "fact_ids": ["F1"]},
+    "root_cause": {"text": "The cause could not be determined.", "fact_ids": []},
+    "fix_applied": {"text": "Office was repaired.", "fact_ids": ["X1"]},
+    "verification": {"text": "Outlook opens.", "fact_ids": ["F1"]},
+    "follow_up": {"text": "", "fact_ids": []},
 }
 
 
@@ -300,3 +299,35 @@ def test_importing_generation_does_not_load_the_anthropic_sdk() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+async def test_a_preview_cached_before_per_section_citations_is_not_served(
+    make_service: Callable[..., GenerationService],
+    store: Store,
+    session_id: str,
+    clock: Any,
+) -> None:
+    """The r1 render (one note-wide fact set, "Not recorded" placeholders) sits under the old key: it is never
+    served to the new code, which renders afresh; the old row simply ages out with its state_version."""
+    service = make_service(claude=False)
+    assert service.generator_key().endswith("r2")
+    async with store.read() as db:
+        version = (await build_bundle(db, service.actor, session_id)).state_version
+    async with store.write() as db:
+        db.add(
+            PreviewCache(
+                session_id=session_id,
+                kind="resolve",
+                state_version=version,
+                generator_key="offline/t2r1",
+                generator="offline",
+                model=None,
+                markdown="Issue reported: old.\n\nHow we verified: Not recorded.\n",
+                created_at=clock(),
+                payload={"template_version": "t2r1", "flagged_items": []},
+            )
+        )
+    preview = await service.preview(session_id, "resolve")
+    assert not preview.from_cache
+    assert "Not recorded" not in preview.markdown and preview.markdown.startswith("Issue reported: Outlook crashes")
+    assert (await service.preview(session_id, "resolve")).from_cache

@@ -16,6 +16,7 @@ from flowpilot_tui.services.generation.offline import OfflineGenerator
 from flowpilot_tui.services.generation.prompt import PROMPT_VERSION, bounded_facts, request_params, tool_for
 from flowpilot_tui.services.generation.render import RENDER_VERSION, render_escalation, render_resolution
 from flowpilot_tui.services.generation.types import (
+    NOTE_SECTIONS,
     CitedItem,
     EscalationPackage,
     GeneratedPreview,
@@ -192,9 +193,11 @@ def render_partial(kind: PreviewKind, bundle: SessionBundle, snapshot: object) -
             data["impact"] = _item(data["impact"]) if isinstance(data.get("impact"), dict) else None
             data["ask"] = _item(data["ask"]) if isinstance(data.get("ask"), dict) else None
             return render_escalation(EscalationPackage.model_validate(data), bundle)
-        for key in ("summary", "root_cause", "fix_applied", "verification", "follow_up"):
-            data[key] = data.get(key) if isinstance(data.get(key), str) else ""
-        data["fact_ids"] = [i for i in data.get("fact_ids") or [] if isinstance(i, str)]
+        shared = [i for i in data.get("fact_ids") or [] if isinstance(i, str)]  # the p2 note-wide shape
+        for key in NOTE_SECTIONS:
+            value = data.get(key)
+            data[key] = CitedItem(text=value, fact_ids=shared) if isinstance(value, str) else _item(value)
+        data.pop("fact_ids", None)
         return render_resolution(ResolutionNote.model_validate(data), bundle)
     except ValidationError:
         return None

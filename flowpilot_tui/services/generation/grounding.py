@@ -5,14 +5,17 @@ Textual-free and deterministic. Four checks, each giving a reason for a `[CHECK:
     must occur in the cited facts (environment items: in any recorded fact);
 (b) action claims (replaced, installed, reset, rebooted…) must rest on a cited fact that records that action;
 (c) an item whose content words barely overlap the cited facts is "not supported by F#";
-(d) a tried step presented as confirmed, or a hypothesis presented as root cause, whatever it cites.
+(d) a tried step presented as confirmed, or a hypothesis presented as root cause, whatever it cites;
+(e) resolution-note sections cite per section, so each must cite the right kind of fact: "What we did" a tried step
+    that was not a dead end or the accepted fix (never a dead end: the note is customer-visible), "How we verified"
+    a recorded outcome or a confirmed fact.
 """
 
 from __future__ import annotations
 
 import re
 
-from flowpilot_tui.services.generation.types import SessionBundle
+from flowpilot_tui.services.generation.types import NOTE_SECTIONS, BundleFact, SessionBundle
 
 _TOKEN = re.compile(
     r"\\\\[\w.$-]+(?:\\[\w.$-]+)*"  # UNC path
@@ -26,7 +29,7 @@ _TOKEN = re.compile(
     r"|\b[A-Z][a-z]+[A-Z]\w*\b"  # CamelCase product names: LaserJet, OneDrive
     r"|\b[A-Z]{2,}\b"  # acronyms: DNS, MFA, VPN
 )
-_HYPHEN_OK = re.compile(r"^[a-z]+-[a-z]+$")  # ordinary prose compounds ("re-enabled", "sign-in")
+_HYPHEN_OK = re.compile(r"^[A-Za-z][a-z]*-[a-z]+$")  # ordinary prose compounds ("Re-enabled", "sign-in")
 
 _ACTION = re.compile(
     r"\b(replaced|installed|reinstalled|uninstalled|updated|upgraded|downgraded|reset|rebooted|restarted"
@@ -44,7 +47,18 @@ _STOP = set(
     user users users' user's customer result outcome apply suggested fix step confirm rule recorded session saved
     please take ownership work through next steps order record ticket none script one issue problem""".split()
 )
-_NOTE_SECTIONS = ("summary", "root_cause", "fix_applied", "verification", "follow_up")
+_NOTE_SECTIONS = NOTE_SECTIONS
+_WORKED = re.compile(
+    r"\b(work(?:s|ed|ing)|resolved|fixed|success\w*|succeeded|solved|restored|back (?:online|up|to normal)"
+    r"|printed|printing|loads?|opens?|connects?|no longer|confirmed|ok|fine now)\b",
+    re.IGNORECASE,
+)
+_FAILED = re.compile(
+    r"\b(no (?:change|improvement|effect|difference|luck)|not (?:fixed|resolved|work\w*|help\w*|solved)"
+    r"|did(?:n'?t| not)|doesn'?t|failed|fails|still|unchanged|same (?:issue|problem|error)|worse|partial\w*"
+    r"|(?:out|down|off|crash\w*|fail\w*|disconnect\w*) again|came back|recurr\w*|reappear\w*)\b",
+    re.IGNORECASE,
+)
 _BOILERPLATE = {
     "none.",
     "none recorded.",
@@ -52,6 +66,27 @@ _BOILERPLATE = {
     "no changes were recorded.",
     "the cause could not be determined.",
 }
+
+
+def boilerplate(text: str) -> bool:
+    """Stock wording that claims nothing ("None.", "The cause could not be determined."): needs no citation."""
+    return " ".join(text.split()).lower() in _BOILERPLATE
+
+
+def worked(fact: BundleFact) -> bool:
+    """A tried step counts as the fix only when its outcome says it worked and does not say otherwise."""
+    outcome = fact.outcome or ""
+    return bool(_WORKED.search(outcome)) and not _FAILED.search(outcome)
+
+
+def dead_end(fact: BundleFact) -> bool:
+    """A tried step whose outcome says it did not (fully) work: internal only, never in the customer's note."""
+    return fact.kind == "tried" and bool(_FAILED.search(fact.outcome or ""))
+
+
+def done_steps(bundle: SessionBundle) -> list[BundleFact]:
+    """Tried steps that were not dead ends: what was done, for the customer's note (outcome may be unrecorded)."""
+    return [f for f in bundle.facts_of("tried") if not dead_end(f)]
 
 
 def _stem(w: str) -> str:
@@ -98,14 +133,14 @@ def overlap(text: str, source: str) -> float:
 def check_claim(text: str, section: str, cited: list[str], bundle: SessionBundle) -> list[str]:
     """Reasons this item is not grounded in what it cites (empty list: grounded)."""
     body = re.sub(r"\[(?:[FXS]\d+(?:,\s*)?)+\]", "", text).strip()  # drop inline citation markers
-    if not body or body.lower() in _BOILERPLATE:
+    if not body or boilerplate(body):
         return []
     ids = bundle.ids()
     known = [i for i in cited if i in ids]
     cited_text = " ".join(source_text(bundle, i) for i in known)
     fix = bundle.current_fix()
-    if section in _NOTE_SECTIONS and fix is not None and fix.decision is not None:
-        cited_text += " " + source_text(bundle, fix.id)  # the accepted fix (and its rationale) backs the note
+    if section in ("fix_applied", "root_cause") and fix is not None and fix.decision is not None:
+        cited_text += " " + source_text(bundle, fix.id)  # the accepted fix (and its rationale) backs what was done
     if section in ("problem", "summary"):
         cited_text += f" {bundle.title}"  # with no symptom recorded, both fall back to the session title
     all_text = " ".join(source_text(bundle, i) for i in ids)
@@ -141,7 +176,34 @@ def check_claim(text: str, section: str, cited: list[str], bundle: SessionBundle
                 what = "root cause" if section == "root_cause" else "confirmed"
                 reasons.append(f"presents hypothesis {f.id} as {what}")
                 break
+    # (e) the right kind of fact for the note section
+    if section in ("fix_applied", "verification") and known:
+        reasons += _section_kind(section, known, bundle)
     return reasons
+
+
+def _section_kind(section: str, known: list[str], bundle: SessionBundle) -> list[str]:
+    facts = {f.id: f for f in bundle.facts}
+    accepted = {x.id for x in bundle.fixes if x.is_current and x.decision is not None}
+    if section == "fix_applied":
+        dead = [i for i in known if i in facts and dead_end(facts[i])]
+        if dead:
+            return [f"cites dead end {', '.join(dead)} (did not work) in the customer's note"]
+        if not any(i in accepted or (i in facts and facts[i].kind == "tried") for i in known):
+            return [f"not supported by {', '.join(known)}: no tried step or accepted fix records what was done"]
+        return []
+    checks = [i for i in known if i in facts and _checks(facts[i])]
+    if not checks:
+        return [f"not supported by {', '.join(known)}: records no outcome or check"]
+    return []
+
+
+def _checks(f: BundleFact) -> bool:
+    """A fact that can verify a fix: a tried step with a recorded outcome that was not a dead end, or a confirmed
+    observation that reads as a success ("user confirmed printing works"), not a diagnosis."""
+    if f.kind == "tried":
+        return bool((f.outcome or "").strip()) and not dead_end(f)
+    return f.kind == "confirmed" and bool(_WORKED.search(f.text)) and not _FAILED.search(f.text)
 
 
 def _best(text: str, bundle: SessionBundle, kind: str) -> float:

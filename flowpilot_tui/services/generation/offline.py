@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from flowpilot_tui.services.generation.grounding import done_steps, worked
 from flowpilot_tui.services.generation.render import RENDER_VERSION, render_escalation, render_resolution
 from flowpilot_tui.services.generation.types import (
     NONE_RECORDED,
@@ -23,27 +24,13 @@ from flowpilot_tui.services.generation.types import (
 )
 from flowpilot_tui.services.redact import redact
 
-TEMPLATE_VERSION = f"t2{RENDER_VERSION}"
+__all__ = ["OfflineGenerator", "preview_from_offline", "worked"]
 
-_WORKED = re.compile(
-    r"\b(work(?:s|ed|ing)|resolved|fixed|success\w*|succeeded|solved|restored|back (?:online|up|to normal)"
-    r"|printed|printing|loads?|opens?|connects?|no longer|confirmed|ok|fine now)\b",
-    re.IGNORECASE,
-)
-_FAILED = re.compile(
-    r"\b(no (?:change|improvement|effect|difference|luck)|not (?:fixed|resolved|work\w*|help\w*|solved)"
-    r"|did(?:n'?t| not)|doesn'?t|failed|fails|still|unchanged|same (?:issue|problem|error)|worse|partial\w*)\b",
-    re.IGNORECASE,
-)
+TEMPLATE_VERSION = f"t3{RENDER_VERSION}"
+
 _IMPACT = re.compile(
     r"\b(impact\w*|affect(?:s|ed|ing)?|outage|blocked|all users|whole (?:team|office)|down)\b", re.IGNORECASE
 )
-
-
-def worked(fact: BundleFact) -> bool:
-    """A tried step counts as the fix only when its outcome says it worked and does not say otherwise."""
-    outcome = fact.outcome or ""
-    return bool(_WORKED.search(outcome)) and not _FAILED.search(outcome)
 
 
 def _clean(text: str) -> str:
@@ -116,26 +103,36 @@ class OfflineGenerator:
         )
 
     def resolution(self, b: SessionBundle) -> ResolutionNote:
+        """Each section cites its own facts; a section with nothing recorded stays empty (left out of the note).
+
+        What was done: the tried steps that were not dead ends (outcome worked or unrecorded), else the accepted fix.
+        How it was verified: the recorded outcomes of those steps."""
         symptoms = b.facts_of("symptom")
         confirmed = b.facts_of("confirmed")
-        fixes_that_worked = [f for f in b.facts_of("tried") if worked(f)]
+        done = done_steps(b)
         fix = b.current_fix()
         applied_fix = fix if fix is not None and fix.decision is not None else None
-        done = [f.text for f in fixes_that_worked]
-        if applied_fix is not None and not done:
-            done.append(applied_fix.title)
-        ids = [f.id for f in symptoms + confirmed + fixes_that_worked]
-        if applied_fix is not None and not fixes_that_worked:
-            ids.append(applied_fix.id)
+        if done:
+            fix_applied = CitedItem(text=_sentence([f.text for f in done]), fact_ids=[f.id for f in done])
+        elif applied_fix is not None:
+            fix_applied = CitedItem(text=_sentence([applied_fix.title]), fact_ids=[applied_fix.id])
+        else:
+            fix_applied = CitedItem(text="")
+        checked = [f for f in done if (f.outcome or "").strip()]
         return ResolutionNote(
-            summary=_sentence([f.text for f in symptoms]) if symptoms else _sentence([b.title]),
-            root_cause=_sentence([f.text for f in confirmed]) if confirmed else "The cause could not be determined.",
-            fix_applied=_sentence(done) if done else "No changes were recorded.",
-            verification=(
-                _sentence([f.outcome or "" for f in fixes_that_worked]) if fixes_that_worked else "Not recorded."
+            summary=(
+                CitedItem(text=_sentence([f.text for f in symptoms]), fact_ids=[f.id for f in symptoms])
+                if symptoms
+                else CitedItem(text=_sentence([b.title]))
             ),
-            follow_up="None.",
-            fact_ids=ids,
+            root_cause=CitedItem(text=_sentence([f.text for f in confirmed]), fact_ids=[f.id for f in confirmed])
+            if confirmed
+            else CitedItem(text=""),
+            fix_applied=fix_applied,
+            verification=CitedItem(
+                text=_sentence([f.outcome or "" for f in checked]) if checked else "", fact_ids=[f.id for f in checked]
+            ),
+            follow_up=CitedItem(text=""),
         )
 
     def render(self, kind: PreviewKind, bundle: SessionBundle) -> str:

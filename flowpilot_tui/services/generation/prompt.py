@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from flowpilot_tui.services.generation.types import BundleFact, PreviewKind, SessionBundle
 
-PROMPT_VERSION = "p2"
+PROMPT_VERSION = "p3"  # p3: the resolution note cites per section
 MAX_TOKENS = {"escalate": 2000, "resolve": 1000}
 FACTS_CHARS = 12_000  # like the chat prompt: facts beyond this are left out and the preview header says so
 _KIND_ORDER = ("confirmed", "tried", "hypothesis", "symptom", "environment")
@@ -65,21 +65,27 @@ RESOLUTION_TOOL: dict[str, Any] = {
     "input_schema": {
         "type": "object",
         "properties": {
-            "summary": {"type": "string", "description": "What the customer reported, in their terms."},
+            "summary": {**_ITEM, "description": "What the customer reported, in their terms; cites the symptoms."},
             "root_cause": {
-                "type": "string",
-                "description": "What was found; 'The cause could not be determined.' if the facts do not establish it.",
+                **_ITEM,
+                "description": "What was found, citing the confirmed facts that establish it; 'The cause could not "
+                "be determined.' with no ids if they do not.",
             },
-            "fix_applied": {"type": "string", "description": "What was done that fixed it; no dead ends."},
-            "verification": {"type": "string", "description": "How it was verified working."},
-            "follow_up": {"type": "string", "description": "Pending action or recommendation, or 'None.'"},
-            "fact_ids": {
-                "type": "array",
-                "items": {"type": "string"},
-                "description": "Ids of the facts the note rests on.",
+            "fix_applied": {
+                **_ITEM,
+                "description": "What was done that fixed it, citing those tried steps or the accepted fix; no dead "
+                "ends.",
+            },
+            "verification": {
+                **_ITEM,
+                "description": "How it was verified working, citing the facts that record that outcome or check.",
+            },
+            "follow_up": {
+                **_ITEM,
+                "description": "Pending action or recommendation with the ids it rests on; text '' if there is none.",
             },
         },
-        "required": ["summary", "root_cause", "fix_applied", "verification", "follow_up", "fact_ids"],
+        "required": ["summary", "root_cause", "fix_applied", "verification", "follow_up"],
     },
 }
 
@@ -99,8 +105,11 @@ hypothesis and never repeated as confirmed; concrete next steps; environment, im
 the facts support them.
 
 Resolution note (customer-visible; may be printed on an invoice): plain, friendly language; what the customer \
-reported, what was found, what was done, how it was verified, any follow-up. Never mention hypotheses, dismissed \
-or undecided fixes, dead ends, internal ids or secrets."""
+reported, what was found, what was done, how it was verified, any follow-up. Each section cites, in its own \
+fact_ids, only the ids that section rests on (not one set for the whole note): the verification cites the facts \
+that record the outcome or check, what was done cites the tried steps or the accepted fix. A section with nothing \
+to support it gets text "" and no ids; it is left out. Ids go in fact_ids only, never in the text. Never mention \
+hypotheses, dismissed or undecided fixes, dead ends or secrets."""
 
 
 def tool_for(kind: PreviewKind) -> dict[str, Any]:

@@ -1,12 +1,15 @@
 """Markdown rendering shared by both generators: the app owns the headings, generators only fill fields.
 
 Escalation packages are internal, so items show their fact ids (`[F1, F3]`) for traceability. Resolution notes
-are customer-visible (and may print on an invoice): plain labelled paragraphs, no ids, no markup beyond text.
-Flagged items are kept and marked `[CHECK: reason]` so nothing is silently dropped.
+are customer-visible (and may print on an invoice): plain labelled paragraphs; each section shows the ids it cites
+(`[F1]`) in the editor, and the post gate (services/post_gate.py) strips them, with any review marker, from what
+reaches the ticket or the stored note. A section with nothing to say is left out rather than telling a customer
+"Not recorded". Flagged items are kept and marked `[CHECK: reason]` so nothing is silently dropped.
 """
 
 from __future__ import annotations
 
+from flowpilot_tui.services.generation.grounding import boilerplate
 from flowpilot_tui.services.generation.types import (
     NONE_RECORDED,
     CitedItem,
@@ -14,9 +17,10 @@ from flowpilot_tui.services.generation.types import (
     FlaggedItem,
     ResolutionNote,
     SessionBundle,
+    says_nothing,
 )
 
-RENDER_VERSION = "r1"
+RENDER_VERSION = "r2"  # r2: per-section citations in the resolution note, empty sections left out
 ESCALATION_HEADINGS = (
     ("problem", "Problem"),
     ("confirmed", "What we've confirmed"),
@@ -80,8 +84,15 @@ def render_resolution(note: ResolutionNote, bundle: SessionBundle, flags: list[F
     flags = flags or []
     out: list[str] = []
     for field, label in RESOLUTION_LABELS:
-        text = " ".join(getattr(note, field).split()) or ("None." if field == "follow_up" else "(empty)")
-        out.append(f"{label}: {text}{_marks(flags, field, None)}")
+        item: CitedItem = getattr(note, field)
+        text = " ".join(item.text.split())
+        marks = _marks(flags, field, None)
+        if says_nothing(text):
+            if marks:  # e.g. "required section is empty": kept so the engineer sees what to fill in
+                out.append(f"{label}: (empty){marks}")
+            continue
+        refs = f" [{', '.join(item.fact_ids)}]" if item.fact_ids and not boilerplate(text) else ""
+        out.append(f"{label}: {text}{refs}{marks}")
     note_marks = _marks(flags, "note", None)
     if note_marks:
         out.append(note_marks.strip())

@@ -9,12 +9,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flowpilot_tui.services.redact import RedactedItem
 
 PreviewKind = Literal["resolve", "escalate"]
 NONE_RECORDED = "None recorded."
+NOTE_SECTIONS = ("summary", "root_cause", "fix_applied", "verification", "follow_up")
+# Texts that say nothing: a resolution-note section holding one of these is left out of the customer's note.
+PLACEHOLDERS = frozenset(
+    {
+        "",
+        "none",
+        "none.",
+        "none recorded.",
+        "none yet.",
+        "not recorded.",
+        "not verified yet.",
+        "n/a",
+        "no changes were recorded.",
+    }
+)
+
+
+def says_nothing(text: str) -> bool:
+    return " ".join(text.split()).lower() in PLACEHOLDERS
 
 
 # ---- input: the redacted view of a session -----------------------------------------------------------------
@@ -125,14 +144,41 @@ class EscalationPackage(BaseModel):
 
 
 class ResolutionNote(BaseModel):
-    """Customer-visible closure note; `fact_ids` are kept for traceability and never printed."""
+    """Customer-visible closure note. Each section cites its own ids (shown in the editor as `[F1]`, stripped from
+    what is posted); a section whose text says nothing (see `says_nothing`) is left out of the note.
 
-    summary: str
-    root_cause: str
-    fix_applied: str
-    verification: str
-    follow_up: str
-    fact_ids: list[str] = Field(default_factory=list)
+    The p2 shape (plain strings plus one note-wide `fact_ids`) is still read: every section then cites that set.
+    """
+
+    summary: CitedItem
+    root_cause: CitedItem
+    fix_applied: CitedItem
+    verification: CitedItem
+    follow_up: CitedItem = Field(default_factory=lambda: CitedItem(text=""))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _note_wide_ids(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        shared = data.get("fact_ids")
+        out = {k: v for k, v in data.items() if k != "fact_ids"}
+        for key in NOTE_SECTIONS:
+            if isinstance(out.get(key), str):
+                ids = [i for i in shared if isinstance(i, str)] if isinstance(shared, list) else []
+                out[key] = {"text": out[key], "fact_ids": ids}
+        return out
+
+    def sections(self) -> list[tuple[str, CitedItem]]:
+        return [(name, getattr(self, name)) for name in NOTE_SECTIONS]
+
+    @property
+    def fact_ids(self) -> list[str]:
+        """Every id the note cites, in section order, once each."""
+        out: list[str] = []
+        for _, item in self.sections():
+            out += [i for i in item.fact_ids if i not in out]
+        return out
 
 
 class FlaggedItem(BaseModel):

@@ -6,7 +6,7 @@ content vanishing silently.
 
 from __future__ import annotations
 
-from flowpilot_tui.services.generation.grounding import check_claim
+from flowpilot_tui.services.generation.grounding import boilerplate, check_claim, done_steps
 from flowpilot_tui.services.generation.types import (
     NONE_RECORDED,
     CitedItem,
@@ -14,6 +14,7 @@ from flowpilot_tui.services.generation.types import (
     FlaggedItem,
     ResolutionNote,
     SessionBundle,
+    says_nothing,
 )
 from flowpilot_tui.services.redact import find_secrets
 
@@ -32,6 +33,7 @@ def _check_item(
     *,
     citation_required: bool = True,
     bundle: SessionBundle | None = None,
+    ground: bool | None = None,
 ) -> list[FlaggedItem]:
     flags: list[FlaggedItem] = []
 
@@ -57,7 +59,7 @@ def _check_item(
         flag("contains a secret-like string")
     # Grounding is skipped on an item holding a secret: it must be rewritten anyway, and a token flag would quote
     # part of the secret in the reason.
-    if bundle is not None and citation_required and not secret:
+    if bundle is not None and (citation_required if ground is None else ground) and not secret:
         for reason in check_claim(item.text, section, item.fact_ids, bundle):
             flag(reason)
     return flags
@@ -96,36 +98,43 @@ def validate_escalation(pkg: EscalationPackage, bundle: SessionBundle) -> list[F
 
 
 def validate_resolution(note: ResolutionNote, bundle: SessionBundle) -> list[FlaggedItem]:
+    """Each section is checked against the facts IT cites (not the note's union). A section that says nothing is
+    left out of the note; that is flagged only when something recorded should have filled it."""
     ids = bundle.ids()
+    fix = bundle.current_fix()
+    done = done_steps(bundle)
+    expected = {
+        "fix_applied": len(done) or int(fix is not None and fix.decision is not None),
+        "verification": sum(bool((f.outcome or "").strip()) for f in done),
+    }
     flags: list[FlaggedItem] = []
-    for field in ("summary", "root_cause", "fix_applied", "verification"):
-        if not getattr(note, field).strip():
-            flags.append(FlaggedItem(section=field, reason="required section is empty"))
-    for field in ("summary", "root_cause", "fix_applied", "verification", "follow_up"):
-        text = getattr(note, field)
-        if find_secrets(text):
-            flags.append(FlaggedItem(section=field, text=text, reason="contains a secret-like string"))
-    # Claim-level grounding per section, against the facts the note cites.
-    for field in ("summary", "root_cause", "fix_applied", "verification", "follow_up"):
-        text = getattr(note, field)
-        if find_secrets(text):
-            continue  # already flagged; grounding would quote the secret (see _check_item)
-        for reason in check_claim(text, field, note.fact_ids, bundle):
-            flags.append(FlaggedItem(section=field, text=text, reason=reason))
-    if not note.fact_ids:
-        flags.append(FlaggedItem(section="note", reason="no fact cited"))
-    unknown = [i for i in note.fact_ids if i not in ids]
-    if unknown:
-        flags.append(FlaggedItem(section="note", reason=f"cites unknown fact {', '.join(unknown)}"))
-    internal = [i for i in note.fact_ids if ids.get(i) in ("hypothesis", "fix:dismissed")]
-    if internal:
-        flags.append(
-            FlaggedItem(
-                section="note",
-                reason=f"rests on internal-only items {', '.join(internal)} (hypothesis or dismissed fix)",
-            )
+    for field, item in note.sections():
+        if says_nothing(item.text):
+            if field == "summary":
+                flags.append(FlaggedItem(section=field, reason="required section is empty"))
+            elif expected.get(field):
+                flags.append(
+                    FlaggedItem(
+                        section=field,
+                        reason=f"section empty although {expected[field]} related item(s) are recorded",
+                    )
+                )
+            continue
+        # the summary may rest on the session title when no symptom is recorded; a follow-up may be generic
+        required = not boilerplate(item.text) and (
+            field not in ("follow_up", "summary") or (field == "summary" and bool(bundle.facts_of("symptom")))
         )
-    return flags
+        flags += _check_item(item, field, None, ids, citation_required=required, bundle=bundle, ground=True)
+        internal = [i for i in item.fact_ids if ids.get(i) in ("hypothesis", "fix:dismissed")]
+        if internal:
+            flags.append(
+                FlaggedItem(
+                    section=field,
+                    text=item.text,
+                    reason=f"rests on internal-only items {', '.join(internal)} (hypothesis or dismissed fix)",
+                )
+            )
+    return _dedupe(flags)
 
 
 def _dedupe(flags: list[FlaggedItem]) -> list[FlaggedItem]:
