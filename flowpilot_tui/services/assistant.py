@@ -21,7 +21,14 @@ from flowpilot_tui.services.assistant_prompt import build_request
 from flowpilot_tui.services.assistant_tools import ToolCard, apply_tool_use, cards_of, record_fact, record_fix
 from flowpilot_tui.services.errors import DomainError
 from flowpilot_tui.services.identity import Actor
-from flowpilot_tui.services.llm_client import ClientFactory, describe_error, import_sdk, is_configured, make_client
+from flowpilot_tui.services.llm_client import (
+    ClientFactory,
+    describe_error,
+    import_sdk,
+    is_configured,
+    make_client,
+    open_reply_stream,
+)
 from flowpilot_tui.services.sessions import Clock, SessionService, utcnow
 from flowpilot_tui.services.store import Store
 from flowpilot_tui.services.views import MessageView
@@ -157,15 +164,17 @@ class AssistantService:
         frames = Frames(on_text)
         try:
             client = await self._get_client()
-            async with client.messages.stream(**request.params) as stream:
-                async for chunk in stream.text_stream:
+            # Raw SSE text deltas (no pydantic event / snapshot per token); the final message is built once.
+            async with open_reply_stream(client, request.params) as stream:
+                async for chunk in stream.text():
                     parts.append(chunk)
                     await frames.add(chunk)
                 await frames.flush()  # the last text is on screen before the reply is stored
-                final = await stream.get_final_message()
+                final = stream.final
         except asyncio.CancelledError:
+            # Esc / a newer send: what arrived goes to the screen and is kept, then the cancellation goes through.
             frames.cancel()
-            # Esc / a newer send: keep what arrived, then let the cancellation through.
+            await asyncio.shield(frames.flush())
             await asyncio.shield(self._save_partial(session_id, "".join(parts), "cancelled"))
             raise
         except Exception as exc:  # API, connection and stream errors (anthropic is imported lazily)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, literal_column, or_, select, table, update
+from sqlalchemy import Select, delete, func, literal, literal_column, or_, select, table, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flowpilot_tui.services import rules
@@ -46,6 +46,7 @@ MAX_TITLE = 300
 MAX_TEXT = 20_000
 MAX_MESSAGE = 200_000
 CHAT_ROLES = ("user", "assistant", "system", "tool")
+FTS_RARE = 500  # title matches up to which a search is driven by the FTS index (see _title_match)
 
 
 def utcnow() -> datetime:
@@ -107,13 +108,16 @@ class SessionService:
                 # "#48213" means the ticket: an indexed equality, not a scan of every title.
                 conds.append(AISession.psa_ticket_id == int(digits))
             else:
-                title = self._title_match(term)
+                title = await self._title_match(term)
                 conds.append(or_(title, AISession.psa_ticket_id == int(digits)) if digits.isdigit() else title)
         page_conds = list(conds)
         if after:
+            # A row-value comparison: the planner turns it into a range on the (…, updated_at, id) index (an OR of
+            # `<` and `= AND <` made SQLite walk every row of the account).
             updated, sid = _decode_cursor(after)
             page_conds.append(
-                or_(AISession.updated_at < updated, and_(AISession.updated_at == updated, AISession.id < sid))
+                tuple_(AISession.updated_at, AISession.id)
+                < tuple_(literal(updated, AISession.updated_at.type), literal(sid, AISession.id.type))
             )
         async with self.store.read() as db:
             rows = (
@@ -132,18 +136,25 @@ class SessionService:
         next_after = _encode_cursor(items[-1].updated_at, items[-1].id) if more and items else None
         return Page(items, int(total) if total is not None else -1, offset, limit, more=more, next_after=next_after)
 
-    def _title_match(self, term: str) -> Any:
-        """Title contains `term` (case-insensitive, wildcards literal). SQLite: the FTS5 trigram index for terms of 3+
-        characters (shorter ones cannot use it); other dialects: ILIKE (a trigram index there serves it)."""
-        if self.store.engine.dialect.name == "sqlite" and len(term) >= 3:
-            phrase = '"' + term.replace('"', '""') + '"'
-            return AISession.id.in_(
-                select(literal_column("session_id"))
-                .select_from(table("ai_sessions_fts"))
-                .where(literal_column("ai_sessions_fts").op("MATCH")(phrase))
-            )
+    async def _title_match(self, term: str) -> Any:
+        """Title contains `term` (case-insensitive, wildcards literal). Other dialects: ILIKE (a trigram index there
+        serves it). SQLite, terms of 3+ characters: the FTS5 trigram index, asked first how common the term is —
+        a rare term (≤ FTS_RARE matches) is looked up through the index (few rows to fetch and sort); a common one
+        is matched while walking the page index in order, which finds a page of matches after a few hundred rows
+        (driving 10,000 matches through the index and sorting them cost half a second)."""
         like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        return AISession.title.ilike(like, escape="\\")
+        by_scan = AISession.title.ilike(like, escape="\\")
+        if self.store.engine.dialect.name != "sqlite" or len(term) < 3:
+            return by_scan
+        phrase = '"' + term.replace('"', '""') + '"'
+        matches = (
+            select(literal_column("session_id"))
+            .select_from(table("ai_sessions_fts"))
+            .where(literal_column("ai_sessions_fts").op("MATCH")(phrase))
+        )
+        async with self.store.read() as db:
+            found = await db.scalar(select(func.count()).select_from(matches.limit(FTS_RARE + 1).subquery()))
+        return AISession.id.in_(matches) if (found or 0) <= FTS_RARE else by_scan
 
     async def _summary(self, db: AsyncSession, session_id: str) -> SessionSummary:
         row = (await db.execute(self._summary_query().where(AISession.id == str(session_id)))).first()
