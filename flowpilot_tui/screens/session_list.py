@@ -6,11 +6,13 @@ screen only ever holds one page.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, Select, Static
@@ -32,6 +34,15 @@ ALL = "all"
 SEARCH_DEBOUNCE_S = 0.3
 
 
+@dataclass
+class TotalCounted(Message):
+    """How many sessions match the filter the rows were read for (the pager's total)."""
+
+    total: int
+    status: str | None
+    search: str
+
+
 class SessionList(Screen[None]):
     BINDINGS = keymap.bindings("list")
     PALETTE_SCOPES = {"list": None}
@@ -40,8 +51,13 @@ class SessionList(Screen[None]):
         super().__init__()
         self.services = services
         self.page_offset = 0
-        self.total = 0
+        self.total = -1  # -1 until the count (a second query, after the rows are shown) comes back
+        self.cursors: list[str | None] = [None]  # keyset: the `after` cursor of each page up to the current one
+        self.more = False
+        self._next_after: str | None = None
         self._search_timer: Timer | None = None
+        self._shown = 0
+        self._total_for: tuple[str | None, str] | None = None
 
     def compose(self) -> ComposeResult:
         actor = self.services.actor
@@ -83,32 +99,57 @@ class SessionList(Screen[None]):
         return self.query_one("#search", Input).value.strip()
 
     def load(self, offset: int | None = None) -> None:
-        if offset is not None:
-            self.page_offset = max(0, offset)
-        self.fetch(self.status, self.search, self.page_offset)
+        """Re-read the current page; `load(0)` starts again at page 1 (new search or filter). Paging is keyset (never
+        OFFSET): each page is read `after` the last row of the one before, so page 1,000 costs what page 1 does."""
+        if offset == 0:
+            self.cursors = [None]
+        self.fetch(self.status, self.search, self.cursors[-1], len(self.cursors))
 
     @work(exclusive=True, group="list", exit_on_error=False)
-    async def fetch(self, status: str | None, search: str, offset: int) -> None:
+    async def fetch(self, status: str | None, search: str, after: str | None, page_no: int) -> None:
+        """One query for the rows and has-more; the total for the pager is counted afterwards, off the rows' path."""
         try:
             page = await self.services.sessions.list_sessions(
-                status=status, search=search or None, limit=PAGE_SIZE, offset=offset
+                status=status, search=search or None, limit=PAGE_SIZE, after=after, with_total=False
             )
         except DomainError as exc:
             self.post_message(ServiceFailed(exc.message))
             return
-        self.post_message(PageLoaded(page, status, search))
+        self.post_message(PageLoaded(replace(page, offset=(page_no - 1) * PAGE_SIZE), status, search))
+        self.count(status, search)
+
+    @work(exclusive=True, group="list-count", exit_on_error=False)
+    async def count(self, status: str | None, search: str) -> None:
+        try:
+            page = await self.services.sessions.list_sessions(status=status, search=search or None, limit=1)
+        except DomainError:
+            return  # the rows are shown; the pager just stays without a total
+        self.post_message(TotalCounted(page.total, status, search))
+
+    @on(TotalCounted)
+    def total_counted(self, event: TotalCounted) -> None:
+        if (event.status, event.search) == (self.status, self.search):
+            self.total, self._total_for = event.total, (event.status, event.search)
+            self._show_pager(self._shown, event.search, event.status)
 
     @on(PageLoaded)
     def show_page(self, event: PageLoaded) -> None:
         page = event.page
-        self.page_offset, self.total = page.offset, page.total
+        self.page_offset, self.more, self._next_after = page.offset, page.has_more, page.next_after
+        self._shown = len(page.items)
         self.query_one(SessionTable).show(page.items)
-        pages = max(1, -(-page.total // PAGE_SIZE))
-        current = page.offset // PAGE_SIZE + 1
-        if page.total:
-            first, last = page.offset + 1, page.offset + len(page.items)
-            shown = f"{first:,}–{last:,} of {page.total:,} sessions · page {current:,}/{pages:,}"
-        elif event.search or event.status:
+        self._show_pager(len(page.items), event.search, event.status)
+        self.refresh_bindings()
+
+    def _show_pager(self, shown_rows: int, search: str, status: str | None) -> None:
+        current = self.page_offset // PAGE_SIZE + 1
+        first, last = self.page_offset + 1, self.page_offset + shown_rows
+        if shown_rows and self.total > 0 and self._total_for == (status, search):
+            pages = max(current, -(-self.total // PAGE_SIZE))
+            shown = f"{first:,}–{last:,} of {self.total:,} sessions · page {current:,}/{pages:,}"
+        elif shown_rows:
+            shown = f"{first:,}–{last:,} sessions · page {current:,}" + (" · more" if self.more else "")
+        elif search or status:
             shown = "No sessions match the search/filter"
         else:
             shown = "No sessions yet" + (" — press ctrl+n to start one" if self.services.actor.can_write else "")
@@ -152,9 +193,9 @@ class SessionList(Screen[None]):
         if action == "new_session" and not self.services.actor.can_write:
             return None
         if action == "next_page":
-            return self.page_offset + PAGE_SIZE < self.total or None
+            return self.more or None
         if action == "prev_page":
-            return self.page_offset > 0 or None
+            return len(self.cursors) > 1 or None
         if action == "open":
             return bool(self.query_one(SessionTable).row_count) or None
         return True
@@ -179,12 +220,14 @@ class SessionList(Screen[None]):
         select.value = order[(order.index(current) + 1) % len(order)]
 
     def action_next_page(self) -> None:
-        if self.page_offset + PAGE_SIZE < self.total:
-            self.load(self.page_offset + PAGE_SIZE)
+        if self.more and self._next_after:
+            self.cursors.append(self._next_after)
+            self.load()
 
     def action_prev_page(self) -> None:
-        if self.page_offset > 0:
-            self.load(self.page_offset - PAGE_SIZE)
+        if len(self.cursors) > 1:
+            self.cursors.pop()
+            self.load()
 
     def action_refresh(self) -> None:
         self.load()

@@ -147,7 +147,7 @@ class SessionService:
         if self.store.engine.dialect.name != "sqlite" or len(term) < 3:
             return by_scan
         phrase = '"' + term.replace('"', '""') + '"'
-        matches = (
+        matches: Select[Any] = (
             select(literal_column("session_id"))
             .select_from(table("ai_sessions_fts"))
             .where(literal_column("ai_sessions_fts").op("MATCH")(phrase))
