@@ -35,6 +35,8 @@ OUTCOME_KEYS = {
     "time_entry_id",
     "time_entry_hours",
     "time_skipped_reason",
+    "follow_up_text",  # issue 16: what a retry's edited text adds to the note on the ticket
+    "follow_up_note_id",
 }
 
 
