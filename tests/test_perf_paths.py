@@ -124,3 +124,42 @@ async def test_renamed_and_deleted_sessions_leave_the_title_index(store: Store, 
         await db.execute(delete(AISession).where(AISession.id == b.id))
     assert (await sessions.list_sessions(search="mailbox")).total == 0
     assert [s.id for s in (await sessions.list_sessions(search="teams will")).items] == [a.id]
+
+
+async def test_session_list_pages_by_keyset_and_shows_every_session_once(db_url: str, clock: Any) -> None:
+    """All sessions share one updated_at (fixed clock): the cursor's id tie-break must still give each row once."""
+    from tui_helpers import demo_services, settle
+
+    from flowpilot_tui.app import make_app
+    from flowpilot_tui.widgets.session_table import SessionTable
+
+    services = await demo_services(db_url, clock)
+    try:
+        for n in range(110):
+            await services.sessions.create(f"Bulk session {n:03d}")
+        everyone = (await services.sessions.list_sessions(limit=500)).total
+        app = make_app(services.settings, services)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            table = screen.query_one(SessionTable)
+
+            def keys() -> list[str]:
+                return [str(table.coordinate_to_cell_key((r, 0)).row_key.value) for r in range(table.row_count)]
+
+            pages = [keys()]
+            while screen.more:
+                await pilot.press("right_square_bracket")
+                await settle(pilot)
+                pages.append(keys())
+            seen = [k for page in pages for k in page]
+            assert len(seen) == len(set(seen)) == everyone
+            assert [len(p) for p in pages] == [50, 50, everyone - 100]
+            assert f"101–{everyone} of {everyone} sessions · page 3/3" in " ".join(
+                str(screen.query_one("#pager").render()).split()
+            )
+            await pilot.press("left_square_bracket")
+            await settle(pilot)
+            assert keys() == pages[1]  # back: the same page again, from its kept cursor
+    finally:
+        await services.close()

@@ -81,3 +81,54 @@ async def test_escape_cancels_the_reply_and_keeps_the_partial_text(online, fake_
         assert app.screen.__class__.__name__ == "Workspace"  # Esc cancelled the reply, it did not leave
         stored = await last_message(online)
         assert stored.role == "assistant" and stored.interrupted and stored.content == "First I would che"
+
+
+async def test_a_long_streamed_reply_ends_complete_on_screen_and_in_the_store(
+    online, fake_anthropic: FakeAnthropic
+) -> None:
+    """200 small deltas (code fence included): the Markdown ends with exactly the reply, the store has the same."""
+    from fake_anthropic import stream_events
+
+    body = "Steps:\n\n```powershell\nipconfig /flushdns\nGet-DnsClientServerAddress\n```\n\n" + " ".join(
+        f"word{i}" for i in range(150)
+    )
+    generator_falls_back(fake_anthropic)
+    fake_anthropic.reply_sse(stream_events(message(text_block(body)), pieces=200))
+    app = make_app(online.settings, online)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await open_session(pilot, OUTLOOK)
+        await pilot.press(*"What next?", "enter")
+        log = app.screen.query_one(ChatLog)
+        await wait_until(pilot, lambda: not log.streaming and log.entries[-1][0] == "assistant", "reply finished")
+        await settle(pilot)
+        assert log.query_one(".reply", Markdown).source == body
+        assert log.entries[-1] == ("assistant", body)
+        assert "word149" in flat_in(app, "#chat-log")
+        stored = await last_message(online)
+        assert stored.content == body and not stored.interrupted
+
+
+async def test_reply_stream_appends_once_per_frame_and_keeps_every_chunk() -> None:
+    """Chunks written within one frame become one Markdown append; stop() adds what is left."""
+    from textual.app import App
+
+    from flowpilot_tui.widgets.chat_log import ReplyStream
+
+    class One(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield Markdown("")
+
+    app = One()
+    async with app.run_test() as pilot:
+        md = app.query_one(Markdown)
+        stream = ReplyStream(md, frame_s=3600)  # a frame longer than the test: nothing is sent by the clock
+        stream.write("first ")
+        await wait_until(pilot, lambda: stream.appends == 1, "first append")
+        for i in range(100):
+            stream.write(f"t{i} ")
+        await pilot.pause()
+        assert stream.appends == 1  # the rest waits for the next frame
+        await stream.stop()
+        assert stream.appends == 2
+        assert md.source == "first " + "".join(f"t{i} " for i in range(100))

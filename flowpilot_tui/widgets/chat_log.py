@@ -2,12 +2,15 @@
 
 Why this shape: a window of history is ONE `Static` holding a Rich `Group` (not a widget per message); older
 windows load on demand ("Load earlier") as further single `Static`s. Only the reply being streamed is a live
-`Markdown` widget fed by one `MarkdownStream`. The view is anchored to the bottom and follows new text until the
-engineer scrolls up. Every message body goes through `safe_text`: no markup, no terminal controls.
+`Markdown` widget fed by one `ReplyStream` (frames of at most one append per 40 ms, then one full update).
+The view is anchored to the bottom and follows new text until the engineer scrolls up. Every message body goes
+through `safe_text`: no markup, no terminal controls.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
@@ -22,11 +25,11 @@ from flowpilot_tui.services.views import MessageView
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
-    from textual.widgets.markdown import MarkdownStream
 
 ROLE_LABEL = {"user": "You", "assistant": "Assistant", "system": "Note", "tool": "Tool"}
 RICH_ROLE_STYLE = {"user": "bold cyan", "assistant": "bold blue", "system": "italic", "tool": "dim"}
 MARKDOWN_RECENT = 20  # newest assistant messages rendered as Markdown; older ones as plain text (cheap)
+REPLY_FRAME_S = 0.04  # the streamed reply's Markdown is updated at most once per 40 ms, and always at the end
 
 
 def header(role: str, when: str = "", note: str = "") -> Text:
@@ -73,7 +76,7 @@ class ChatLog(VerticalScroll, can_focus=True):
         super().__init__(id=id)
         self.entries: list[tuple[str, str]] = []  # (role, text) oldest first, for copy
         self.oldest_id: int | None = None
-        self._stream: MarkdownStream | None = None
+        self._stream: ReplyStream | None = None
         self._reply: Markdown | None = None
         self._reply_text: list[str] = []
 
@@ -130,7 +133,7 @@ class ChatLog(VerticalScroll, can_focus=True):
         await self.mount(Static(header("assistant"), classes="history"))
         self._reply = Markdown("", classes="reply", open_links=False)
         await self.mount(self._reply)
-        self._stream = Markdown.get_stream(self._reply)
+        self._stream = ReplyStream(self._reply, REPLY_FRAME_S)
         self._reply_text = []
         self.anchor()
 
@@ -140,10 +143,11 @@ class ChatLog(VerticalScroll, can_focus=True):
         assert self._stream is not None
         text = strip_controls(text)
         self._reply_text.append(text)
-        await self._stream.write(text)
+        self._stream.write(text)
 
     async def finish_reply(self, final: str | None, *, interrupted: bool = False, error: str | None = None) -> None:
-        """Flush the stream, then one full update (per-chunk appends can drop text after code fences)."""
+        """Drain the stream, then one full update (per-chunk appends can drop text after code fences), so the text
+        on screen is exactly the reply: the stored text, or for a cancelled reply every chunk that arrived."""
         if self._stream is None and not (final or error):
             return
         if self._stream is None:
@@ -158,3 +162,53 @@ class ChatLog(VerticalScroll, can_focus=True):
             await self.mount(Static(plain(note, style="italic yellow"), classes="history"))
         self._stream = None
         self._reply = None
+
+    def on_unmount(self) -> None:
+        if self._stream is not None:
+            self._stream.abandon()
+
+
+class ReplyStream:
+    """The one Markdown stream of a reply, in frames: text written meanwhile is appended at most once per `frame_s`
+    (however often `write` is called), and `stop()` appends what is left and returns only when no append is in
+    flight — so the full update that follows can never be overtaken by a late append (Textual's MarkdownStream
+    cancels its task around a shielded append, which can land after the final update)."""
+
+    def __init__(self, markdown: Markdown, frame_s: float) -> None:
+        self.markdown = markdown
+        self.frame_s = frame_s
+        self.appends = 0  # Markdown updates made (one per frame at most)
+        self._pending: list[str] = []
+        self._wake = asyncio.Event()
+        self._closing = asyncio.Event()
+        self._task = asyncio.create_task(self._run())
+
+    def write(self, text: str) -> None:
+        if text:
+            self._pending.append(text)
+            self._wake.set()
+
+    async def _run(self) -> None:
+        while not self._closing.is_set():
+            await self._wake.wait()
+            self._wake.clear()
+            if self._pending:
+                chunk = "".join(self._pending)
+                self._pending.clear()
+                self.appends += 1
+                await self.markdown.append(chunk)
+            with contextlib.suppress(TimeoutError):  # pace to frames; ends at once when the reply finishes
+                await asyncio.wait_for(self._closing.wait(), self.frame_s)
+        if self._pending:  # the end: whatever came in the last frame
+            chunk = "".join(self._pending)
+            self._pending.clear()
+            self.appends += 1
+            await self.markdown.append(chunk)
+
+    async def stop(self) -> None:
+        self._closing.set()
+        self._wake.set()
+        await self._task
+
+    def abandon(self) -> None:
+        self._task.cancel()
