@@ -128,9 +128,11 @@ async def test_renamed_and_deleted_sessions_leave_the_title_index(store: Store, 
 
 async def test_session_list_pages_by_keyset_and_shows_every_session_once(db_url: str, clock: Any) -> None:
     """All sessions share one updated_at (fixed clock): the cursor's id tie-break must still give each row once."""
+    from textual.coordinate import Coordinate
     from tui_helpers import demo_services, settle
 
     from flowpilot_tui.app import make_app
+    from flowpilot_tui.screens.session_list import SessionList
     from flowpilot_tui.widgets.session_table import SessionTable
 
     services = await demo_services(db_url, clock)
@@ -142,10 +144,13 @@ async def test_session_list_pages_by_keyset_and_shows_every_session_once(db_url:
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
             screen = app.screen
+            assert isinstance(screen, SessionList)
             table = screen.query_one(SessionTable)
 
             def keys() -> list[str]:
-                return [str(table.coordinate_to_cell_key((r, 0)).row_key.value) for r in range(table.row_count)]
+                return [
+                    str(table.coordinate_to_cell_key(Coordinate(r, 0)).row_key.value) for r in range(table.row_count)
+                ]
 
             pages = [keys()]
             while screen.more:
