@@ -33,7 +33,7 @@ async def main():
     s.ui.cursor_blink = False
     app = make_app(s)
     async with app.run_test(size=(120, 36)) as pilot:
-        while type(app.screen).__name__ != "SessionList" or app.screen.total == 0:
+        while type(app.screen).__name__ != "SessionList" or not app.screen.query_one("SessionTable").row_count:
             await pilot.pause(0.005)
         await pilot.pause()
     print(f"{t_import * 1000:.0f} {(time.perf_counter() - t0) * 1000:.0f} {len(sys.modules)}")
