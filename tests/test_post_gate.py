@@ -127,3 +127,98 @@ async def test_service_audits_which_flags_were_accepted_and_by_whom(sessions, st
     assert event.detail["flags"][0]["reason"] == "action not supported by a tried fact"
     [note] = cw.notes_on(TICKET)
     assert "[CHECK" not in note.text and "[F3]" not in note.text
+
+
+# ---- local resolves / escalates (no ticket linked): the same gate, applied to the stored note --------------------
+
+
+def _stored(sid: str) -> dict:  # type: ignore[type-arg]
+    return js("sessions", "show", sid)
+
+
+def test_cli_local_resolve_with_flags_is_refused_then_stored_without_markers(cw, ids) -> None:
+    sid = js("sessions", "new", "--title", "Outlook prompts on the laptop")["id"]  # no ticket linked
+    refused = _post(sid, "resolve", FLAGGED)
+    assert refused.exit_code == 2
+    err = json.loads(refused.stdout)["error"]
+    assert [f["reason"] for f in err["flags"]] == ["action not supported by a tried fact"]
+    assert "--accept-flags" in err["message"] and "nothing was posted" in err["message"]
+    assert _stored(sid)["status"] == "active" and not _stored(sid).get("resolution_note_markdown")
+
+    done = _post(sid, "resolve", FLAGGED, "--accept-flags")
+    assert done.exit_code == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["outcome"] == "resolved_local"
+    assert [f["reason"] for f in doc["accepted_flags"]] == ["action not supported by a tried fact"]
+    stored = _stored(sid)
+    note = stored["resolution_note_markdown"]
+    assert stored["status"] == "resolved"
+    assert "[CHECK" not in note and "[F" not in note and "X2]" not in note
+    assert "What we did: Replaced the user's hard drive." in note
+    assert cw.api_calls("POST") == []  # nothing left the machine
+
+
+def test_cli_local_resolve_with_a_secret_is_refused_without_allow_secrets(cw, ids) -> None:
+    sid = js("sessions", "new", "--title", "Guest Wi-Fi")["id"]
+    text = "Issue reported: guest Wi-Fi down.\n\nWhat we did: Wi-Fi key: Guest2024Cafe\n"
+    refused = _post(sid, "resolve", text, "--accept-flags")
+    assert refused.exit_code == 2 and "--allow-secrets" in json.loads(refused.stdout)["error"]["message"]
+    assert _stored(sid)["status"] == "active"
+    assert _post(sid, "resolve", text, "--allow-secrets").exit_code == 0
+    assert _stored(sid)["status"] == "resolved"
+
+
+async def test_service_local_gate_strips_markers_and_audits_in_the_same_write(sessions, store, engineer, clock):  # type: ignore[no-untyped-def]
+    from cw_fixtures import Sleeps
+    from sqlalchemy import select
+
+    from flowpilot_tui.services.models import AuditEvent
+    from flowpilot_tui.services.post_gate import PostGateRefused
+    from flowpilot_tui.services.writeback import WritebackService
+
+    def no_provider(name: str):  # type: ignore[no-untyped-def]
+        raise AssertionError("a local resolve must not reach a PSA")
+
+    s = await sessions.create("Outlook prompts")
+    wb = WritebackService(store, engineer, no_provider, clock, sleep=Sleeps())
+    with pytest.raises(PostGateRefused) as refused:
+        await wb.post(s.id, "resolve", FLAGGED)
+    assert [f.reason for f in refused.value.flags] == ["action not supported by a tried fact"]
+    assert (await sessions.get(s.id)).summary.status == "active"
+
+    outcome = await wb.post(s.id, "resolve", FLAGGED, accept_flags=True)
+    assert outcome.outcome == "resolved_local"
+    assert [f["section"] for f in outcome.accepted_flags] == ["What we did"]
+    detail = await sessions.get(s.id)
+    assert detail.resolution_note_markdown == text_to_post(FLAGGED, customer_visible=True)
+    assert "[CHECK" not in detail.resolution_note_markdown and "[F1]" not in detail.resolution_note_markdown
+    async with store.read() as db:
+        [event] = (await db.scalars(select(AuditEvent).where(AuditEvent.action == "writeback.flags_accepted"))).all()
+    assert event.user_id == engineer.user_id and event.detail["local"] is True
+    assert event.detail["flags"][0]["reason"] == "action not supported by a tried fact"
+
+
+async def test_service_local_escalation_keeps_citations_and_needs_the_secret_acknowledged(  # type: ignore[no-untyped-def]
+    sessions, store, engineer, clock
+):
+    from cw_fixtures import Sleeps
+
+    from flowpilot_tui.services.post_gate import PostGateRefused
+    from flowpilot_tui.services.writeback import WritebackService
+
+    s = await sessions.create("Scanner offline")
+    wb = WritebackService(store, engineer, lambda name: None, clock, sleep=Sleeps())  # type: ignore[arg-type]
+    text = (
+        "## Problem\nScanner offline [F1] [CHECK: no fact cited]\n\n"
+        "## What we've tried\n- net user scan Sc@n2024 /add [F2]\n"
+    )
+    with pytest.raises(PostGateRefused, match="documentation vault|open review flag"):
+        await wb.post(s.id, "escalate", text)
+    outcome = await wb.post(s.id, "escalate", text, accept_flags=True)
+    assert outcome.outcome == "escalated_local"
+    assert [f["reason"] for f in outcome.accepted_flags] == [
+        "no fact cited",
+        "contains a secret-like string (password)",
+    ]
+    stored = (await sessions.get(s.id)).escalation_package_markdown or ""
+    assert "[CHECK" not in stored and "Scanner offline [F1]" in stored  # internal: citations kept

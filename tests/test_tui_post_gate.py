@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from cw_fixtures import PRIVATE_KEY
-from preview_harness import OUTLOOK, PreviewHarness, seed_demo_db, seed_sync
+from preview_harness import OUTLOOK, VPN, PreviewHarness, seed_demo_db, seed_sync
 from sqlalchemy import select
 from textual.widgets import Button, Checkbox, Static
 from tui_helpers import CW_KEY_ENV, make_settings, settle, wait_until
@@ -161,3 +161,49 @@ def test_confirm_modal_with_flags_snapshot(snap_compare: Any, db_url: str) -> No
     ids = seed_sync(db_url)
     app = PreviewHarness(make_settings(db_url), ids[OUTLOOK], prepare=with_draft(ids[OUTLOOK], "resolve", FLAGGED))
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_modal)
+
+
+async def test_local_resolve_lists_flags_needs_the_tick_and_stores_no_markers(db_url: str) -> None:
+    """No ticket linked: the modal lists the same flags and needs the same tick; the stored note has no markers."""
+    ids = await seed_demo_db(db_url)
+    note = FLAGGED.replace("[F1]", "[F1, X2]")
+    app = PreviewHarness(make_settings(db_url), ids[VPN], prepare=with_draft(ids[VPN], "resolve", note))
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        modal = await open_modal(pilot)
+        assert modal.plan.local
+        text = modal_text(modal)
+        assert "2 open review flag(s)" in text and "Review markers [CHECK: …] are removed from what is stored." in text
+        assert modal.query_one("#cp-confirm", Button).disabled
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmPost)  # still asking: nothing stored
+        assert app.services is not None
+        assert (await app.services.sessions.get(app.session_id)).summary.status == "active"
+        await pilot.click("#cp-flags-ack")
+        await pilot.pause()
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: bool(app.posted), "Posted message")
+        await settle(pilot)
+        detail = await app.services.sessions.get(app.session_id)
+        assert detail.summary.status == "resolved"
+        stored = detail.resolution_note_markdown or ""
+        assert "[CHECK" not in stored and "[F1" not in stored and "X2]" not in stored
+        assert "Cleared cached credentials in Credential Manager" in stored
+        [event] = await accepted_events(app)
+        assert event.detail["local"] is True and len(event.detail["flags"]) == 2
+
+
+async def test_local_resolve_with_a_secret_needs_the_customer_tick(db_url: str) -> None:
+    ids = await seed_demo_db(db_url)
+    note = "Issue reported: guest Wi-Fi down.\n\nWhat we did: Wi-Fi key: Guest2024Cafe set again."
+    app = PreviewHarness(make_settings(db_url), ids[VPN], prepare=with_draft(ids[VPN], "resolve", note))
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        modal = await open_modal(pilot)
+        assert "they would be kept in the resolution note" in modal_text(modal)
+        assert modal.query_one("#cp-confirm", Button).disabled
+        await pilot.click("#cp-ack")
+        await pilot.pause()
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: bool(app.posted), "Posted message")
+        assert app.services is not None
+        assert (await app.services.sessions.get(app.session_id)).summary.status == "resolved"

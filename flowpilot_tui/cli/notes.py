@@ -139,9 +139,9 @@ def post(
             return await follow_up(s)  # already resolved/escalated: only the difference goes out
         if plan.customer_visible and not allow_secrets:
             _refuse_secrets(markdown)
-        if not plan.local:  # refuse before asking: open review flags / secrets need explicit acknowledgement
-            from flowpilot_tui.services import post_gate
+        from flowpilot_tui.services import post_gate
 
+        if not plan.local:  # refuse before asking: open review flags / secrets need explicit acknowledgement
             post_gate.check(
                 markdown,
                 customer_visible=plan.customer_visible,
@@ -149,6 +149,8 @@ def post(
                 accept_flags=accept_flags,
                 allow_secrets=allow_secrets,
             )
+        else:  # no ticket: the stored note passes the same gate
+            post_gate.check_stored(markdown, kind=kind, accept_flags=accept_flags, allow_secrets=allow_secrets)
         if interactive:
             s.actor.require_writer()
             plan = await s.writeback.plan(session_id, kind, with_status_name=True)  # the words the TUI modal shows

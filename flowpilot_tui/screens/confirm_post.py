@@ -79,8 +79,10 @@ class ConfirmPost(ModalScreen[PostConsent | None]):
         super().__init__(classes="-local" if plan.local else ("-internal" if plan.kind == "escalate" else "-customer"))
         self.plan = plan
         self.text = text
-        self.secrets = find_secrets(text) if not plan.local else []
-        self.flags = post_gate.review_flags(text) if not plan.local else []
+        # a local resolve/escalate stores the note: the same gate applies (the resolution note is the customer's)
+        self.customer_note = plan.customer_visible or (plan.local and plan.kind == "resolve")
+        self.secrets = find_secrets(text)
+        self.flags = post_gate.review_flags(text)
         self.refusal = self._refusal()
 
     def _refusal(self) -> str:
@@ -90,12 +92,12 @@ class ConfirmPost(ModalScreen[PostConsent | None]):
 
     @property
     def needs_ack(self) -> bool:
-        return self.plan.customer_visible and bool(self.secrets)
+        return self.customer_note and bool(self.secrets)
 
     @property
     def needs_flags_ack(self) -> bool:
         """Open review flags, or secrets in an internal note: the service refuses them without `accept_flags`."""
-        return bool(self.flags) or (not self.plan.customer_visible and bool(self.secrets))
+        return bool(self.flags) or (not self.customer_note and bool(self.secrets))
 
     def compose(self) -> ComposeResult:
         plan, text = self.plan, self.text
@@ -117,7 +119,8 @@ class ConfirmPost(ModalScreen[PostConsent | None]):
                 if self.refusal:
                     yield Static(plain(self.refusal), id="cp-refuse", classes="cp-line")
             if self.needs_ack and not self.refusal:
-                yield Checkbox("I checked them: safe to send to the customer", id="cp-ack")
+                safe = "keep in the resolution note" if self.plan.local else "send to the customer"
+                yield Checkbox(f"I checked them: safe to {safe}", id="cp-ack")
             if self.needs_flags_ack and not self.refusal:
                 yield Checkbox(self._flags_ack_label(), id="cp-flags-ack")
             with Horizontal(id="cp-buttons"):
@@ -143,7 +146,9 @@ class ConfirmPost(ModalScreen[PostConsent | None]):
 
     def _secrets_text(self) -> str:
         head = f"{len(self.secrets)} secret-like string(s) found in the note"
-        if self.plan.customer_visible:
+        if self.plan.local and self.customer_note:
+            head += " — they would be kept in the resolution note. Edit the note, or acknowledge below:"
+        elif self.customer_note:
             head += " — the customer would see them. Edit the note, or acknowledge below:"
         else:
             head += " (internal note; consider pointing to where the secret is kept instead):"
@@ -157,11 +162,11 @@ class ConfirmPost(ModalScreen[PostConsent | None]):
         lines = [f"  • {_flag_line(f)}" for f in self.flags[:MAX_LISTED]]
         if len(self.flags) > MAX_LISTED:
             lines.append(f"  … and {len(self.flags) - MAX_LISTED} more")
-        lines.append("Review markers [CHECK: …] are removed from what is posted.")
+        lines.append(f"Review markers [CHECK: …] are removed from what is {'stored' if self.plan.local else 'posted'}.")
         return "\n".join([head, *lines])
 
     def _flags_ack_label(self) -> str:
-        if self.flags and not self.plan.customer_visible and self.secrets:
+        if self.flags and not self.customer_note and self.secrets:
             return "I reviewed the flagged items and the secret-like strings: post anyway"
         if self.flags:
             return "I reviewed the flagged items: post anyway"

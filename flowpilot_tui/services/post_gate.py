@@ -5,6 +5,9 @@
   with the user who gave it.
 - Secrets: a customer-visible note that looks like it holds one is refused unless `allow_secrets`; an internal
   note needs the same acceptance as a flag (MSP practice: passwords belong in the documentation vault).
+- Local resolves/escalates (no ticket linked) pass the same gate (`check_stored`): nothing is sent, but the stored
+  note is the record (and the resolution note the customer's note, whether posted now or copied later), so flags
+  and secrets need the same acknowledgement and the markers are stripped from what is stored.
 - Decision: markers are STRIPPED on post, never refused for. `[CHECK: …]` markers are removed from every posted
   note (after acceptance they have served their purpose); internal citation markers (`[F3, X2]`) are also removed
   from customer-visible notes, while the internal escalation note keeps them for traceability.
@@ -108,3 +111,13 @@ def check(
     if secrets and not customer_visible:
         accepted.append(ReviewFlag("note", "", f"contains a secret-like string ({', '.join(secrets)})"))
     return accepted
+
+
+def check_stored(markdown: str, *, kind: str, accept_flags: bool, allow_secrets: bool) -> list[ReviewFlag]:
+    """`check` for a note stored without a ticket: the rules of a posted note of that kind (the resolution note
+    counts as customer-visible). The CLI refuses with this before asking; the writeback service applies it."""
+    customer = kind == "resolve"
+    label = "resolution note" if customer else "internal escalation note"
+    return check(
+        markdown, customer_visible=customer, label=label, accept_flags=accept_flags, allow_secrets=allow_secrets
+    )

@@ -145,7 +145,9 @@ class WritebackService:
             raise InvalidInput(f"The {spec.label} is too long ({len(text):,} characters; the limit is {MAX_NOTE:,})")
         link = await self._link(session_id, spec)
         if link.ticket_id is None or link.connection_name is None:
-            return await self._complete_local(session_id, spec, text)
+            return await self._complete_local(
+                session_id, spec, text, accept_flags=accept_flags, allow_secrets=allow_secrets
+            )
         accepted = await self._gate(session_id, spec, text, accept_flags=accept_flags, allow_secrets=allow_secrets)
         text = post_gate.text_to_post(text, customer_visible=spec.visibility is NoteVisibility.RESOLUTION)
         if not text:
@@ -276,7 +278,18 @@ class WritebackService:
                 reason = f"{spec.status_pref} is not a status id ({raw!r})"
         return _Link(row.psa_ticket_id, name, target, reason)
 
-    async def _complete_local(self, session_id: str, spec: KindSpec, text: str) -> WritebackOutcome:
+    async def _complete_local(
+        self, session_id: str, spec: KindSpec, text: str, *, accept_flags: bool = False, allow_secrets: bool = False
+    ) -> WritebackOutcome:
+        """No ticket linked: nothing is sent, but the stored note passes the same post gate as a posted one. Open
+        flags and secrets need the same acknowledgement; review markers are stripped, and citation ids too from the
+        resolution note (it is the customer's note, whether posted now or copied later); acceptance is audited in
+        the same transaction as the flip."""
+        customer = spec.visibility is NoteVisibility.RESOLUTION
+        accepted = post_gate.check_stored(text, kind=spec.kind, accept_flags=accept_flags, allow_secrets=allow_secrets)
+        text = post_gate.text_to_post(text, customer_visible=customer)
+        if not text:
+            raise InvalidInput(f"The {spec.label} is empty once review markers are removed; nothing was stored")
         now = self.clock()
         async with self.store.write() as db:
             row = await load_session(db, self.actor, session_id)
@@ -284,6 +297,14 @@ class WritebackService:
                 raise Conflict("The session was linked to a ticket meanwhile; confirm again to post to it")
             flip_session(db, row, spec, text, now)
             await db.execute(delete(Draft).where(Draft.session_id == row.id, Draft.kind == spec.kind))
+            if accepted:
+                detail = {
+                    "kind": spec.kind,
+                    "accepted_by": self.actor.user_id,
+                    "flags": [f.to_json() for f in accepted],
+                    "local": True,
+                }
+                audit.add_event(db, self.actor, row.id, "writeback.flags_accepted", detail, now)
             audit.add_event(db, self.actor, row.id, f"writeback.{spec.local_outcome}", {"sent": False}, now)
         return WritebackOutcome(
             spec.local_outcome,
@@ -296,6 +317,7 @@ class WritebackService:
             None,
             False,
             wording.local_record(spec.kind),
+            accepted_flags=[f.to_json() for f in accepted],
         )
 
 
