@@ -47,6 +47,12 @@ if TYPE_CHECKING:
 
 NARROW = 100
 PANES = ("chat", "facts", "fix", "preview")
+PANE_NODES = {
+    "chat": ("pane-chat",),
+    "facts": ("ws-middle", "pane-facts"),
+    "fix": ("ws-middle", "pane-fix"),
+    "preview": ("pane-preview",),
+}
 INITIAL_HISTORY = 50
 VIEWER_REASON = "Read-only: your role (viewer) can read this session but not change it"
 
@@ -105,9 +111,13 @@ class Workspace(SessionScreen):
         self._layout(event.size.width)
 
     def _layout(self, width: int) -> None:
-        self.set_class(width < NARROW, "-narrow")
-        for p in PANES:
-            self.set_class(self.pane == p, f"-show-{p}")
+        """Narrow: show only the current pane. Inline `display` on the five containers, not a class on the screen:
+        a screen class restyles every widget below it (hundreds with a long chat) on each F2–F5."""
+        narrow = width < NARROW
+        self.set_class(narrow, "-narrow")  # changes only on a resize
+        shown = PANE_NODES[self.pane]
+        for node in ("pane-chat", "ws-middle", "pane-facts", "pane-fix", "pane-preview"):
+            self.query_one(f"#{node}").display = not narrow or node in shown
 
     # ---- services -------------------------------------------------------------------------------------------
 
