@@ -8,25 +8,34 @@ Post gate (issue 11): open `[CHECK: …]` review flags (found by services/post_g
 with section, text and reason, and confirm stays disabled until the engineer ticks that they reviewed them; the same
 tick covers secret-like strings in an internal note. The modal dismisses with a `PostConsent` saying what was
 acknowledged, which the caller passes on as `accept_flags`; the service audits the accepted flags.
+
+Time entry (issue 14): with the connection's time settings the modal shows the entry posted first (start and end
+default to the session's activity today, from the service; notes a one-line summary), editable, with a "No time
+entry" tick; the values go to the same `WritebackService.post(time_entry=…, no_time=…)` the CLI's `post --time` uses.
+A ticket closed or moved by someone else since the import is stated at the top.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Static
+from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import one_line, plain
 from flowpilot_tui.services import post_gate, wording
 from flowpilot_tui.services.redact import RedactedItem, find_secrets
+from flowpilot_tui.services.time_entry import TimeEntryDraft, TimePlan
 from flowpilot_tui.services.writeback_types import PostPlan
 
 MAX_LISTED = 6
+HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 def _secret_line(text: str, item: RedactedItem) -> str:
@@ -46,6 +55,14 @@ class PostConsent:
 
     accept_flags: bool
     flags: tuple[post_gate.ReviewFlag, ...] = ()
+    time_entry: TimeEntryDraft | None = None  # the confirmed start/end/notes (None: the service's defaults)
+    no_time: bool = False  # the engineer ticked "No time entry"
+
+
+def at(day: datetime, hhmm: str) -> datetime | None:
+    """`HH:MM` on the day of `day` (UTC), or None when it is not a time of day."""
+    m = HHMM.match(hhmm.strip())
+    return day.replace(hour=int(m[1]), minute=int(m[2]), second=0, microsecond=0) if m else None
 
 
 class ConfirmPost(ModalScreen[PostConsent | None]):
@@ -70,15 +87,25 @@ class ConfirmPost(ModalScreen[PostConsent | None]):
     ConfirmPost #cp-secrets { color: $error; }
     ConfirmPost #cp-refuse { color: $error; text-style: bold; }
     ConfirmPost #cp-buttons { height: auto; align-horizontal: right; margin-top: 1; }
+    ConfirmPost #cp-ticket-warning { color: $error; text-style: bold; }
+    ConfirmPost #cp-time-row { height: 1; margin-top: 1; }
+    ConfirmPost #cp-time-row Label { width: auto; padding: 0 1 0 0; }
+    ConfirmPost #cp-time-row Input { width: 7; margin-right: 1; }
+    ConfirmPost #cp-time-row #cp-time-notes { width: 1fr; }
+    ConfirmPost #cp-no-time { width: auto; height: 1; border: none; padding: 0 1; }
     ConfirmPost #cp-buttons Button { margin-left: 2; }
     """
     BINDINGS = keymap.bindings("confirm_post")
     AUTO_FOCUS = "#cp-cancel"
 
-    def __init__(self, plan: PostPlan, text: str) -> None:
+    def __init__(
+        self, plan: PostPlan, text: str, *, time: TimePlan | None = None, ticket_warning: str | None = None
+    ) -> None:
         super().__init__(classes="-local" if plan.local else ("-internal" if plan.kind == "escalate" else "-customer"))
         self.plan = plan
         self.text = text
+        self.time = time if not plan.local else None
+        self.ticket_warning = ticket_warning if not plan.local else None
         # a local resolve/escalate stores the note: the same gate applies (the resolution note is the customer's)
         self.customer_note = plan.customer_visible or (plan.local and plan.kind == "resolve")
         self.secrets = find_secrets(text)
@@ -95,6 +122,10 @@ class ConfirmPost(ModalScreen[PostConsent | None]):
         return self.customer_note and bool(self.secrets)
 
     @property
+    def has_time_fields(self) -> bool:
+        return self.time is not None and self.time.settings is not None and not self.refusal
+
+    @property
     def needs_flags_ack(self) -> bool:
         """Open review flags, or secrets in an internal note: the service refuses them without `accept_flags`."""
         return bool(self.flags) or (not self.customer_note and bool(self.secrets))
@@ -108,9 +139,13 @@ class ConfirmPost(ModalScreen[PostConsent | None]):
             box.border_title = "Confirm & post"
             yield Static(plain(wording.heading(plan)), id="cp-kind")
             with VerticalScroll(id="cp-body"):
+                if self.ticket_warning:
+                    yield Static(plain(f"⚠ {self.ticket_warning}."), id="cp-ticket-warning")
                 yield Static(plain(wording.plan_action(plan)), id="cp-action", classes="cp-line")
                 if wording.plan_warning(plan):
                     yield Static(plain(wording.plan_warning(plan)), id="cp-warning")
+                if self.time is not None:
+                    yield Static(plain(self._time_text()), id="cp-time", classes="cp-line")
                 yield Static(plain(size), id="cp-size", classes="cp-line")
                 if self.flags:
                     yield Static(plain(self._flags_text()), id="cp-flags", classes="cp-line")
@@ -123,6 +158,15 @@ class ConfirmPost(ModalScreen[PostConsent | None]):
                 yield Checkbox(f"I checked them: safe to {safe}", id="cp-ack")
             if self.needs_flags_ack and not self.refusal:
                 yield Checkbox(self._flags_ack_label(), id="cp-flags-ack")
+            if self.has_time_fields:
+                assert self.time is not None
+                with Horizontal(id="cp-time-row"):
+                    yield Label("Time (UTC)")
+                    yield Input(f"{self.time.start:%H:%M}", id="cp-time-start", compact=True, max_length=5)
+                    yield Label("to")
+                    yield Input(f"{self.time.end:%H:%M}", id="cp-time-end", compact=True, max_length=5)
+                    yield Input(self.time.notes, id="cp-time-notes", compact=True, placeholder="Time entry notes")
+                    yield Checkbox("No time entry", id="cp-no-time", compact=True)
             with Horizontal(id="cp-buttons"):
                 yield Button("Cancel (Esc)", id="cp-cancel", variant="default")
                 yield Button(
@@ -140,9 +184,55 @@ class ConfirmPost(ModalScreen[PostConsent | None]):
 
     def _fit(self) -> None:
         """Keep the buttons on screen in small terminals: the text part scrolls instead."""
-        boxes = (3 * self.needs_ack + self.needs_flags_ack) if not self.refusal else 0
-        reserved = 2 + 1 + 4 + 3 + boxes  # border, kind, buttons, margin, acknowledgement checkboxes
+        boxes = (3 * self.needs_ack + self.needs_flags_ack + 2 * self.has_time_fields) if not self.refusal else 0
+        reserved = 2 + 1 + 4 + 3 + boxes  # border, kind, buttons, margin, acknowledgement checkboxes, time row
         self.query_one("#cp-body").styles.max_height = max(3, min(16, self.size.height - reserved))
+
+    def _time_text(self) -> str:
+        assert self.time is not None
+        t = self.time
+        if t.settings is None:
+            conn = one_line(self.plan.connection_name or "")
+            return (
+                f"No time entry: connection {conn} has no time settings (member_identifier, time_work_type, "
+                "time_billable)."
+            )
+        if self.has_time_fields and self.is_mounted and self.query_one("#cp-no-time", Checkbox).value:
+            return "No time entry (ticked below): only the note and the status change are sent."
+        start, end = self._window()
+        if start is None or end is None or end <= start:
+            return "Time entry: type the start and end as HH:MM (UTC), the end after the start."
+        return wording.time_action(start, end, t.settings.work_type, t.settings.billable, t.settings.member)
+
+    def _window(self) -> tuple[datetime | None, datetime | None]:
+        assert self.time is not None
+        if not self.is_mounted or not self.has_time_fields:
+            return self.time.start, self.time.end
+        day = self.time.start
+        return (
+            at(day, self.query_one("#cp-time-start", Input).value),
+            at(day, self.query_one("#cp-time-end", Input).value),
+        )
+
+    @on(Input.Changed, "#cp-time-start")
+    @on(Input.Changed, "#cp-time-end")
+    @on(Checkbox.Changed, "#cp-no-time")
+    def _time_changed(self) -> None:
+        self.query_one("#cp-time", Static).update(plain(self._time_text()))
+
+    def _time_consent(self) -> tuple[TimeEntryDraft | None, bool] | str:
+        """(draft, no_time) from the fields, or the words saying what to fix."""
+        if not self.has_time_fields:
+            return None, False
+        if self.query_one("#cp-no-time", Checkbox).value:
+            return None, True
+        start, end = self._window()
+        if start is None or end is None:
+            return "Type the time entry's start and end as HH:MM (e.g. 09:10), or tick No time entry."
+        if end <= start:
+            return "The time entry must end after it starts (or tick No time entry)."
+        notes = self.query_one("#cp-time-notes", Input).value.strip()
+        return TimeEntryDraft(start, end, notes or None), False
 
     def _secrets_text(self) -> str:
         head = f"{len(self.secrets)} secret-like string(s) found in the note"
@@ -212,4 +302,11 @@ class ConfirmPost(ModalScreen[PostConsent | None]):
                 f"Tick that you reviewed the {what} first (or edit the note).", severity="warning", markup=False
             )
             return
-        self.dismiss(PostConsent(accept_flags=self.needs_flags_ack, flags=tuple(self.flags)))
+        time = self._time_consent()
+        if isinstance(time, str):
+            self.notify(time, severity="warning", markup=False)
+            return
+        draft, no_time = time
+        self.dismiss(
+            PostConsent(accept_flags=self.needs_flags_ack, flags=tuple(self.flags), time_entry=draft, no_time=no_time)
+        )

@@ -76,6 +76,7 @@ class SessionList(Screen[None]):
                 id="status",
             )
             yield Button("New session", id="new", disabled=not actor.can_write)
+            yield Button("From ticket", id="from-ticket", disabled=not actor.can_write)
         yield SessionTable(id="sessions")
         yield Static("", id="pager")
         yield AppFooter()
@@ -182,6 +183,10 @@ class SessionList(Screen[None]):
     def new_pressed(self) -> None:
         self.action_new_session()
 
+    @on(Button.Pressed, "#from-ticket")
+    def from_ticket_pressed(self) -> None:
+        self.action_new_from_ticket()
+
     @on(DataTable.RowSelected)
     def row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
@@ -190,7 +195,7 @@ class SessionList(Screen[None]):
     # ---- actions ----------------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "new_session" and not self.services.actor.can_write:
+        if action in ("new_session", "new_from_ticket") and not self.services.actor.can_write:
             return None
         if action == "next_page":
             return self.more or None
@@ -239,6 +244,20 @@ class SessionList(Screen[None]):
             self.notify("Your role (viewer) cannot create sessions", severity="warning")
             return
         self.app.push_screen(NewSession(sorted(self.services.settings.connections)), self._create)
+
+    def action_new_from_ticket(self) -> None:
+        """New session from a ticket of the engineer's PSA queue: the picker imports it and names the session."""
+        from flowpilot_tui.screens.ticket_picker import TicketPicker
+
+        if not self.services.actor.can_write:
+            self.notify("Your role (viewer) cannot create sessions", severity="warning")
+            return
+
+        def picked(session_id: str | None) -> None:
+            if session_id:
+                self.open_session(session_id)
+
+        self.app.push_screen(TicketPicker(self.services), picked)
 
     def _create(self, request: NewSessionRequest | None) -> None:
         if request is not None:

@@ -24,13 +24,15 @@ from flowpilot_tui.screens.discard_draft import DiscardDraft
 from flowpilot_tui.screens.redactions import RedactionsScreen
 from flowpilot_tui.services import wording
 from flowpilot_tui.services.drafts import DraftBook, Kind, KindText, fetch_text, other_kind
-from flowpilot_tui.services.errors import DomainError
+from flowpilot_tui.services.errors import ConfigError, DomainError
 from flowpilot_tui.widgets.preview_pane import VIEWER_REASON, PreviewPane, PreviewView
 
 if TYPE_CHECKING:
     from flowpilot_tui.services.container import Services
+    from flowpilot_tui.services.tickets import SyncResult
+    from flowpilot_tui.services.time_entry import TimePlan
     from flowpilot_tui.services.views import SessionDetail
-    from flowpilot_tui.services.writeback_types import WritebackOutcome
+    from flowpilot_tui.services.writeback_types import PostPlan, WritebackOutcome
 
 AUTOSAVE_DELAY = 0.5  # seconds of typing pause before a draft is written
 
@@ -54,6 +56,14 @@ class PostState(Message):
 class PostDone(Message):
     kind: Kind
     outcome: WritebackOutcome | None = None
+    error: str = ""
+
+
+@dataclass
+class TicketStatusRead(Message):
+    """The linked ticket's live status was read (opening, sync, before a post); `error` when the read failed."""
+
+    result: SyncResult | None
     error: str = ""
 
 
@@ -333,7 +343,8 @@ class SessionScreen(Screen[None]):
             except DomainError as exc:
                 self.post_message(PostDone(kind, error=f"Cannot post: {one_line(exc.message)}. Nothing was sent."))
                 return
-            consent = await self.app.push_screen_wait(ConfirmPost(plan, text))
+            time, warning = await self._post_context(plan, kind, text)
+            consent = await self.app.push_screen_wait(ConfirmPost(plan, text, time=time, ticket_warning=warning))
             if consent is None:
                 self.notify("Not posted: nothing was sent; your text is kept.", markup=False)
                 return
@@ -341,7 +352,13 @@ class SessionScreen(Screen[None]):
             try:
                 # the modal only confirms once secret-like strings and open [CHECK] flags are acknowledged
                 outcome = await writeback.post(
-                    self.session_id, kind, text, accept_flags=consent.accept_flags, allow_secrets=True
+                    self.session_id,
+                    kind,
+                    text,
+                    accept_flags=consent.accept_flags,
+                    allow_secrets=True,
+                    time_entry=consent.time_entry,
+                    no_time=consent.no_time,
                 )
             except asyncio.CancelledError:
                 raise
@@ -351,6 +368,25 @@ class SessionScreen(Screen[None]):
             self.post_message(PostDone(kind, outcome=outcome))
         finally:
             self.post_message(PostState(False))
+
+    async def _post_context(self, plan: PostPlan, kind: Kind, text: str) -> tuple[TimePlan | None, str | None]:
+        """The time entry defaults and the ticket's live-status warning for the modal (a failed read is said, the
+        post itself reports what the PSA answers)."""
+        if plan.local:
+            return None, None
+        time: TimePlan | None = None
+        try:
+            time = await self.services.writeback.time_plan(self.session_id, kind, text)
+        except DomainError:
+            time = None
+        try:
+            live = await self.services.tickets.live_status(self.session_id)
+        except ConfigError:
+            return time, None  # the connection is not configured here: the post itself says so
+        except DomainError as exc:
+            return time, f"Could not read the ticket's live status ({one_line(exc.message, 160)})"
+        self.post_message(TicketStatusRead(live))
+        return time, live.warning
 
     @on(PostState)
     def post_state(self, event: PostState) -> None:

@@ -29,10 +29,10 @@ from flowpilot_tui.messages import (
 )
 from flowpilot_tui.safe_text import one_line
 from flowpilot_tui.screens.script_viewer import ScriptViewer
-from flowpilot_tui.screens.session_screen import SessionScreen
+from flowpilot_tui.screens.session_screen import SessionScreen, TicketStatusRead
 from flowpilot_tui.screens.template_builder import TemplateBuilder
 from flowpilot_tui.services import rules
-from flowpilot_tui.services.errors import DomainError
+from flowpilot_tui.services.errors import ConfigError, DomainError
 from flowpilot_tui.services.views import FactView, SessionDetail
 from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui.widgets.chat_input import ChatInput
@@ -40,10 +40,11 @@ from flowpilot_tui.widgets.chat_log import card_line
 from flowpilot_tui.widgets.chat_pane import ChatPane
 from flowpilot_tui.widgets.facts_pane import FactsPane
 from flowpilot_tui.widgets.fix_card import FixCard
-from flowpilot_tui.widgets.session_header import SessionHeader
+from flowpilot_tui.widgets.session_header import SessionHeader, TicketLive
 
 if TYPE_CHECKING:
     from flowpilot_tui.services.container import Services
+    from flowpilot_tui.services.tickets import SyncResult
 
 NARROW = 100
 PANES = ("chat", "facts", "fix", "preview")
@@ -62,6 +63,13 @@ class FollowUpReady(Message):
     """A fix decision was recorded; its follow-up says what to show next."""
 
     follow_up: FollowUp
+
+
+@dataclass
+class TicketSynced(Message):
+    """A sync pulled the ticket's new notes (already stored as read-only context) and its live status."""
+
+    result: SyncResult
 
 
 class Workspace(SessionScreen):
@@ -106,6 +114,7 @@ class Workspace(SessionScreen):
         self.focus_pane("chat")
         self.start_preview()
         self.load(history=True)
+        self.read_ticket_status()
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout(event.size.width)
@@ -164,6 +173,59 @@ class Workspace(SessionScreen):
             if done:
                 self.post_message(ServiceDone(done))
         await self._reload(result.id if isinstance(result, FactView) else None)
+
+    # ---- the linked ticket (issue 14) ---------------------------------------------------------------------------
+
+    @work(exclusive=True, group="ticket", exit_on_error=False)
+    async def read_ticket_status(self) -> None:
+        """The linked ticket's live status for the header (closed or moved by someone else is flagged)."""
+        try:
+            detail = await self.services.sessions.get(self.session_id)
+            if detail.summary.ticket_id is None:
+                return
+            result = await self.services.tickets.live_status(self.session_id)
+        except ConfigError:
+            return  # the connection is not configured here: there is no live status to read
+        except DomainError as exc:
+            self.post_message(TicketStatusRead(None, one_line(exc.message, 200)))
+            return
+        self.post_message(TicketStatusRead(result))
+
+    @work(exclusive=True, group="ticket", exit_on_error=False)
+    async def sync_ticket(self) -> None:
+        try:
+            result = await self.services.tickets.sync(self.session_id)
+        except DomainError as exc:
+            self.post_message(ServiceFailed(f"Ticket not synced: {one_line(exc.message, 300)}"))
+            return
+        self.post_message(TicketSynced(result))
+        await self._reload()
+
+    @on(TicketStatusRead)
+    def ticket_status_read(self, event: TicketStatusRead) -> None:
+        header = self.query_one(SessionHeader)
+        if event.result is None:
+            header.show_ticket(TicketLive("", error=event.error))
+            return
+        r = event.result
+        known = header.ticket_live
+        header.show_ticket(TicketLive(r.status_name, r.closed, r.warning))
+        if r.warning and (known is None or known.warning != r.warning):
+            self.notify(r.warning, title="Ticket changed in ConnectWise", severity="warning", timeout=15, markup=False)
+
+    @on(TicketSynced)
+    async def ticket_synced(self, event: TicketSynced) -> None:
+        from flowpilot_tui.services.tickets import note_message
+
+        r = event.result
+        log = self.query_one(ChatPane).log_view
+        for note in r.new_notes:
+            await log.add_message("system", note_message(r.ticket_id, note), note="ticket context")
+        self.post_message(TicketStatusRead(r))
+        count = len(r.new_notes)
+        self.notify(
+            f"Ticket #{r.ticket_id} synced: {count} new note(s); status {one_line(r.status_name, 40)}", markup=False
+        )
 
     # ---- applying results -------------------------------------------------------------------------------------
 
@@ -404,6 +466,12 @@ class Workspace(SessionScreen):
 
     def action_post(self) -> None:
         self.confirm_post()
+
+    def action_sync_ticket(self) -> None:
+        if self.detail is not None and self.detail.summary.ticket_id is None:
+            self.notify("This session is not linked to a ticket; nothing to sync.", severity="warning", markup=False)
+            return
+        self.sync_ticket()
 
     def action_copy_preview(self) -> None:
         self.copy_preview()

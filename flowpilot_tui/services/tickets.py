@@ -280,6 +280,12 @@ class TicketService:
             session_id, ticket_id, tuple(new), detail.status_name, detail.closed, ticket_warning(detail, board)
         )
 
+    async def live_status(self, session_id: str) -> SyncResult:
+        """The linked ticket's live status (closed or moved by someone else is the warning); nothing is written."""
+        name, ticket_id, _last, board = await self._link(session_id)
+        detail = await self.providers(self.connection_name(name)).get_ticket(ticket_id)
+        return SyncResult(session_id, ticket_id, (), detail.status_name, detail.closed, ticket_warning(detail, board))
+
 
 def ticket_warning(ticket: Any, imported_board_id: int | None) -> str | None:
     """Closed or moved by someone else since the import: the words shown before posting."""

@@ -47,6 +47,31 @@ class TimeEntryResult:
     resumed: bool  # already on the ticket from an earlier attempt
 
 
+@dataclass(frozen=True)
+class TimePlan:
+    """The time entry a post would carry by default (the Confirm & post modal shows it, editable)."""
+
+    settings: TimeSettings | None  # None: no entry is posted, for `skipped_reason`
+    start: datetime
+    end: datetime
+    notes: str
+    skipped_reason: str | None = None
+
+    @property
+    def hours(self) -> float:
+        return hours(self.start, self.end)
+
+
+def hours(start: datetime, end: datetime) -> float:
+    return round((end - start).total_seconds() / 3600, 2)
+
+
+def unset_reason(connection: str) -> str:
+    return (
+        f"time entry settings are not set (connections.{connection}.member_identifier, time_work_type, time_billable)"
+    )
+
+
 class TimeEntryError(PsaError):
     """The time entry could not be posted; nothing else was sent in this attempt."""
 

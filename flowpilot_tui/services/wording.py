@@ -19,6 +19,8 @@ from flowpilot_tui.services.writeback_types import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from flowpilot_tui.services.writeback_types import PostPlan, WritebackOutcome
 
 KIND_LABEL = {"resolve": "RESOLVE — customer-visible", "escalate": "ESCALATE — internal"}
@@ -90,6 +92,25 @@ def confirm_label(plan: PostPlan) -> str:
     return f"Post to ticket #{plan.ticket_id} (ctrl+y)"
 
 
+def time_action(start: datetime, end: datetime, work_type: str, billable: str, member: str) -> str:
+    """The time entry line of the confirm modal: posted first, its hours, not copied into the ticket's notes."""
+    hours = round((end - start).total_seconds() / 3600, 2)
+    return (
+        f"First add a time entry of {hours:g} h ({start:%H:%M}–{end:%H:%M} UTC, {one_line(work_type)}, "
+        f"{one_line(billable)}) for member {one_line(member)}; it is not copied into the ticket's notes."
+    )
+
+
+def time_outcome(outcome: WritebackOutcome) -> str:
+    """The time entry part of an outcome: the entry and its hours, or why none was posted."""
+    if outcome.time_entry_id is not None:
+        hours = f" ({outcome.time_entry_hours:g} h)" if outcome.time_entry_hours is not None else ""
+        return f"time entry #{outcome.time_entry_id}{hours} posted and verified"
+    if outcome.time_skipped_reason:
+        return f"no time entry: {one_line(outcome.time_skipped_reason)}"
+    return ""
+
+
 # ---- the outcome -----------------------------------------------------------------------------------------------
 
 
@@ -135,13 +156,18 @@ def outcome_text(outcome: WritebackOutcome) -> str:
     note_part = f"note #{note} posted" if note is not None else "note posted"
     if outcome.note_already_posted:
         note_part = f"note #{note} was already on the ticket (not posted again)"
+    time = time_outcome(outcome)
+    time = f" · {time}" if time else ""
     status_id = outcome.verified_status_id
     if status_id is not None:
         name = one_line(outcome.verified_status_name or "")
         status = f"{name} ({status_id})" if name else f"status id {status_id}"
-        return f"{past} · ConnectWise ticket #{ticket} status verified: {status} · {note_part}"
+        return f"{past} · ConnectWise ticket #{ticket} status verified: {status} · {note_part}{time}"
     reason = one_line(outcome.status_skipped_reason or outcome.message or "") or "no target status"
-    return f"{past} · {note_part[0].upper()}{note_part[1:]} to ConnectWise ticket #{ticket}; status unchanged: {reason}"
+    return (
+        f"{past} · {note_part[0].upper()}{note_part[1:]} to ConnectWise ticket #{ticket}; status unchanged: "
+        f"{reason}{time}"
+    )
 
 
 # ---- failures --------------------------------------------------------------------------------------------------

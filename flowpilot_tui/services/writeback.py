@@ -34,10 +34,12 @@ from flowpilot_tui.services.time_entry import (
     TicketClosedError,
     TimeEntryDraft,
     TimeEntryResult,
+    TimePlan,
     TimeSettings,
     default_window,
     ensure_time_entry,
     summary_line,
+    unset_reason,
 )
 from flowpilot_tui.services.time_entry import finish as finish_time
 from flowpilot_tui.services.writeback_status import Progress, StatusResult, apply_status
@@ -242,6 +244,20 @@ class WritebackService:
         if with_status_name and plan.target_status_id is not None and link.connection_name and link.ticket_id:
             plan = replace(plan, target_status_name=await self._status_name(link, plan.target_status_id))
         return plan
+
+    async def time_plan(self, session_id: str, kind: str, markdown: str = "") -> TimePlan:
+        """The time entry `post` would carry by default: settings, the session's first and last activity today and a
+        one-line summary of `markdown` (the Confirm & post modal shows it, editable). Nothing is written."""
+        link = await self._link(session_id, kind_spec(kind))
+        async with self.store.read() as db:
+            row = await load_session(db, self.actor, session_id)
+            start, end = await default_window(db, row, self.clock())
+            title = row.title
+        notes = summary_line(markdown, title)
+        if link.ticket_id is None or link.connection_name is None:
+            return TimePlan(None, start, end, notes, "no ticket is linked")
+        settings = self.time_settings(link.connection_name) if self.time_settings else None
+        return TimePlan(settings, start, end, notes, None if settings else unset_reason(link.connection_name))
 
     async def _status_name(self, link: _Link, status_id: int) -> str | None:
         """The board status's name, or None when the PSA cannot say right now (the post itself will report)."""
@@ -479,9 +495,7 @@ class _Run:
             self.time_skipped = "no time entry was asked for (--no-time)"
             return
         if settings is None:
-            self.time_skipped = (
-                f"time entry settings are not set (connections.{name}.member_identifier, time_work_type, time_billable)"
-            )
+            self.time_skipped = unset_reason(name)
             return
         if claim.state != "posted":  # nothing of this post is on the ticket yet: check nobody closed it meanwhile
             ticket = await self.provider.get_ticket(self.ticket_id)
