@@ -81,6 +81,7 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("workspace.post", "f9", "post", "Confirm & post…", "workspace", writes=True, priority=True),
     Key("workspace.copy_preview", "f10", "copy_preview", "Copy preview", "workspace", show=False, priority=True),
+    Key("workspace.redactions", "f6", "show_redactions", "Redacted…", "workspace", show=False, priority=True),
     Key("workspace.pause", "f7", "pause_resume", "Pause/Resume", "workspace", show=False, writes=True, priority=True),
     Key(
         "workspace.escalate",

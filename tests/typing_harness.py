@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -50,3 +50,27 @@ def slowed_loop(step_s: float = 0.005) -> Iterator[None]:
         yield
     finally:
         state["on"] = False
+
+
+def drained(app: Any) -> bool:
+    """No message waits in any queue of the app, its screens or their widgets, and no worker runs: every posted key
+    has been handled (a state, so a wrong result fails at once instead of at a timeout)."""
+    pumps = [app, *app.screen_stack]
+    for screen in app.screen_stack:
+        pumps.extend(screen.query("*"))
+    busy = any(not w.is_finished for w in app.workers)
+    return not busy and all(pump._message_queue.empty() for pump in pumps)
+
+
+async def until_drained(pilot: Any, predicate: Callable[[], bool], what: str) -> None:
+    """Wait until `predicate()` holds or the app has handled everything posted (twice in a row): then it must hold."""
+    idle = 0
+    for _ in range(2000):
+        if predicate():
+            return
+        idle = idle + 1 if drained(pilot.app) else 0
+        if idle >= 3:
+            break
+        await pilot.pause()
+        await asyncio.sleep(0.005)
+    assert predicate(), f"{what}: not reached after every key was handled"

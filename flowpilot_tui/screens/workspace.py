@@ -40,6 +40,7 @@ from flowpilot_tui.widgets.chat_log import card_line
 from flowpilot_tui.widgets.chat_pane import ChatPane
 from flowpilot_tui.widgets.facts_pane import FactsPane
 from flowpilot_tui.widgets.fix_card import FixCard
+from flowpilot_tui.widgets.ordered_keys import after_typed_keys
 from flowpilot_tui.widgets.session_header import SessionHeader, TicketLive
 
 if TYPE_CHECKING:
@@ -401,10 +402,29 @@ class Workspace(SessionScreen):
         return True
 
     def action_back(self) -> None:
-        if self.query_one(ChatPane).log_view.streaming:
+        chat = self.query_one(ChatPane)
+        if chat.log_view.streaming:
             self.workers.cancel_group(self, "reply")
+        elif chat.input.text.strip() and self.can_write:
+            self._ask_before_leaving(chat)  # an unsent message is never thrown away without a word
         else:
             self.app.pop_screen()
+
+    def _ask_before_leaving(self, chat: ChatPane) -> None:
+        from flowpilot_tui.widgets.confirm_dialog import ConfirmDialog
+
+        def answer(leave: str | None) -> None:
+            if leave is None:
+                chat.input.focus()  # stay: the message is still in the input
+            else:
+                self.app.pop_screen()
+
+        size = len(chat.input.text)
+        body = f"Your chat message ({size:,} characters) is not sent. Leave the session and discard it?"
+        self.app.push_screen(ConfirmDialog("Unsent message", body, "Discard & leave"), answer)
+
+    def action_show_redactions(self) -> None:
+        self.show_redactions()  # F6 from any pane, not only while the preview has focus
 
     def action_pane(self, pane: str) -> None:
         self.focus_pane(pane)
@@ -459,13 +479,13 @@ class Workspace(SessionScreen):
         )
 
     def action_toggle_kind(self) -> None:
-        self.toggle_kind()
+        after_typed_keys(self.app, self.toggle_kind)  # behind the keys typed just before (a priority binding)
 
     def action_regenerate(self) -> None:
-        self.regenerate()
+        after_typed_keys(self.app, self.regenerate)  # behind the keys typed just before (a priority binding)
 
     def action_post(self) -> None:
-        self.confirm_post()
+        after_typed_keys(self.app, self.confirm_post)  # behind the keys typed just before (a priority binding)
 
     def action_sync_ticket(self) -> None:
         if self.detail is not None and self.detail.summary.ticket_id is None:
@@ -474,4 +494,4 @@ class Workspace(SessionScreen):
         self.sync_ticket()
 
     def action_copy_preview(self) -> None:
-        self.copy_preview()
+        after_typed_keys(self.app, self.copy_preview)  # behind the keys typed just before (a priority binding)

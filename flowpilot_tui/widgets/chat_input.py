@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
 from flowpilot_tui import keymap
+from flowpilot_tui.widgets.ordered_keys import OrderedKeys
 
 PLACEHOLDER = "Message · Enter sends · ctrl+j newline · /help"
 
 
-class ChatInput(TextArea):
+class ChatInput(OrderedKeys, TextArea):
+    """Send, newline, Backspace, arrows… run from the key handler in the order typed (see ordered_keys): a priority
+    binding would act before the characters typed just before Enter were inserted and cut the message."""
+
     BINDINGS = [
         *keymap.bindings("chat", only=["chat.send", "chat.newline"]),
         *keymap.bindings("chat_input"),
@@ -45,21 +48,6 @@ class ChatInput(TextArea):
         if action == "send":
             return not self.read_only
         return True
-
-    async def _on_key(self, event: events.Key) -> None:
-        """Send/newline run here, in the order keys arrive: a priority binding would act before the characters
-        typed just before Enter were inserted (a burst, key-ahead, an unbracketed paste) and cut the message."""
-        bindings = self._bindings.copy()
-        if self.app._keymap:
-            bindings.apply_keymap(self.app._keymap)
-        for binding in bindings.key_to_bindings.get(event.key, ()):
-            if binding.action in ("send", "newline"):
-                event.stop()
-                event.prevent_default()
-                if self.check_action(binding.action, ()):
-                    await self.run_action(binding.action)
-                return
-        await super()._on_key(event)
 
     def action_send(self) -> None:
         """Post the text and clear at once, so keys typed after Enter start the next message (not wiped later)."""

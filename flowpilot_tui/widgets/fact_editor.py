@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
@@ -18,6 +18,23 @@ from flowpilot_tui import keymap
 from flowpilot_tui.services.models import FACT_KINDS
 from flowpilot_tui.services.views import FactView
 from flowpilot_tui.widgets.facts_pane import KIND_TITLE
+from flowpilot_tui.widgets.ordered_keys import OrderedKeys
+
+
+class FactInput(OrderedKeys, Input):
+    """One line of fact text: keys act in the order typed (see ordered_keys); a multi-line paste is joined with
+    spaces (a plain Input keeps only its first line, silently dropping the rest)."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        event.prevent_default()
+        text = " ".join(line.strip() for line in event.text.splitlines() if line.strip())
+        if not text:
+            return
+        if self.selection.is_empty:
+            self.insert_text_at_cursor(text)
+        else:
+            self.replace(text, *self.selection)
 
 
 @dataclass(frozen=True)
@@ -40,14 +57,14 @@ class FactEditor(ModalScreen[FactEdit | None]):
             yield Label("Edit fact" if self.fact else "Add fact", classes="title")
             yield Select([(KIND_TITLE[k], k) for k in FACT_KINDS], value=self.kind, allow_blank=False, id="kind")
             yield Label("Fact")
-            yield Input(
+            yield FactInput(
                 self.fact.text if self.fact else "",
                 placeholder="What did you observe, confirm or try?",
                 id="text",
                 select_on_focus=False,  # a selected text is replaced by the first key typed
             )
             yield Label("Outcome (for tried steps)", id="outcome-label")
-            yield Input(
+            yield FactInput(
                 (self.fact.outcome or "") if self.fact else "",
                 placeholder="What happened when you tried it?",
                 id="outcome",

@@ -20,6 +20,12 @@ from textual.widgets import Static, TextArea
 from flowpilot_tui import keymap
 from flowpilot_tui.services import rules, wording
 from flowpilot_tui.services.drafts import Kind, KindText
+from flowpilot_tui.widgets.ordered_keys import OrderedKeys, after_typed_keys
+
+
+class NoteEditor(OrderedKeys, TextArea):
+    """The note editor: a TextArea whose keys act in the order typed (see ordered_keys)."""
+
 
 VIEWER_REASON = "Read-only (viewer): you can read and copy this text; editing, regenerating and posting are disabled."
 
@@ -79,6 +85,7 @@ class PreviewPane(Widget, can_focus=False):
         self.can_write = can_write
         self.cursor_blink = cursor_blink
         self.view = PreviewView(kind, KindText())
+        self._shown: KindText | None = None  # the text object last put into the editor
 
     def compose(self) -> ComposeResult:
         yield Static(id="pv-kind")
@@ -86,7 +93,7 @@ class PreviewPane(Widget, can_focus=False):
         yield Static(id="pv-stale")
         if not self.can_write:
             yield Static(Text(VIEWER_REASON), id="pv-readonly")
-        area = TextArea(
+        area = NoteEditor(
             id="pv-text", soft_wrap=True, read_only=not self.can_write, show_line_numbers=False, placeholder="Loading…"
         )
         area.cursor_blink = self.cursor_blink
@@ -109,7 +116,11 @@ class PreviewPane(Widget, can_focus=False):
         return self.can_write and st.loaded and not self.view.posting and not st.final
 
     def show(self, view: PreviewView) -> None:
-        """Render `view`; the editor is reloaded only when its text differs (a load, not an edit)."""
+        """Render `view`. The editor's content is replaced only by a *new* text (a load, regenerate, the other kind,
+        a post): while the owner still holds the same `KindText` it merely echoes what the editor had when it
+        captured it, and keys typed since (still queued, or applied after the capture) must not be undone by an
+        autosave, a session reload or any other re-render."""
+        previous = self.view
         self.view = view
         if not self.is_mounted:
             return
@@ -118,8 +129,11 @@ class PreviewPane(Widget, can_focus=False):
         if st.loaded and not st.text:
             area.placeholder = "No text yet: write the note here." if self.can_write else "No text."
         area.read_only = not self.editable
-        if area.text != st.text:
+        echo = self._shown is st and previous.kind == view.kind
+        if not echo and area.text != st.text:
             area.load_text(st.text)
+            area.move_cursor((0, 0))
+        self._shown = st
         self._render_header()
 
     def _render_header(self) -> None:
@@ -166,17 +180,23 @@ class PreviewPane(Widget, can_focus=False):
             return None  # the saved note of a closed session is a record, not a draft
         return True
 
+    # The intents are posted behind the keys already typed into the editor (see ordered_keys.after_typed_keys), so
+    # the owner captures the editor with every one of them.
+
+    def _ask(self, message: Message) -> None:
+        after_typed_keys(self.app, self.post_message, message)
+
     def action_toggle_kind(self) -> None:
-        self.post_message(self.ToggleRequested())
+        self._ask(self.ToggleRequested())
 
     def action_regenerate(self) -> None:
-        self.post_message(self.RegenerateRequested())
+        self._ask(self.RegenerateRequested())
 
     def action_confirm_post(self) -> None:
-        self.post_message(self.ConfirmRequested())
+        self._ask(self.ConfirmRequested())
 
     def action_copy(self) -> None:
-        self.post_message(self.CopyRequested())
+        self._ask(self.CopyRequested())
 
     def action_show_redactions(self) -> None:
         self.post_message(self.RedactionsRequested())
