@@ -221,9 +221,26 @@ async def test_preview_records_generator_redactions_and_state() -> None:
         ("no change", False),
         ("partially worked", False),
         ("locked out again within two hours", False),
+        ("Prompts returned after 10 minutes", False),
+        ("Mail flow back to normal", True),
         (None, False),
         ("", False),
     ],
 )
 def test_only_steps_that_worked_count_as_the_fix(outcome: str | None, expected: bool) -> None:
     assert worked(BundleFact(id="F1", kind="tried", text="x", outcome=outcome)) is expected
+
+
+@pytest.mark.parametrize(
+    ("outcome", "is_dead_end"),
+    [
+        ("Prompts returned after 10 minutes", True),
+        ("locked out again within two hours", True),
+        ("Mail flow returned to normal", False),  # not a failure: it counts as done (no stock "worked" wording)
+        (None, False),
+    ],
+)
+def test_dead_ends_are_recognised_in_ordinary_outcome_wording(outcome: str | None, is_dead_end: bool) -> None:
+    from flowpilot_tui.services.generation.grounding import dead_end
+
+    assert dead_end(BundleFact(id="F1", kind="tried", text="x", outcome=outcome)) is is_dead_end

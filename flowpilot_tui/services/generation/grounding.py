@@ -56,7 +56,8 @@ _WORKED = re.compile(
 _FAILED = re.compile(
     r"\b(no (?:change|improvement|effect|difference|luck)|not (?:fixed|resolved|work\w*|help\w*|solved)"
     r"|did(?:n'?t| not)|doesn'?t|failed|fails|still|unchanged|same (?:issue|problem|error)|worse|partial\w*"
-    r"|(?:out|down|off|crash\w*|fail\w*|disconnect\w*) again|came back|recurr\w*|reappear\w*)\b",
+    r"|(?:out|down|off|crash\w*|fail\w*|disconnect\w*) again|came back|recurr\w*|reappear\w*"
+    r"|returned(?!\s+to\s+(?:normal|service|work)))\b",
     re.IGNORECASE,
 )
 _BOILERPLATE = {
