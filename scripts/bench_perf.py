@@ -129,6 +129,23 @@ async def median_of(runs: int, fn: Callable[[], Awaitable[Any]]) -> float:
     return med(times)
 
 
+async def settle(pilot: Any, app: Any) -> None:
+    """Until no worker runs (a superseded exclusive worker ends cancelled: not a failure here)."""
+    from textual.worker import WorkerCancelled, WorkerError
+
+    for _ in range(50):
+        await pilot.pause()
+        running = [w for w in app.workers if not w.is_finished]
+        if not running:
+            await pilot.pause()
+            return
+        for worker in running:
+            try:
+                await worker.wait()
+            except (WorkerCancelled, WorkerError):
+                pass
+
+
 class Frames:
     """Hooks App._display: `wait(probe)` resolves with the monotonic time of the first composed frame at which
     `probe()` holds (the effect is in the tree AND a frame carrying it was rendered)."""
@@ -323,12 +340,6 @@ async def workspace_figures(services: Any, session_id: str, runs: int) -> None:
 
     messages = await services.sessions.list_messages(session_id, limit=50)
 
-    async def settle(pilot: Any, app: Any) -> None:
-        for _ in range(3):
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-        await pilot.pause()
-
     app = make_app(services.settings, services)
     vals = []
     async with app.run_test(size=(120, 36)) as pilot:
@@ -457,13 +468,9 @@ async def app_stream_run(db_url: str, base_url: str, full: str, presses: int, ga
     try:
         async with app.run_test(size=(120, 36)) as pilot:
             frames = Frames(app)
-            for _ in range(3):
-                await pilot.pause()
-                await app.workers.wait_for_complete()
+            await settle(pilot, app)
             await app.push_screen(Workspace(services, session.id))
-            for _ in range(3):
-                await pilot.pause()
-                await app.workers.wait_for_complete()
+            await settle(pilot, app)
             box = app.screen.query_one(ChatInput)
             log = app.screen.query_one(ChatLog)
             box.focus()
