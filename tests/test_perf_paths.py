@@ -168,3 +168,9 @@ async def test_session_list_pages_by_keyset_and_shows_every_session_once(db_url:
             assert keys() == pages[1]  # back: the same page again, from its kept cursor
     finally:
         await services.close()
+
+
+@pytest.mark.pg_only
+async def test_keyset_pages_and_title_search_on_postgresql(sessions: SessionService, clock: Any) -> None:
+    """The same paging and search contract on PostgreSQL (row-value cursor, ILIKE)."""
+    await test_search_uses_the_title_index_and_keyset_pages_cover_every_match_once(sessions, clock)
