@@ -21,6 +21,8 @@ from flowpilot_tui.commands import FlowPilotCommands
 from flowpilot_tui.messages import FirstRunNeeded, ServicesReady
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from flowpilot_tui.config import Settings
     from flowpilot_tui.services.container import Services
 
@@ -40,6 +42,15 @@ class FlowPilotApp(App[None]):
         self._owns_services = services is None
         self.clock = clock or (services.clock if services else None) or _utcnow
         self.animation_level = settings.ui.animations
+
+    def get_driver_class(self) -> type[Driver]:
+        """Input is parsed by PasteParser (a paste arrives whole, in order, and never acts as keys); a
+        TEXTUAL_DRIVER override still wins."""
+        from textual import constants
+
+        from flowpilot_tui.paste_parser import driver_class
+
+        return (None if constants.DRIVER else driver_class()) or super().get_driver_class()
 
     def compose(self) -> ComposeResult:
         yield Static("Opening the database…", id="boot")

@@ -38,6 +38,22 @@ def strip_controls(text: str) -> str:
     return _BIDI.sub("", text)
 
 
+# C0 controls (not \t / \n), DEL and a lone ESC shown as their Unicode "control pictures" (U+2400 block).
+_PICTURES = {**{i: 0x2400 + i for i in range(0x20) if i not in (0x09, 0x0A)}, 0x7F: 0x2421}
+_C1 = re.compile(r"[\x80-\x9f]")
+
+
+def pasted_text(text: str) -> str:
+    """What a paste inserts: whole escape sequences (colour codes, OSC ...) removed, line breaks as ``\\n``, other
+    C0 controls shown visibly (``\\x03`` -> ``␃``, a lone ESC -> ``␛``) so nothing acts as a key or vanishes unseen;
+    C1 controls removed. Joiners (U+200D) and every other printable or format character are kept as pasted."""
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ESCAPES.sub("", text)
+    return _C1.sub("", text).translate(_PICTURES)
+
+
 def plain(text: str | None, style: str = "") -> Text:
     """A Rich ``Text`` holding ``text`` literally (no markup parsing), controls stripped."""
     from rich.text import Text  # lazily: the services use this module and never import rich

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from textual import events
 from tui_helpers import make_settings, settle, wait_until
 from typing_harness import burst, key_events, slowed_loop, until_drained
@@ -87,7 +90,7 @@ def edit_keys() -> list[events.Key]:
 WIDE_PREVIEW = (99, 36)  # narrow layout: the preview takes the whole width, so End is the end of the first line
 
 
-async def open_preview(pilot, app, services: Services, sid: str) -> PreviewPane:  # type: ignore[no-untyped-def]
+async def open_preview(pilot: Any, app: Any, services: Services, sid: str) -> PreviewPane:
     await settle(pilot)
     await pilot.press("enter")
     await settle(pilot)
@@ -102,7 +105,7 @@ async def open_preview(pilot, app, services: Services, sid: str) -> PreviewPane:
     return pane
 
 
-async def until_equal(pilot, get, expected: str, what: str) -> None:  # type: ignore[no-untyped-def]
+async def until_equal(pilot: Any, get: Callable[[], str], expected: str, what: str) -> None:
     await until_drained(pilot, lambda: get() == expected, what)
     await settle(pilot)
     assert get() == expected
@@ -157,7 +160,7 @@ async def test_confirm_right_after_typing_posts_every_key(store, engineer, clock
 # ---- chat: Backspace in a burst, Esc with unsent text ------------------------------------------------------------
 
 
-async def _workspace(pilot, app) -> Workspace:  # type: ignore[no-untyped-def]
+async def _workspace(pilot: Any, app: Any) -> Workspace:
     await settle(pilot)
     await pilot.press("enter")
     await settle(pilot)

@@ -1,0 +1,215 @@
+"""Pastes and typed text fed as raw terminal input through the app's real parser (PasteParser), then delivered the way
+the driver delivers them: the exact text stored, in order, nothing acting as a key, and the app never quits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+from typing import Any
+
+from textual import events
+from textual.message import Message
+from tui_helpers import make_settings, settle, wait_until
+from typing_harness import slowed_loop, until_drained
+
+from flowpilot_tui.app import make_app
+from flowpilot_tui.paste_parser import PasteParser, driver_class
+from flowpilot_tui.screens.workspace import Workspace
+from flowpilot_tui.services.container import Services
+from flowpilot_tui.widgets.chat_pane import ChatPane
+from flowpilot_tui.widgets.fact_editor import FactEditor
+
+START, END = "\x1b[200~", "\x1b[201~"
+LOG = "error: \x1b[31mdisk full\x1b[0m on /var\r\x1b]52;c;ZXZpbA==\x07next \x11 line \x03\tend\r"
+LOG_TEXT = "error: disk full on /var\nnext ␑ line ␃\tend\n"  # colours/OSC removed, ctrl+q / ctrl+c shown visibly
+
+
+def parse(*reads: str) -> list[Message]:
+    parser = PasteParser()
+    out: list[Message] = []
+    for data in reads:
+        out.extend(parser.feed(data))
+    return out
+
+
+def described(tokens: list[Message]) -> list[tuple[str, str]]:
+    def one(t: Message) -> tuple[str, str]:
+        if isinstance(t, events.Paste):
+            return ("paste", t.text)
+        return ("key", t.key) if isinstance(t, events.Key) else ("other", type(t).__name__)
+
+    return [one(t) for t in tokens]
+
+
+# ---- the parser ----------------------------------------------------------------------------------------------
+
+
+def test_bracketed_paste_with_escapes_and_controls_is_one_paste_however_it_is_split() -> None:
+    data = "a" + START + LOG + END + "b"
+    expected = [("key", "a"), ("paste", LOG_TEXT), ("key", "b")]
+    assert described(parse(data)) == expected
+    assert described(parse(*data)) == expected  # one character per read: the markers are split everywhere
+    assert described(parse(data[:9], data[9:40], data[40:])) == expected
+
+
+def test_textual_parser_alone_turns_such_a_paste_into_keys() -> None:
+    """The failure this parser exists for (if Textual fixes it, PasteParser can go)."""
+    from textual._xterm_parser import XTermParser
+
+    tokens = list(XTermParser().feed(START + LOG + END))
+    assert any(isinstance(t, events.Key) and t.key == "ctrl+q" for t in tokens)
+
+
+def test_a_read_with_a_line_break_followed_by_text_is_an_unbracketed_paste() -> None:
+    assert described(parse("first line\rsecond \x11\rthird")) == [("paste", "first line\nsecond ␑\nthird")]
+    assert described(parse("h", "i", "\r")) == [("key", "h"), ("key", "i"), ("key", "enter")]  # typed
+    assert described(parse("hi\r")) == [("key", "h"), ("key", "i"), ("key", "enter")]  # fast, but ends in Enter
+    tokens = parse("\r\x1b[<35;10;5M")  # Enter and a mouse report in one read: still a key and a mouse move
+    assert described(tokens) == [("key", "enter"), ("other", "MouseMove")]
+
+
+def test_a_long_unbracketed_paste_continues_across_reads() -> None:
+    long = ("x" * 70 + "\r") * 20
+    assert described(parse(long, "tail\r")) == [("paste", long.replace("\r", "\n")), ("paste", "tail\n")]
+
+
+def test_a_paste_whose_end_marker_never_comes_closes_when_input_pauses() -> None:
+    parser = PasteParser()
+    assert list(parser.feed(START + "abc")) == []
+    parser._timeout_time = 0  # the idle limit has passed (no clock in the test)
+    assert described(list(parser.tick())) == [("paste", "abc")]
+    assert described(list(parser.feed("x"))) == [("key", "x")]
+
+
+def test_a_typed_zero_width_joiner_is_delivered_as_text() -> None:
+    tokens = parse(*"👩\u200d💻")
+    assert described(tokens) == [("key", "woman"), ("paste", "\u200d"), ("key", "personal_computer")]
+    assert described(parse(START + "👩\u200d💻" + END)) == [("paste", "👩\u200d💻")]
+
+
+# ---- in the app ------------------------------------------------------------------------------------------------
+
+
+def terminal(app: Any, parser: PasteParser, *reads: str) -> None:
+    """What the driver's input thread does with each read: parse, then hand every message to the driver."""
+    for data in reads:
+        for message in parser.feed(data):
+            app._driver.process_message(message)
+
+
+async def _user_messages(services: Services, sid: str) -> list[str]:
+    return [m.content for m in await services.sessions.list_messages(sid, limit=50) if m.role == "user"]
+
+
+async def _chat(pilot: Any, app: Any) -> ChatPane:
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(app.screen, Workspace)
+    return app.screen.query_one(ChatPane)
+
+
+async def test_a_hostile_bracketed_paste_lands_whole_in_the_chat_input_and_never_quits(store, engineer, clock, db_url):
+    services = Services(make_settings(db_url), store, engineer, clock)
+    session = await services.sessions.create("Disk full")
+    app = make_app(services.settings, services)
+    async with app.run_test(size=(120, 36)) as pilot:
+        chat = await _chat(pilot, app)
+        parser = PasteParser()
+        with slowed_loop():
+            terminal(app, parser, "see: ", START + LOG[:30], LOG[30:] + END, "!")  # split over reads, typing around
+            await until_drained(pilot, lambda: chat.input.text == "see: " + LOG_TEXT + "!", "chat text")
+        assert app.is_running and isinstance(app.screen, Workspace)
+        assert await _user_messages(services, session.id) == []  # the pasted line breaks did not send
+        terminal(app, parser, "\r")
+        await wait_until(pilot, lambda: chat.input.text == "", "sent")
+        await settle(pilot)
+        assert await _user_messages(services, session.id) == ["see: " + LOG_TEXT + "!"]
+
+
+async def test_an_unbracketed_paste_does_not_send_early(store, engineer, clock, db_url):
+    services = Services(make_settings(db_url), store, engineer, clock)
+    session = await services.sessions.create("Disk full")
+    app = make_app(services.settings, services)
+    async with app.run_test(size=(120, 36)) as pilot:
+        chat = await _chat(pilot, app)
+        parser = PasteParser()
+        with slowed_loop():
+            terminal(app, parser, "df -h\r/dev/sda1 100%\rtmpfs 1%", *"ok\r")  # a paste, then typed "ok" + Enter
+            await until_drained(pilot, lambda: chat.input.text == "", "sent")
+            await settle(pilot)
+        assert await _user_messages(services, session.id) == ["df -h\n/dev/sda1 100%\ntmpfs 1%ok"]
+
+
+async def test_emoji_with_zero_width_joiner_is_stored_as_typed(store, engineer, clock, db_url):
+    services = Services(make_settings(db_url), store, engineer, clock)
+    session = await services.sessions.create("Laptop")
+    app = make_app(services.settings, services)
+    async with app.run_test(size=(120, 36)) as pilot:
+        chat = await _chat(pilot, app)
+        parser = PasteParser()
+        typed = "dev 👩\u200d💻 and 🏳\ufe0f\u200d🌈 flag"
+        terminal(app, parser, *typed)  # typed one key per read
+        terminal(app, parser, " + " + START + "👨\u200d👩\u200d👧" + END)  # and pasted
+        await until_drained(pilot, lambda: chat.input.text == typed + " + 👨\u200d👩\u200d👧", "chat text")
+        terminal(app, parser, "\r")
+        await wait_until(pilot, lambda: chat.input.text == "", "sent")
+        await settle(pilot)
+        assert await _user_messages(services, session.id) == [typed + " + 👨\u200d👩\u200d👧"]
+
+
+async def test_a_multi_line_paste_into_a_fact_is_joined_not_cut(store, engineer, clock, db_url):
+    services = Services(make_settings(db_url), store, engineer, clock)
+    session = await services.sessions.create("Outlook prompts")
+    app = make_app(services.settings, services)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _chat(pilot, app)
+        await pilot.press("f3")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, FactEditor), "fact editor")
+        terminal(app, PasteParser(), "seen: " + START + "prompt 1\r\x1b[1mprompt 2\x1b[0m\r" + END, "\r")
+        await wait_until(pilot, lambda: not isinstance(app.screen, FactEditor), "saved")
+        await settle(pilot)
+        assert [f.text for f in (await services.sessions.get(session.id)).facts] == ["seen: prompt 1 prompt 2"]
+
+
+# ---- the driver ---------------------------------------------------------------------------------------------------
+
+
+async def test_the_app_reads_its_terminal_through_paste_parser_end_to_end() -> None:
+    """The driver the app picks runs its input thread over a real file descriptor with PasteParser."""
+    from flowpilot_tui.app import FlowPilotApp
+
+    cls = driver_class()
+    assert cls is not None
+    assert FlowPilotApp.get_driver_class(object.__new__(FlowPilotApp)) is driver_class()
+
+    class FakeApp:  # the driver hands each message to the app's loop with `_post_message`
+        async def _post_message(self, message: Message) -> bool:
+            got.append(message)
+            if isinstance(message, events.Key) and message.key == "z":
+                done.set()
+            return True
+
+    got: list[Message] = []
+    done = threading.Event()
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTSTP, signal.SIGCONT)}
+    read_fd, write_fd = os.pipe()
+    try:
+        driver = cls(FakeApp())  # type: ignore[arg-type]
+        driver.fileno = read_fd
+        thread = threading.Thread(target=driver.run_input_thread, daemon=True)
+        thread.start()
+        os.write(write_fd, (START + LOG + END + "z").encode())
+        assert await asyncio.to_thread(done.wait, 30), "the input thread did not deliver the keys"
+        driver.exit_event.set()
+        thread.join(30)
+    finally:
+        os.close(write_fd)
+        os.close(read_fd)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert described(got) == [("paste", LOG_TEXT), ("key", "z")]
