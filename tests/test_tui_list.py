@@ -252,3 +252,63 @@ def test_each_scope_is_bound_where_it_acts(scope: str, module: str, cls: str) ->
     assert real == {(k.id, k.keys, k.action) for k in keymap.of_scope(scope)}
     for key in keymap.of_scope(scope):
         assert callable(getattr(owner, f"action_{key.action.split('(')[0]}", None)), key.id
+
+
+async def test_columns_follow_a_terminal_resize(demo) -> None:
+    """120→80 keeps Owner and Updated on screen (the title gives way); 80→120 shows the whole title again."""
+    title = "Outlook keeps prompting for password after M365 migration"
+    app = make_app(demo.settings, demo)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert title in flat(app)
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        text = flat(app)
+        assert "Owner Updated" in text and "alice" in text and "Dana Ortiz" in text
+        assert title not in text  # clipped to fit
+        await pilot.resize_terminal(120, 36)
+        await settle(pilot)
+        assert f"#48213 {title} active alice" in flat(app)
+
+
+async def test_back_from_a_workspace_the_cursor_stays_on_that_session(demo) -> None:
+    app = make_app(demo.settings, demo)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(SessionTable)
+        first = table.selected_id
+        await pilot.press("down", "down")
+        chosen = table.selected_id
+        assert chosen != first
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, Workspace) and app.screen.session_id == chosen
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionList)
+        assert table.selected_id == chosen  # Enter opens the same session again, not row 1
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, Workspace) and app.screen.session_id == chosen
+
+
+async def test_a_session_created_under_a_search_is_shown_back_on_the_list(demo) -> None:
+    app = make_app(demo.settings, demo)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"printer", "enter")
+        await settle(pilot)
+        assert rows(app) == 1
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        await pilot.press(*"VPN drops every hour", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, Workspace)
+        await pilot.press("escape")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SessionList)
+        assert screen.query_one("#search", Input).value == ""  # the search that would hide it is cleared
+        assert rows(app) == 5 and "VPN drops every hour" in flat(app)
+        table = screen.query_one(SessionTable)
+        assert table.get_row_at(table.cursor_row)[1].plain == "VPN drops every hour"

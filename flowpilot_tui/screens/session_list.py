@@ -277,4 +277,13 @@ class SessionList(Screen[None]):
     @on(SessionCreated)
     def created(self, event: SessionCreated) -> None:
         self.notify(f"Session created: {event.summary.title}", markup=False)
+        self.clear_filters()  # back on the list, the new session is shown (a search must not hide it)
+        self.query_one(SessionTable).select(event.summary.id)
         self.open_session(event.summary.id)
+
+    def clear_filters(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        with self.prevent(Input.Changed, Select.Changed):
+            self.query_one("#search", Input).value = ""
+            self.query_one("#status", Select).value = ALL

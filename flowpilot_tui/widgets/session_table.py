@@ -6,6 +6,7 @@ Why a page at a time: the service pages in SQL, so 100,000 sessions cost the sam
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual.widgets import DataTable
@@ -37,7 +38,16 @@ def status_text(status: str) -> Text:
 
 
 class SessionTable(DataTable[Text]):
+    """`show(rows)` replaces the page; the cursor stays on the session it was on (or on `select(id)`'s), and the
+    title column is re-fitted when the terminal is resized (so Owner/Updated stay visible, titles use the room)."""
+
     DEFAULT_CSS = "SessionTable { height: 1fr; }"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._rows: tuple[SessionSummary, ...] = ()
+        self._fitted_to = 0  # the title width the rows were laid out for
+        self._wanted: str | None = None
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -48,9 +58,22 @@ class SessionTable(DataTable[Text]):
         self.add_column("Owner", key="owner", width=12)
         self.add_column("Updated", key="updated", width=12)
 
+    def _title_width(self) -> int:
+        return max(self.app.size.width - FIXED_WIDTH, 12)
+
+    def select(self, session_id: str) -> None:
+        """Put the cursor on `session_id` at the next `show` (e.g. a session just created)."""
+        self._wanted = session_id
+
+    def on_resize(self) -> None:
+        if self._rows and self._title_width() != self._fitted_to:
+            self.show(self._rows)
+
     def show(self, rows: tuple[SessionSummary, ...]) -> None:
         """Replace the rows; the title is clipped to what fits beside the fixed columns."""
-        title_width = max(self.app.size.width - FIXED_WIDTH, 12)
+        keep = self._wanted or self.selected_id
+        title_width = self._title_width()
+        self._rows, self._fitted_to = rows, title_width
         self.clear()
         # A fixed width, not auto: auto widths are recomputed lazily, and a render before that shows clipped titles.
         title = self.columns[ColumnKey("title")]
@@ -65,6 +88,10 @@ class SessionTable(DataTable[Text]):
                 Text(when(s.updated_at)),
                 key=s.id,
             )
+        index = next((i for i, s in enumerate(rows) if s.id == keep), None)
+        if index is not None:
+            self._wanted = None  # kept until a page holds it (a page read before the filter was cleared may not)
+            self.move_cursor(row=index, animate=False, scroll=True)
 
     @property
     def selected_id(self) -> str | None:
