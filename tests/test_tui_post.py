@@ -173,12 +173,16 @@ async def test_psa_resolve_posts_note_sets_and_verifies_status(db_url: str, cw_e
             "status Completed (17) and verify it by re-reading the ticket." in text  # the name, read from the board
         )
         assert "The customer can see this note" in text
+        since = len(cw_env.requests)
         await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: bool(app.posted), "Posted message")
         await settle(pilot)
         notes = cw_env.notes_on(48213)
         assert any("Fixed Issue reported" in n.text and n.flags.get("resolutionFlag") for n in notes)
         assert cw_env.state.tickets[48213].status_id == 17
+        # issue 15: the modal already read the ticket and its board, so the post is note, status, two re-reads
+        assert [r.method for r in cw_env.requests[since:]] == ["POST", "PATCH", "GET", "GET"]
+        assert "Verifying: re-checking the status in 2 s…" in messages(app)
         assert any(
             m.startswith("Resolved · ConnectWise ticket #48213 status verified: Completed (17)") for m in messages(app)
         )

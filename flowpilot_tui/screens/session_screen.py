@@ -9,10 +9,12 @@ post as workers (they call services and post result messages, never touching wid
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual import on, work
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -177,12 +179,22 @@ class SessionScreen(Screen[None]):
         if event.data is None:
             self.preview_error = f"could not load: {event.error}"
             self.notify(f"Preview: {event.error}", severity="error", markup=False)
+        elif self._typed_over(event.kind):
+            self.preview_error = ""  # keys typed while this load ran win: they stay, and are saved as the draft
         else:
             self.preview_error = ""
             self.drafts.loaded(event.kind, event.data)
         if event.detail is not None:
             self._keep(event.detail)
         self.render_preview()
+
+    def _typed_over(self, kind: Kind) -> bool:
+        """The engineer edited `kind` and the edits are not all saved (a requested load unloads the kind first)."""
+        held = self.drafts[kind]
+        if not held.loaded or held.final:
+            return False
+        captured = self.capture() if kind == self.kind else False
+        return captured or kind in self.drafts.dirty
 
     # ---- editing and draft autosave ---------------------------------------------------------------------------
 
@@ -240,6 +252,8 @@ class SessionScreen(Screen[None]):
         )
 
     async def on_unmount(self) -> None:
+        with contextlib.suppress(NoMatches):  # keys typed right before closing, not yet seen by the autosave
+            self.capture()
         if self.drafts.dirty:  # best effort: the debounce window must not lose the last keystrokes on close
             try:
                 await self.flush_drafts()
@@ -359,6 +373,7 @@ class SessionScreen(Screen[None]):
                     allow_secrets=True,
                     time_entry=consent.time_entry,
                     no_time=consent.no_time,
+                    on_progress=self._post_progress,
                 )
             except asyncio.CancelledError:
                 raise
@@ -387,6 +402,11 @@ class SessionScreen(Screen[None]):
             return time, f"Could not read the ticket's live status ({one_line(exc.message, 160)})"
         self.post_message(TicketStatusRead(live))
         return time, live.warning
+
+    def _post_progress(self, line: str) -> None:
+        """Writeback progress: the delayed re-read of the status is the step that takes a while; say so."""
+        if line.startswith("verifying: "):
+            self.notify(line[0].upper() + line[1:], timeout=5, markup=False)
 
     @on(PostState)
     def post_state(self, event: PostState) -> None:
