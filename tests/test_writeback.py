@@ -703,3 +703,14 @@ async def test_post_follow_up_in_the_same_call_and_only_for_a_posted_note(wb, li
     _, added = cw.notes_on(48213)
     assert out.follow_up_note_id == str(added.id) and added.text == "Follow-up:\n\nReplaced the toner."
     assert out.verified_status_id == 17 and "the session keeps both notes" in out.message
+
+
+async def test_a_ticket_moved_to_another_board_after_the_confirm_read_is_reported_not_claimed(
+    wb, linked, cw, sessions
+) -> None:
+    await wb.plan(linked, "resolve", with_status_name=True)  # read: board 1, where Completed (17) lives
+    cw.state.tickets[48213].board_id, cw.state.tickets[48213].status_id = 2, 30  # moved meanwhile
+    cw.faults.foreign_status_accept = True  # a lax instance takes a status of the old board
+    with pytest.raises(StatusVerificationError, match="the ticket moved boards"):
+        await wb.post(linked, "resolve", NOTE)
+    assert (await sessions.get(linked)).summary.status == "active" and len(cw.notes_on(48213)) == 1
