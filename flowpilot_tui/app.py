@@ -112,6 +112,21 @@ class FlowPilotApp(App[None]):
         else:
             self.push_screen(SessionList(event.services))
 
+    async def action_quit(self) -> None:
+        """Quit behind the keys already typed (ctrl+q is a priority binding): they reach their editor first, and
+        the session screen saves them on close."""
+        from flowpilot_tui.widgets.ordered_keys import after_typed_keys
+
+        after_typed_keys(self, self._quit_now)
+
+    def _quit_now(self) -> None:
+        from flowpilot_tui.screens.session_screen import SessionScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, SessionScreen):
+                screen.capture()  # the keys just applied join the draft the screen saves on close
+        self.exit()
+
     def action_help(self) -> None:
         from flowpilot_tui.screens.help import HelpScreen
 

@@ -350,3 +350,47 @@ async def test_quitting_right_after_a_post_exits_and_keeps_the_result(db_url: st
         assert (await services.sessions.get(vpn)).summary.status == "resolved"
     finally:
         await services.close()
+
+
+# ---- context: footer keys and the post header (issue 12, "also seen") ---------------------------------------------
+
+
+async def test_post_key_is_not_offered_once_the_session_is_resolved(demo) -> None:
+    app = make_app(demo.settings, demo)
+    async with app.run_test(size=(220, 40)) as pilot:  # wide enough for every footer key
+        await settle(pilot)
+        await open_session(pilot, OUTLOOK)
+        await pilot.press("f5")
+        await settle(pilot)
+        assert "Confirm & post" in flat_in(app, "AppFooter")  # active: F9 is offered
+        await pilot.press("escape")
+        await settle(pilot)
+        await open_session(pilot, "Second-floor")  # the demo's resolved session
+        assert isinstance(app.screen, Workspace) and app.screen.detail is not None
+        assert app.screen.detail.summary.status == "resolved"
+        await pilot.press("f5")
+        await settle(pilot)
+        assert "Confirm & post" not in flat_in(app, "AppFooter")
+
+
+async def test_a_local_post_does_not_say_it_waits_for_connectwise() -> None:
+    from textual.app import App, ComposeResult
+
+    from flowpilot_tui.services.drafts import KindText
+    from flowpilot_tui.widgets.preview_pane import PreviewPane, PreviewView
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield PreviewPane(can_write=True, cursor_blink=False)
+
+    app = Host()
+    async with app.run_test(size=(100, 20)) as pilot:
+        pane = app.query_one(PreviewPane)
+        text = KindText(text="Resolved.", loaded=True)
+        pane.show(PreviewView("resolve", text, state_version=3, status="active", ticket_id=None, posting=True))
+        await pilot.pause()
+        shown = flat(app)
+        assert "locked" in shown and "ConnectWise" not in shown
+        pane.show(PreviewView("resolve", text, state_version=3, status="active", ticket_id=48213, posting=True))
+        await pilot.pause()
+        assert "the editor is locked until ConnectWise answers" in flat(app)

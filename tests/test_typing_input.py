@@ -229,3 +229,36 @@ async def test_f6_lists_redactions_from_any_pane(store, engineer, clock, db_url)
             assert app.screen.items and app.screen.items[0].original.endswith("Hunter2-Secret!")  # type: ignore[attr-defined]
             await pilot.press("escape")
             await wait_until(pilot, lambda: app.screen is ws, "back in the workspace")
+
+
+async def test_quit_right_after_typing_saves_every_key_as_the_draft(store, engineer, clock, db_url):
+    services = Services(make_settings(db_url), store, engineer, clock)
+    sid = await _session_with_facts(services)
+    app = make_app(services.settings, services)
+    async with app.run_test(size=WIDE_PREVIEW) as pilot:
+        pane = await open_preview(pilot, app, services, sid)
+        app.screen.autosave_delay = 3600  # type: ignore[attr-defined]  # only the save on close can keep the text
+        keys = edit_keys()
+        expected = apply_keys(pane.editor_text, keys)
+        with slowed_loop():
+            burst(app, [*keys, events.Key("ctrl+q", None)])  # ctrl+q (priority) right behind the text
+            await wait_until(pilot, lambda: not app.is_running, "app exited")
+    assert (await services.sessions.get_draft(sid, "resolve"))[0] == expected  # type: ignore[index]
+
+
+async def test_a_preview_load_finishing_while_typing_keeps_the_typed_text(store, engineer, clock, db_url):
+    services = Services(make_settings(db_url), store, engineer, clock)
+    sid = await _session_with_facts(services)
+    app = make_app(services.settings, services)
+    async with app.run_test(size=WIDE_PREVIEW) as pilot:
+        pane = await open_preview(pilot, app, services, sid)
+        ws = app.screen
+        assert isinstance(ws, Workspace)
+        ws.autosave_delay = 3600  # the typed text is not saved yet when the load answers
+        keys = edit_keys()
+        expected = apply_keys(pane.editor_text, keys)
+        with slowed_loop():
+            burst(app, keys)
+            ws.load_preview("resolve")  # e.g. a reload after a worker, racing the keys
+            await until_equal(pilot, lambda: pane.editor_text, expected, "edited text")
+        assert ws.current.text == expected and ws.current.is_draft

@@ -9,12 +9,10 @@ post as workers (they call services and post result messages, never touching wid
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual import on, work
-from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -252,8 +250,6 @@ class SessionScreen(Screen[None]):
         )
 
     async def on_unmount(self) -> None:
-        with contextlib.suppress(NoMatches):  # keys typed right before closing, not yet seen by the autosave
-            self.capture()
         if self.drafts.dirty:  # best effort: the debounce window must not lose the last keystrokes on close
             try:
                 await self.flush_drafts()

@@ -399,6 +399,8 @@ class Workspace(SessionScreen):
             return (rules.allowed("pause", status) or rules.allowed("resume", status)) or None
         if action == "request_escalation":
             return rules.allowed("request_escalation", status) or None
+        if action == "post" and status and not rules.allowed(self.kind, status):
+            return False  # already resolved (or escalated): nothing to post, so the key is not offered
         return True
 
     def action_back(self) -> None:

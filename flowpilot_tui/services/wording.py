@@ -43,6 +43,13 @@ def target(kind: str, ticket_id: int | None) -> str:
     return "local only" if ticket_id is None else f"ConnectWise ticket #{ticket_id} · {VISIBILITY[kind]}"
 
 
+def posting_meta(ticket_id: int | None) -> str:
+    """The preview header while a post runs: a local close never waits on ConnectWise."""
+    if ticket_id is None:
+        return "closing locally… (the editor is locked until the session is saved)"
+    return "posting… (the editor is locked until ConnectWise answers)"
+
+
 # ---- the plan --------------------------------------------------------------------------------------------------
 
 

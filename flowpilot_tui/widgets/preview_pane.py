@@ -142,7 +142,7 @@ class PreviewPane(Widget, can_focus=False):
         self.refresh_bindings()
         self.query_one("#pv-kind", Static).update(Text(f"{wording.KIND_LABEL[view.kind]}  ·  {view.target()}"))
         if view.posting:
-            meta = "posting… (the editor is locked until ConnectWise answers)"
+            meta = wording.posting_meta(view.ticket_id)
         else:
             parts = [f"state v{view.state_version}" if view.state_version is not None else "state …"]
             if view.error:
@@ -175,7 +175,7 @@ class PreviewPane(Widget, can_focus=False):
         if action in keymap.WRITE_ACTIONS["preview"] and not self.can_write:
             return None  # shown disabled; the header explains why
         if action == "confirm_post" and self.view.status and not rules.allowed(self.view.kind, self.view.status):
-            return None  # already resolved / escalated: nothing to post
+            return False  # already resolved / escalated: nothing to post (not offered in the footer)
         if action == "regenerate" and self.view.text.final:
             return None  # the saved note of a closed session is a record, not a draft
         return True
