@@ -25,6 +25,10 @@ class PaletteScoped(Protocol):
     PALETTE_SCOPES: ClassVar[Mapping[str, str | None]]
 
 
+# Offered by Textual's own system commands (also in the palette): listing them here too showed each twice.
+SYSTEM_ACTIONS = frozenset({"quit", "change_theme"})
+
+
 class FlowPilotCommands(Provider):
     def _entries(self) -> Iterator[tuple[str, str, Any]]:
         """(title, help, callback) for each binding whose scope is live on the screen and currently allowed."""
@@ -43,7 +47,7 @@ class FlowPilotCommands(Provider):
         user_map = self.app.settings.keymap if isinstance(self.app, FlowPilotApp) else {}
         for key in keymap.KEYS:
             node = targets.get(key.scope)
-            if node is None or key.id == "app.commands":
+            if node is None or key.id == "app.commands" or key.action in SYSTEM_ACTIONS:
                 continue
             _ns, name, params = parse(key.action)
             if not node.check_action(name, params):

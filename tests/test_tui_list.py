@@ -312,3 +312,32 @@ async def test_a_session_created_under_a_search_is_shown_back_on_the_list(demo) 
         assert rows(app) == 5 and "VPN drops every hour" in flat(app)
         table = screen.query_one(SessionTable)
         assert table.get_row_at(table.cursor_row)[1].plain == "VPN drops every hour"
+
+
+async def test_list_keys_are_not_shown_under_a_dialog(demo) -> None:
+    app = make_app(demo.settings, demo)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert "Status filter" in flat(app)  # the list's footer
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert isinstance(app.screen, NewSession)
+        assert "Status filter" not in flat(app) and "Next page" not in flat(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionList) and "Status filter" in flat(app)
+
+
+@pytest.mark.parametrize("query, title", [("quit", "Quit"), ("theme", "Theme")])
+async def test_palette_lists_quit_and_theme_once(demo, query: str, title: str) -> None:
+    app = make_app(demo.settings, demo)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*query)
+        await settle(pilot)
+        from textual.command import CommandList
+
+        hits = [str(option.prompt) for option in app.screen.query_one(CommandList).options]
+        assert sum(title.lower() in hit.lower() for hit in hits) == 1, hits
