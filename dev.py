@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -50,10 +51,21 @@ def main(argv: list[str]) -> int:
     ensure_env()
     command, rest = argv[0], argv[1:]
     if command == "app":
-        return subprocess.call([str(BIN / "flowpilot"), *rest])
+        return run_child([str(BIN / "flowpilot"), *rest])
     if command == "lint":
         return lint()
     return subprocess.call([str(PY), "-m", "pytest", "-n", "auto", *rest], cwd=ROOT)
+
+
+def run_child(cmd: list[str]) -> int:
+    """Run `cmd`; Ctrl+C belongs to the child (the terminal sends it to both), so this wrapper never prints a
+    KeyboardInterrupt traceback of its own while waiting."""
+    child = subprocess.Popen(cmd)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return child.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def lint() -> int:

@@ -275,3 +275,41 @@ def test_documented_command_starts_a_usable_demo_instance() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_ctrl_c_stops_the_emulator_cleanly_through_dev_py() -> None:
+    """`python3 dev.py app emulator connectwise`, then Ctrl+C (SIGINT to the whole foreground group, as a terminal
+    sends it): exit 0, a 'stopped' line, no traceback from the emulator or from the dev.py wrapper."""
+    import os
+    import signal
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    wrapper = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import dev; "
+        "sys.exit(dev.run_child([sys.executable, '-m', 'flowpilot_tui', 'emulator', 'connectwise', '--port', '0', "
+        "'--quiet']))"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", wrapper, str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        seen = []
+        for line in proc.stdout:  # wait for the ready line (state, not time)
+            seen.append(line)
+            if "Press Ctrl+C to stop." in line:
+                break
+        os.killpg(proc.pid, signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    out = "".join(seen) + rest
+    assert proc.returncode == 0, out
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out
+    assert "ConnectWise emulator stopped." in out

@@ -323,8 +323,11 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(3600)
     except KeyboardInterrupt:
         pass
-    finally:
+    try:
         emu.stop()
+    except KeyboardInterrupt:  # a second Ctrl+C while stopping: still no traceback
+        pass
+    print("ConnectWise emulator stopped.", flush=True)
     return 0
 
 
