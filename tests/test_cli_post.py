@@ -230,3 +230,42 @@ def test_bad_input_exits_2_and_sends_nothing(cw, ids, tmp_path: Path) -> None:
     assert "--allow-secrets" in local.stderr and "Winter2026" not in local.stderr
     doc = js("post", ids["vpn"], "--kind", "resolve", "--file", "-", "--yes", "--allow-secrets", input=leaky)
     assert doc["outcome"] == "resolved_local"
+
+
+def test_json_refusal_without_yes_prints_the_error_document(cw: ConnectWiseEmulator, ids, note_file: Path) -> None:
+    """The README promises one JSON document on stdout for every failing `--json` command, this one too."""
+    result = proc("post", ids["outlook"], "--kind", "resolve", "--file", str(note_file), "--json")
+    assert result.returncode == 2
+    doc = json.loads(result.stdout)
+    assert doc["error"]["exit_code"] == 2 and "--yes" in doc["error"]["message"]
+    assert doc["error"]["type"] == "ConfirmationRequired"
+    assert result.stderr.startswith("flowpilot: refusing to post without --yes")
+    nothing_sent(cw, ids)
+
+
+def test_a_draft_edited_in_the_tui_is_not_silently_ignored(cw: ConnectWiseEmulator, ids, note_file: Path) -> None:
+    """A saved TUI draft that differs from --file refuses (exit 2, nothing sent) until --use-draft or --ignore-draft."""
+    import asyncio
+
+    from flowpilot_tui.config import load_settings
+    from flowpilot_tui.services.container import open_services
+
+    edited = "## Resolution\n\nEdited in the TUI: rebuilt the Outlook profile and cleared cached credentials.\n"
+
+    async def save_draft() -> None:
+        services = await open_services(load_settings())
+        try:
+            detail = await services.sessions.get(ids["outlook"])
+            await services.sessions.save_draft(ids["outlook"], "resolve", edited, detail.summary.state_version)
+        finally:
+            await services.close()
+
+    asyncio.run(save_draft())
+    refused = cli("post", ids["outlook"], "--kind", "resolve", "--file", str(note_file), "--yes", "--json")
+    assert refused.exit_code == 2
+    err = json.loads(refused.stdout)["error"]
+    assert "--use-draft" in err["message"] and "--ignore-draft" in err["message"]
+    nothing_sent(cw, ids)
+    posted = js("post", ids["outlook"], "--kind", "resolve", "--use-draft", "--yes")
+    assert posted["outcome"] == "resolved"
+    assert any("Edited in the TUI" in str(note) for note in cw.notes_on(TICKET))  # the draft went out, not the file

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from flowpilot_tui.cli.runtime import Cancelled, fail, with_services
+from flowpilot_tui.cli.runtime import Cancelled, ConfirmationRequired, fail, refuse, with_services
 
 if TYPE_CHECKING:
     from flowpilot_tui.services.container import Services
@@ -70,9 +70,15 @@ def preview(session_id: str, kind: str, regenerate: bool, as_json: bool) -> None
 @click.option(
     "--file",
     "source",
-    required=True,
+    default=None,
     type=click.File("r", encoding="utf-8", lazy=False),
-    help="The final markdown to post; '-' reads it from stdin.",
+    help="The final markdown to post; '-' reads it from stdin. Or --use-draft.",
+)
+@click.option("--use-draft", is_flag=True, help="Post the draft saved in the TUI (instead of --file).")
+@click.option(
+    "--ignore-draft",
+    is_flag=True,
+    help="Post --file although the session has a different draft of this note saved in the TUI.",
 )
 @click.option("--yes", is_flag=True, help="Post without asking. Required when stdin is not a terminal.")
 @click.option(
@@ -105,7 +111,7 @@ def preview(session_id: str, kind: str, regenerate: bool, as_json: bool) -> None
 def post(
     session_id: str,
     kind: str,
-    source: TextIO,
+    source: TextIO | None,
     yes: bool,
     allow_secrets: bool,
     accept_flags: bool,
@@ -114,6 +120,8 @@ def post(
     time_notes: str | None = None,
     no_time: bool = False,
     post_follow_up: bool = False,
+    use_draft: bool = False,
+    ignore_draft: bool = False,
 ) -> None:
     """Resolve or escalate: post the note to the linked ticket, change the status and re-read it to verify.
 
@@ -124,12 +132,29 @@ def post(
     from flowpilot_tui.services import wording
 
     interactive = not yes
+    if (source is None) == (not use_draft):
+        refuse(
+            "give the note with --file PATH|- or post the TUI's saved draft with --use-draft (one of them)",
+            as_json=as_json,
+        )
     if interactive and not sys.stdin.isatty():
-        fail("refusing to post without --yes: stdin is not a terminal, so nobody can confirm", 2)
-    markdown = _read(source)
+        refuse("refusing to post without --yes: stdin is not a terminal, so nobody can confirm", as_json=as_json)
+    markdown = _read(source) if source is not None else ""
 
     async def body(s: Services) -> None:
-        from flowpilot_tui.services.errors import Conflict
+        nonlocal markdown
+        from flowpilot_tui.services.errors import Conflict, InvalidInput
+
+        draft = (await s.sessions.get(session_id)).drafts.get(kind)  # not found (other account) fails here
+        if use_draft:
+            if not draft or not draft.strip():
+                raise InvalidInput(f"--use-draft: the session has no saved {kind} draft")
+            markdown = draft
+        elif draft and draft.strip() != markdown.strip() and not ignore_draft:
+            raise ConfirmationRequired(
+                f"the session has a {kind} draft edited in the TUI ({len(draft.strip()):,} characters) that differs "
+                "from the file; post the draft with --use-draft, or the file with --ignore-draft"
+            )
 
         try:
             plan = await s.writeback.plan(session_id, kind)  # not found / state rules fail here, before anything else
@@ -196,7 +221,7 @@ def post(
 
     async def follow_up(s: Services) -> None:
         if not yes:
-            fail("refusing to post a follow-up note without --yes", 2)
+            raise ConfirmationRequired("refusing to post a follow-up note without --yes")
         outcome = await s.writeback.post_follow_up(
             session_id, kind, markdown, accept_flags=accept_flags, allow_secrets=allow_secrets
         )

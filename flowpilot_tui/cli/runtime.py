@@ -33,6 +33,21 @@ class Cancelled(DomainError):
     exit_code = 2
 
 
+class ConfirmationRequired(DomainError):
+    """A command refused to act without an explicit flag (`--yes`, `--use-draft` / `--ignore-draft`): nothing done."""
+
+    exit_code = 2
+
+
+def refuse(message: str, *, as_json: bool) -> NoReturn:
+    """Exit 2 before any service is opened; with `--json` stdout still gets the documented error document."""
+    if as_json:
+        from flowpilot_tui.cli.output import emit_json
+
+        emit_json(error_document(ConfirmationRequired(message), 2))
+    fail(message, 2)
+
+
 def fail(message: str, code: int) -> NoReturn:
     click.echo(f"flowpilot: {one_line(message)}", err=True)
     sys.exit(code)
