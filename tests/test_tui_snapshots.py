@@ -85,6 +85,7 @@ def test_conflict_error_notification(snap_compare: Any, db_url: str, size: tuple
         await settle(pilot)
         await open_session(pilot, OUTLOOK)
         app: Any = pilot.app
+        await app.screen.live.close()  # this window has not heard of the other one's change yet (live updates off)
         page = await app.services.sessions.list_sessions(search=OUTLOOK)
         await app.services.sessions.propose_fix(
             page.items[0].id,

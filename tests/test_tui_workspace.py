@@ -166,6 +166,7 @@ async def test_deciding_a_fix_superseded_elsewhere_reports_the_conflict(demo) ->
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await settle(pilot)
         await open_session(pilot, OUTLOOK)
+        await app.screen.live.close()  # this window has not heard of the other one's change yet (live updates off)
         await demo.sessions.propose_fix(sid, "Repair Office", steps=["Run Quick Repair"])  # another window
         await pilot.press("f4", "ctrl+x")
         await settle(pilot)

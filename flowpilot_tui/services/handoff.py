@@ -64,6 +64,8 @@ class HandoffService:
         self.sessions = SessionService(store, actor, clock)
 
     async def queue(self, *, limit: int = 200) -> list[QueueItem]:
+        """Queued sessions, oldest first. "Escalated by" is the owner when it was queued: the first take-over's
+        previous owner if the session was taken over since, else the current owner."""
         since = func.coalesce(AISession.escalated_at, AISession.updated_at)
         async with self.store.read() as db:
             rows = (
@@ -75,10 +77,32 @@ class HandoffService:
                     .limit(max(1, min(limit, 1000)))
                 )
             ).all()
+            first_from: dict[str, tuple[datetime, str]] = {}
+            if rows:
+                events = await db.execute(
+                    select(AuditEvent.session_id, AuditEvent.created_at, AuditEvent.detail)
+                    .where(
+                        AuditEvent.account_id == self.actor.account_id,
+                        AuditEvent.action == TAKEOVER,
+                        AuditEvent.session_id.in_([r[0] for r in rows]),
+                    )
+                    .order_by(AuditEvent.id)
+                )
+                for sid, at, detail in events.all():
+                    if sid and isinstance(detail, dict) and detail.get("from_login"):
+                        first_from.setdefault(sid, (_aware(at), str(detail["from_login"])))
+            users = await db.execute(
+                select(User.login, User.display_name).where(User.account_id == self.actor.account_id)
+            )
+            names = {login: name for login, name in users.all()}
             items = []
             for sid, when, login, name, reason in rows:
                 summary = await self.sessions._summary(db, sid)
-                items.append(QueueItem(summary, _aware(when), login, name, reason))
+                queued = _aware(when)
+                taken = first_from.get(sid)
+                if taken is not None and taken[0] >= queued:
+                    login, name = taken[1], names.get(taken[1], taken[1])
+                items.append(QueueItem(summary, queued, login, name, reason))
         return items
 
     async def take(self, session_id: str, *, expected_owner_login: str | None = None) -> Takeover:

@@ -15,31 +15,46 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from flowpilot_tui.services.models import AISession
+from flowpilot_tui.services.models import AISession, AuditEvent, User
 from flowpilot_tui.services.store import Store, sqlite_path
 from flowpilot_tui.services.views import SessionDetail
 
 CHANNEL = "flowpilot_changes"
 SQLITE_PROBE_S = 0.25  # probe interval; a changed session shows up within this plus one query
+# The SQLite probe looks back this far behind the newest updated_at it has seen (another process's clock may lag a
+# little); rows are reported once per (updated_at, state_version), so the look-back costs no repeated deliveries.
+SQLITE_LOOKBACK = timedelta(seconds=30)
+
+OnChange = Callable[[set[str]], None]
 
 
 class ChangeFeed:
-    """Changes to `account_id`'s sessions made by other connections. Start once, then await `next_batch()`."""
+    """Changes to `account_id`'s sessions made by other connections. Start once, then await `next_batch()` — or
+    pass `on_change`, which is called (in the event loop, never blocking) with each coalesced set of changed ids
+    instead; a UI posts a message from it and applies the change in one place."""
 
-    def __init__(self, store: Store, account_id: int, *, probe_s: float = SQLITE_PROBE_S) -> None:
+    def __init__(
+        self, store: Store, account_id: int, *, probe_s: float = SQLITE_PROBE_S, on_change: OnChange | None = None
+    ) -> None:
         self.store = store
         self.account_id = account_id
         self.probe_s = probe_s
+        self.on_change = on_change
         self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._pending: set[str] = set()
+        self._flush_scheduled = False
         self._task: asyncio.Task[None] | None = None
         self._pg: Any = None
         self._since: datetime | None = None
+        self._seen: dict[str, tuple[datetime, int]] = {}
+        self.closed = False
 
     async def start(self) -> ChangeFeed:
         if self.store.is_postgres:
@@ -62,15 +77,33 @@ class ChangeFeed:
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         account, _, session_id = payload.partition(":")
         if account == str(self.account_id) and session_id:
+            self._emit(session_id)
+
+    def _emit(self, session_id: str) -> None:
+        if self.on_change is None:
             self._queue.put_nowait(session_id)
+            return
+        self._pending.add(session_id)
+        if not self._flush_scheduled:  # a burst of notifications becomes one call
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        batch, self._pending = self._pending, set()
+        if batch and self.on_change is not None and not self.closed:
+            self.on_change(batch)
 
     async def _high_water(self) -> datetime | None:
         from sqlalchemy import func
 
         async with self.store.read() as db:
-            return await db.scalar(
+            since = await db.scalar(
                 select(func.max(AISession.updated_at)).where(AISession.account_id == self.account_id)
             )
+        if since is not None:
+            await self._changed_rows(since)  # what exists now is the baseline, not a change
+        return since
 
     async def _probe_sqlite(self) -> None:
         import aiosqlite
@@ -85,21 +118,37 @@ class ChangeFeed:
                 async with conn.execute("PRAGMA data_version") as cur:
                     row = await cur.fetchone()
                 version = row[0] if row else None
-                if last is not None and version != last:
+                if last is None or version != last:  # first turn: what changed between start() and now
                     await self._collect_sqlite()
                 last = version
                 await asyncio.sleep(self.probe_s)
 
     async def _collect_sqlite(self) -> None:
-        query = select(AISession.id, AISession.updated_at).where(AISession.account_id == self.account_id)
-        if self._since is not None:
-            query = query.where(AISession.updated_at >= self._since)
+        for session_id in await self._changed_rows(self._since):
+            self._emit(session_id)
+
+    async def _changed_rows(self, since: datetime | None) -> list[str]:
+        """Sessions whose (updated_at, state_version) differs from what was last seen, looking back a little behind
+        the high-water mark; one indexed range query."""
+        query = select(AISession.id, AISession.updated_at, AISession.state_version).where(
+            AISession.account_id == self.account_id
+        )
+        floor = since - SQLITE_LOOKBACK if since is not None else None
+        if floor is not None:
+            query = query.where(AISession.updated_at >= floor)
         async with self.store.read() as db:
             rows = (await db.execute(query)).all()
-        for session_id, updated in rows:
-            self._queue.put_nowait(session_id)
+        changed = []
+        for session_id, updated, version in rows:
+            if self._seen.get(session_id) != (updated, version):
+                self._seen[session_id] = (updated, version)
+                changed.append(session_id)
             if self._since is None or updated > self._since:
                 self._since = updated
+        if self._since is not None:  # forget rows that fell out of the look-back window
+            horizon = self._since - SQLITE_LOOKBACK
+            self._seen = {k: v for k, v in self._seen.items() if v[0] >= horizon}
+        return changed
 
     async def next_batch(self, timeout: float | None = None) -> set[str]:
         """The next changed session ids (everything queued so far), or an empty set after `timeout` seconds."""
@@ -113,6 +162,7 @@ class ChangeFeed:
         return batch
 
     async def close(self) -> None:
+        self.closed = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -122,8 +172,32 @@ class ChangeFeed:
                 await self._pg.close()
 
 
-def describe_change(before: SessionDetail, after: SessionDetail) -> str:
-    """What changed between two reads of one session, in one line (empty when nothing the engineer sees changed)."""
+async def recent_actor(store: Store, account_id: int, session_id: str, since: datetime, me: int) -> str | None:
+    """The display name of the last *other* engineer recorded in the session's audit trail since `since` (take-overs,
+    posts, accepted flags); None when the trail does not say."""
+    async with store.read() as db:
+        row = (
+            await db.execute(
+                select(User.display_name, User.login)
+                .join(AuditEvent, AuditEvent.user_id == User.id)
+                .where(
+                    AuditEvent.account_id == account_id,
+                    AuditEvent.session_id == session_id,
+                    AuditEvent.created_at >= since,
+                    AuditEvent.user_id != me,
+                )
+                .order_by(AuditEvent.id.desc())
+                .limit(1)
+            )
+        ).first()
+    return (row[0] or row[1]) if row else None
+
+
+def describe_change(
+    before: SessionDetail, after: SessionDetail, *, by: str | None = None, has_draft: bool = True
+) -> str:
+    """What changed between two reads of one session, in one line (empty when nothing the engineer sees changed).
+    `by` names the engineer when known (the audit trail); `has_draft` adds that the engineer's draft is kept."""
     parts: list[str] = []
     b, a = before.summary, after.summary
     if a.owner_login != b.owner_login:
@@ -147,5 +221,11 @@ def describe_change(before: SessionDetail, after: SessionDetail) -> str:
         parts.append("facts or fixes were edited")
     if not parts:
         return ""
-    who = "" if a.owner_login != b.owner_login else f" ({a.owner_login}'s session)"
-    return "Changed by another engineer" + who + ": " + "; ".join(parts) + ". Your draft is kept."
+    if a.owner_login != b.owner_login:
+        who = ""
+    elif by:
+        who = f" ({by}, on {a.owner_login}'s session)"
+    else:
+        who = f" ({a.owner_login}'s session)"
+    tail = " Your draft is kept." if has_draft else ""
+    return "Changed by another engineer" + who + ": " + "; ".join(parts) + "." + tail

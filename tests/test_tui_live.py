@@ -1,0 +1,305 @@
+"""Two FlowPilots on one database: a change made in one shows up in the other's session list, workspace and queue
+without a key press there; the escalation queue (oldest first, who escalated, take over, viewers, conflicts).
+
+Every wait is on what the screen shows (wait_until), never a sleep. Two app instances run in one event loop, each
+with its own Services (own engine and connections, like two engineers' terminals).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from support import FixedClock, add_member
+from textual.widgets import TextArea
+from tui_helpers import flat, flat_in, make_settings, open_session, settle, wait_until
+
+from flowpilot_tui.app import make_app
+from flowpilot_tui.screens.queue import QueueScreen
+from flowpilot_tui.screens.session_list import SessionList
+from flowpilot_tui.screens.workspace import Workspace
+from flowpilot_tui.services import demo as demo_data
+from flowpilot_tui.services.container import Services, open_services
+from flowpilot_tui.services.handoff import HandoffService
+from flowpilot_tui.services.store import Store
+
+OUTLOOK = "Outlook keeps"
+BOB = "demo.colleague"  # Dana Ortiz, an engineer of the demo account
+VIEWER = "demo.viewer"
+
+
+@contextlib.asynccontextmanager
+async def team(db_url: str, clock: FixedClock, *users: str) -> AsyncIterator[list[Services]]:
+    """The demo account seeded once; one Services per user, each with its own store (its own connections)."""
+    store = await Store.open(db_url)
+    await demo_data.seed_demo(store, "alice", clock())
+    await store.close()
+    opened = [await open_services(make_settings(db_url, user), clock=clock) for user in users]
+    try:
+        yield opened
+    finally:
+        for services in opened:
+            await services.close()
+
+
+async def outlook_id(services: Services) -> str:
+    return (await services.sessions.list_sessions(search=OUTLOOK)).items[0].id
+
+
+async def next_heading(services: Services, sid: str, kind: str) -> str:
+    """The facts pane's heading for `kind` once one more fact of it exists, e.g. 'Confirmed (3)'."""
+    from flowpilot_tui.widgets.facts_pane import KIND_TITLE
+
+    detail = await services.sessions.get(sid)
+    return f"{KIND_TITLE[kind]} ({len(detail.facts_of(kind)) + 1})"
+
+
+async def select_row(pilot: Any, sid: str) -> None:
+    """Move the queue's cursor to session `sid` (the demo account has another queued session)."""
+    screen = pilot.app.screen
+    assert isinstance(screen, QueueScreen) and sid in screen.items
+    while screen.selected_id != sid:
+        await pilot.press("down")
+
+
+def app_for(services: Services) -> Any:
+    """The app, recording every notification it shows (toasts expire; the record does not, so no test races a
+    toast's timeout on a slow machine)."""
+    app: Any = make_app(services.settings, services)
+    app.notes_seen = []
+    show = app.notify
+
+    def notify(message: str, *args: Any, **kwargs: Any) -> None:
+        app.notes_seen.append(message)
+        show(message, *args, **kwargs)
+
+    app.notify = notify
+    return app
+
+
+def notes(app: Any) -> str:
+    return " | ".join(app.notes_seen)
+
+
+async def test_a_change_in_one_app_appears_in_the_others_list_and_workspace(db_url: str, clock: FixedClock) -> None:
+    async with team(db_url, clock, "alice", BOB) as (alice, bob):
+        sid = await outlook_id(alice)
+        app_a, app_b = app_for(alice), app_for(bob)
+        async with app_a.run_test(size=(120, 36)) as pa, app_b.run_test(size=(140, 40), notifications=True) as pb:
+            await settle(pa)
+            await settle(pb)
+            assert isinstance(app_b.screen, SessionList)
+
+            # 1. a new session made in alice's FlowPilot shows up in bob's list, no key pressed there
+            await alice.sessions.create("Printer on fire in room 4")
+            await wait_until(pb, lambda: "Printer on fire in room 4" in flat_in(app_b, "#sessions"), "new session")
+
+            # 2. bob opens the Outlook session; alice records a fact: bob's facts pane and a notification show it
+            await open_session(pb, OUTLOOK)
+            assert isinstance(app_b.screen, Workspace)
+            heading = await next_heading(alice, sid, "confirmed")
+            await alice.sessions.add_fact(sid, "confirmed", "Caller confirms the MFA prompt loops")
+            await wait_until(pb, lambda: heading in flat_in(app_b, "#pane-facts"), "the new fact's count")
+            await wait_until(pb, lambda: "1 new fact" in notes(app_b), "the change notification")
+            assert "Changed by another engineer (alice's session): 1 new fact." in notes(app_b)
+
+            # 3. status change and a new fix, still without input
+            await alice.sessions.propose_fix(sid, "Repair Office", steps=["Run Quick Repair"])
+            await wait_until(pb, lambda: "Repair Office" in flat_in(app_b, "#pane-fix"), "the new fix")
+            await alice.sessions.pause(sid)
+            await wait_until(pb, lambda: "paused" in flat_in(app_b, "#ws-header"), "the status")
+            assert "status is now paused" in notes(app_b)
+            await settle(pa)
+
+
+async def test_a_draft_being_typed_is_kept_and_the_engineer_is_told_who_changed_what(
+    db_url: str, clock: FixedClock
+) -> None:
+    async with team(db_url, clock, "alice", BOB) as (alice, bob):
+        sid = await outlook_id(alice)
+        app_b = app_for(bob)
+        async with app_b.run_test(size=(140, 40), notifications=True) as pb:
+            await settle(pb)
+            await open_session(pb, OUTLOOK)
+            ws = app_b.screen
+            assert isinstance(ws, Workspace)
+            await pb.press("f5")  # the preview editor
+            await wait_until(pb, lambda: ws.current.loaded, "the preview text")
+            area = ws.query_one("#pv-text", TextArea)
+            assert area.has_focus
+            await pb.press(*"Bob adds: restart the laptop. ")
+            typed = area.text
+            assert typed.startswith("Bob adds: restart the laptop. Issue reported")
+
+            heading = await next_heading(alice, sid, "tried")
+            await alice.sessions.add_fact(sid, "tried", "Cleared credential manager", outcome="no change")
+            await wait_until(pb, lambda: heading in flat_in(app_b, "#pane-facts"), "the new fact's count")
+            await wait_until(pb, lambda: "Your draft is kept" in notes(app_b), "the notification")
+            assert "Changed by another engineer (alice's session): 1 new fact. Your draft is kept." in notes(app_b)
+            assert area.text == typed  # the editor was never reloaded over the engineer's keys
+            assert "STALE: the session changed after this text was edited" in flat_in(app_b, "#pane-preview")
+            await settle(pb)
+            draft = await bob.sessions.get_draft(sid, "resolve")
+            assert draft is not None and draft[0] == typed  # and it reached the database
+
+
+async def test_own_changes_are_not_announced_as_another_engineers(db_url: str, clock: FixedClock) -> None:
+    async with team(db_url, clock, "alice") as (alice,):
+        app = app_for(alice)
+        async with app.run_test(size=(140, 40), notifications=True) as pilot:
+            await settle(pilot)
+            await open_session(pilot, OUTLOOK)
+            heading = await next_heading(alice, await outlook_id(alice), "confirmed")
+            await pilot.press("f2", *"/fact Mailbox is on the new tenant", "enter")
+            await wait_until(pilot, lambda: heading in flat_in(app, "#pane-facts"), "our own fact")
+            await pilot.press("f7")  # pause: a status change of our own
+            await wait_until(pilot, lambda: "paused" in flat_in(app, "#ws-header"), "paused")
+            # a later change by someone else is announced; by then every own change has been seen by the feed
+            sid = await outlook_id(alice)
+            async with team_member(alice, BOB) as bob:
+                await bob.sessions.resume(sid)
+                await wait_until(pilot, lambda: "status is now active" in notes(app), "the other's change")
+            shown = list(app.notes_seen)
+            assert shown[-1] == "Changed by another engineer (alice's session): status is now active.", shown
+            assert not any("another engineer" in m for m in shown[:-1]), shown
+
+
+@contextlib.asynccontextmanager
+async def team_member(of: Services, login: str) -> AsyncIterator[Services]:
+    services = await open_services(make_settings(of.settings.db_url, login), clock=of.clock)
+    try:
+        yield services
+    finally:
+        await services.close()
+
+
+async def test_queue_take_over_shows_the_package_first_and_the_previous_owner_sees_it_live(
+    db_url: str, clock: FixedClock
+) -> None:
+    async with team(db_url, clock, "alice", BOB) as (alice, bob):
+        sid = await outlook_id(alice)
+        app_a, app_b = app_for(alice), app_for(bob)
+        async with (
+            app_a.run_test(size=(140, 40), notifications=True) as pa,
+            app_b.run_test(size=(140, 40), notifications=True) as pb,
+        ):
+            await settle(pa)
+            await settle(pb)
+            await pb.press("f6")  # bob: the escalation queue
+            await settle(pb)
+            assert isinstance(app_b.screen, QueueScreen)
+            assert OUTLOOK not in flat(app_b)
+
+            await alice.sessions.request_escalation(sid, "Needs tenant admin")
+            await wait_until(pb, lambda: OUTLOOK in flat_in(app_b, "#queue-table"), "the queued session")
+            row = flat_in(app_b, "#queue-table")
+            assert "req. escalation" in row and "alice" in row and "Needs tenant admin" in row
+
+            await open_session(pa, OUTLOOK)  # alice is looking at her session
+            assert isinstance(app_a.screen, Workspace)
+            await select_row(pb, sid)
+            await pb.press("t")
+            await wait_until(pb, lambda: isinstance(app_b.screen, Workspace), "bob's workspace")
+            ws = app_b.screen
+            assert isinstance(ws, Workspace)
+            assert ws.kind == "escalate" and ws.pane == "preview"
+            await wait_until(pb, lambda: ws.current.loaded, "the package")
+            assert ws.query_one("#pv-text", TextArea).has_focus
+            assert "ESCALATE" in flat_in(app_b, "#pane-preview")
+            assert "You took this session over from alice. The escalation package is shown first" in notes(app_b)
+
+            # alice sees it without a key press: header owner and a notification naming bob
+            await wait_until(pa, lambda: "Dana Ortiz" in flat_in(app_a, "#ws-header"), "alice's header")
+            await wait_until(pa, lambda: "took this session over" in notes(app_a), "alice's notification")
+            assert "Dana Ortiz (demo) took this session over" in notes(app_a)
+            assert (await alice.sessions.get(sid)).summary.owner_login == BOB
+            trail = await HandoffService(alice.store, alice.actor, clock).history(sid)
+            assert [(t["from_login"], t["to_login"]) for t in trail] == [("alice", BOB)]
+
+
+async def test_a_take_that_lost_the_race_says_who_won_and_leaves_one_owner(db_url: str, clock: FixedClock) -> None:
+    async with team(db_url, clock, "alice", BOB) as (alice, bob):
+        sid = await outlook_id(alice)
+        await alice.sessions.request_escalation(sid)
+        app_b = app_for(bob)
+        async with app_b.run_test(size=(140, 40), notifications=True) as pb:
+            await settle(pb)
+            await pb.press("f6")
+            await wait_until(pb, lambda: OUTLOOK in flat_in(app_b, "#queue-table"), "the queue")
+            screen = app_b.screen
+            assert isinstance(screen, QueueScreen)
+            await screen.live.close()  # bob's screen has not heard yet: the other take lands in between
+            # carol, another engineer of the account, takes it first (through her own services)
+            carol_actor = await add_member(alice.store, alice.actor, "carol", "engineer", clock)
+            await HandoffService(alice.store, carol_actor, clock).take(sid, expected_owner_login="alice")
+            await select_row(pb, sid)
+            await pb.press("t")
+            await wait_until(
+                pb, lambda: "already took this session over" in notes(app_b), "the refusal " + notes(app_b)
+            )
+            assert "carol already took this session over at" in notes(app_b)
+            assert "It is not yours; the queue is refreshed." in notes(app_b)
+            assert isinstance(app_b.screen, QueueScreen)
+            await wait_until(pb, lambda: "carol" in flat_in(app_b, "#queue-table"), "the refreshed owner")
+            assert (await alice.sessions.get(sid)).summary.owner_login == "carol"
+
+
+async def test_viewers_see_the_queue_but_cannot_take(db_url: str, clock: FixedClock) -> None:
+    async with team(db_url, clock, "alice", VIEWER) as (alice, viewer):
+        sid = await outlook_id(alice)
+        await alice.sessions.request_escalation(sid)
+        app = app_for(viewer)
+        async with app.run_test(size=(140, 40), notifications=True) as pilot:
+            await settle(pilot)
+            await pilot.press("f6")
+            await wait_until(pilot, lambda: OUTLOOK in flat_in(app, "#queue-table"), "the queue")
+            assert "Read-only: your role (viewer) can see the escalation queue" in flat(app)
+            await select_row(pilot, sid)
+            await pilot.press("t")
+            await wait_until(pilot, lambda: "cannot take sessions over" in notes(app), "the refusal")
+            assert "Your role (viewer) can see the queue but cannot take sessions over." in notes(app)
+            await settle(pilot)
+            assert isinstance(app.screen, QueueScreen)
+            assert (await alice.sessions.get(sid)).summary.owner_login == "alice"
+
+
+async def test_the_queue_is_in_the_palette_and_oldest_first(db_url: str, clock: FixedClock) -> None:
+    async with team(db_url, clock, "alice") as (alice,):
+        page = await alice.sessions.list_sessions(status="active", limit=3)
+        first, second = page.items[1].id, page.items[0].id
+        await alice.sessions.request_escalation(first, "first in")
+        await alice.sessions.request_escalation(second, "second in")
+        app = app_for(alice)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+p")
+            await settle(pilot)
+            await pilot.press(*"escalation queue")
+            await wait_until(pilot, lambda: "Session list: Escalation queue" in flat(app), "the palette entry")
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, QueueScreen), "the queue screen")
+            await wait_until(pilot, lambda: "second in" in flat_in(app, "#queue-table"), "rows")
+            table = flat_in(app, "#queue-table")
+            assert table.index("first in") < table.index("second in")  # oldest first
+            assert "3 sessions waiting · oldest first" in flat(app)  # the demo account queues one too
+
+
+@pytest.mark.pg_only
+async def test_two_apps_on_postgresql_see_each_others_changes(db_url: str, clock: FixedClock) -> None:
+    """The same as the first test's core on PostgreSQL (LISTEN/NOTIFY), list and workspace."""
+    async with team(db_url, clock, "alice", BOB) as (alice, bob):
+        sid = await outlook_id(alice)
+        app_b = app_for(bob)
+        async with app_b.run_test(size=(140, 40), notifications=True) as pb:
+            await settle(pb)
+            await alice.sessions.create("Scanner offline on floor 2")
+            await wait_until(pb, lambda: "Scanner offline on floor 2" in flat_in(app_b, "#sessions"), "new session")
+            await open_session(pb, OUTLOOK)
+            heading = await next_heading(alice, sid, "symptom")
+            await alice.sessions.add_fact(sid, "symptom", "Prompt appears every 5 minutes")
+            await wait_until(pb, lambda: heading in flat_in(app_b, "#pane-facts"), "the new fact's count")
+            await wait_until(pb, lambda: "1 new fact" in notes(app_b), "the notification")
+            await alice.sessions.request_escalation(sid)
+            await wait_until(pb, lambda: "req. escalation" in flat_in(app_b, "#ws-header"), "the status")
