@@ -395,3 +395,28 @@ async def test_a_local_post_does_not_say_it_waits_for_connectwise() -> None:
         pane.show(PreviewView("resolve", text, state_version=3, status="active", ticket_id=48213, posting=True))
         await pilot.pause()
         assert "the editor is locked until ConnectWise answers" in flat(app)
+
+
+async def test_wrapped_fact_text_stays_visible_when_the_facts_pane_scrolls(demo) -> None:
+    """Enough facts for a scrollbar: every wrapped fact still shows its last line (at the top and scrolled)."""
+    sid = await outlook_id(demo)
+    for n in range(12):
+        await demo.sessions.add_fact(
+            sid, "confirmed", f"Fact {n:02d} the mailbox database copy on EXCH02 is healthy and mounted end{n:02d}"
+        )
+    app = make_app(demo.settings, demo)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await open_session(pilot, OUTLOOK)
+        await pilot.press("f3")
+        await settle(pilot)
+        assert "laptop LT-0457, user jdoe@contoso.com" in flat_in(app, "#pane-facts")
+        await pilot.press(*["down"] * 30)
+        await settle(pilot)
+        shown = flat_in(app, "#pane-facts")
+        import re
+
+        starts = re.findall(r"Fact (\d\d) the mailbox", shown)
+        assert len(starts) >= 3, shown  # scrolled into the long facts
+        for n in starts[:-1]:  # the last one may be cut by the pane's bottom edge
+            assert f"and mounted end{n}" in shown, (n, shown)

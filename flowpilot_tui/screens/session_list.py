@@ -20,6 +20,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 from flowpilot_tui import keymap
 from flowpilot_tui.messages import PageLoaded, ServiceFailed, SessionCreated
 from flowpilot_tui.safe_text import plain
+from flowpilot_tui.screens.live import LiveWatch, SessionsChanged
 from flowpilot_tui.services.errors import DomainError
 from flowpilot_tui.services.models import SESSION_STATUSES
 from flowpilot_tui.widgets.app_footer import AppFooter
@@ -56,6 +57,7 @@ class SessionList(Screen[None]):
         self.more = False
         self._next_after: str | None = None
         self._search_timer: Timer | None = None
+        self.live = LiveWatch(self, services)  # another engineer's change re-reads the page, no key press
         self._shown = 0
         self._total_for: tuple[str | None, str] | None = None
 
@@ -84,6 +86,15 @@ class SessionList(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(SessionTable).focus()
         self.load()
+        self.live.start()
+
+    async def on_unmount(self) -> None:
+        await self.live.close()
+
+    @on(SessionsChanged)
+    def live_changed(self) -> None:
+        if self.is_current:  # underneath another screen: on_screen_resume reloads; the cursor keeps its session
+            self.load()
 
     def on_screen_resume(self) -> None:
         self.load()
@@ -236,6 +247,11 @@ class SessionList(Screen[None]):
 
     def action_refresh(self) -> None:
         self.load()
+
+    def action_queue(self) -> None:
+        from flowpilot_tui.screens.queue import QueueScreen
+
+        self.app.push_screen(QueueScreen(self.services))
 
     def action_new_session(self) -> None:
         from flowpilot_tui.screens.new_session import NewSession

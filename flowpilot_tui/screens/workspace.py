@@ -28,11 +28,13 @@ from flowpilot_tui.messages import (
     SessionLoaded,
 )
 from flowpilot_tui.safe_text import one_line
+from flowpilot_tui.screens.live import LiveRead, LiveWatch, OwnWrites, SessionsChanged, visible_change
 from flowpilot_tui.screens.script_viewer import ScriptViewer
 from flowpilot_tui.screens.session_screen import SessionScreen, TicketStatusRead
 from flowpilot_tui.screens.template_builder import TemplateBuilder
 from flowpilot_tui.services import rules
 from flowpilot_tui.services.errors import ConfigError, DomainError
+from flowpilot_tui.services.live import describe_change
 from flowpilot_tui.services.views import FactView, SessionDetail
 from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui.widgets.chat_input import ChatInput
@@ -44,7 +46,10 @@ from flowpilot_tui.widgets.ordered_keys import after_typed_keys
 from flowpilot_tui.widgets.session_header import SessionHeader, TicketLive
 
 if TYPE_CHECKING:
+    from textual.worker import ResultType, Worker, WorkType
+
     from flowpilot_tui.services.container import Services
+    from flowpilot_tui.services.drafts import Kind
     from flowpilot_tui.services.tickets import SyncResult
 
 NARROW = 100
@@ -56,6 +61,7 @@ PANE_NODES = {
     "preview": ("pane-preview",),
 }
 INITIAL_HISTORY = 50
+OWN_WRITE_GROUPS = frozenset({"write", "reply", "post", "preview-load", "draft-save", "ticket"})  # see screens/live.py
 VIEWER_REASON = "Read-only: your role (viewer) can read this session but not change it"
 
 
@@ -83,9 +89,14 @@ class Workspace(SessionScreen):
         "fix": "FixCard",
     }
 
-    def __init__(self, services: Services, session_id: str) -> None:
-        super().__init__(services, session_id)
-        self.pane = "chat"
+    def __init__(
+        self, services: Services, session_id: str, *, kind: Kind = "resolve", pane: str = "chat", notice: str = ""
+    ) -> None:
+        super().__init__(services, session_id, kind=kind)
+        self.pane = pane  # the pane focused first (after a take-over: the escalation package in the preview)
+        self.notice = notice
+        self.own = OwnWrites(self, OWN_WRITE_GROUPS)
+        self.live = LiveWatch(self, services)
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(id="ws-header")
@@ -112,9 +123,12 @@ class Workspace(SessionScreen):
         self.query_one("#pane-fix").add_class("pane")
         self._layout(self.app.size.width)
         self._assistant_status()
-        self.focus_pane("chat")
+        self.focus_pane(self.pane)
         self.start_preview()
         self.load(history=True)
+        self.live.start()
+        if self.notice:
+            self.notify(self.notice, timeout=12, markup=False)
         self.read_ticket_status()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -128,6 +142,23 @@ class Workspace(SessionScreen):
         shown = PANE_NODES[self.pane]
         for node in ("pane-chat", "ws-middle", "pane-facts", "pane-fix", "pane-preview"):
             self.query_one(f"#{node}").display = not narrow or node in shown
+
+    async def on_unmount(self) -> None:
+        await self.live.close()
+
+    def run_worker(
+        self,
+        work: WorkType[ResultType],
+        name: str | None = "",
+        group: str = "default",
+        description: str = "",
+        exit_on_error: bool = True,
+        start: bool = True,
+        exclusive: bool = False,
+        thread: bool = False,
+    ) -> Worker[ResultType]:
+        self.own.note(group)  # counted before it runs: a live read overlapping our own write stays silent
+        return super().run_worker(work, name, group, description, exit_on_error, start, exclusive, thread)
 
     # ---- services -------------------------------------------------------------------------------------------
 
@@ -237,6 +268,46 @@ class Workspace(SessionScreen):
         active = detail.active_fix
         self.query_one(FixCard).show(active, len(detail.fixes) - (1 if active else 0))
         self.refresh_bindings()
+
+    # ---- live updates (another engineer's change, no key press) -------------------------------------------------
+
+    @on(SessionsChanged)
+    def live_changed(self, event: SessionsChanged) -> None:
+        if event.initial or self.session_id in event.ids:
+            self.live_read(self.own.token(), self.detail)
+
+    @work(exclusive=True, group="live", exit_on_error=False)
+    async def live_read(self, token: tuple[int, bool], before: SessionDetail | None) -> None:
+        from flowpilot_tui.services.live import recent_actor
+
+        try:
+            detail = await self.services.sessions.get(self.session_id)
+            by = None
+            if before is not None and visible_change(before, detail):
+                actor = self.services.actor
+                by = await recent_actor(
+                    self.services.store, actor.account_id, self.session_id, before.summary.updated_at, actor.user_id
+                )
+        except DomainError:
+            return  # the next change or ctrl+r reads it again
+        self.post_message(LiveRead(detail, by, token))
+
+    @on(LiveRead)
+    def live_applied(self, event: LiveRead) -> None:
+        """Apply another engineer's change through the usual path; the editor's text is kept, and they are told."""
+        before, after = self.detail, event.detail
+        if not visible_change(before, after):
+            return
+        if before is not None and after.summary.updated_at < before.summary.updated_at:
+            return  # an older read than what is shown
+        self.preview_edited()  # keys typed but not yet captured become the draft first: never reloaded over
+        has_draft = self.current.is_draft or self.preview.text_area.has_focus
+        line = ""
+        if before is not None and not self.own.overlapped(event.token):
+            line = describe_change(before, after, by=event.by, has_draft=has_draft)
+        self.apply_detail(after)
+        if line:
+            self.notify(line, title="Session changed", timeout=15, markup=False)
 
     @on(HistoryLoaded)
     async def history_loaded(self, event: HistoryLoaded) -> None:
