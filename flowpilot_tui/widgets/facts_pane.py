@@ -41,6 +41,9 @@ def fact_prompt(fact: FactView) -> Text:
 
 
 class FactsPane(OptionList):
+    # A stable gutter: the option list measures wrapped facts at the width it has when they are set; a scrollbar
+    # appearing later narrowed the text without a resize, so the last wrapped line of each fact was cut off.
+    DEFAULT_CSS = "FactsPane { scrollbar-gutter: stable; }"
     BINDINGS = keymap.bindings("facts")
 
     @dataclass
