@@ -180,7 +180,8 @@ async def test_local_resolve_lists_flags_needs_the_tick_and_stores_no_markers(db
         assert app.services is not None
         assert (await app.services.sessions.get(app.session_id)).summary.status == "active"
         await pilot.click("#cp-flags-ack")
-        await pilot.pause()
+        confirm = modal.query_one("#cp-confirm", Button)
+        await wait_until(pilot, lambda: not confirm.disabled, "confirm enabled by the tick")
         await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: bool(app.posted), "Posted message")
         await settle(pilot)
@@ -202,8 +203,10 @@ async def test_local_resolve_with_a_secret_needs_the_customer_tick(db_url: str) 
         assert "they would be kept in the resolution note" in modal_text(modal)
         assert modal.query_one("#cp-confirm", Button).disabled
         await pilot.click("#cp-ack")
-        await pilot.pause()
+        confirm = modal.query_one("#cp-confirm", Button)
+        await wait_until(pilot, lambda: not confirm.disabled, "confirm enabled by the tick")
         await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: bool(app.posted), "Posted message")
+        await settle(pilot)
         assert app.services is not None
         assert (await app.services.sessions.get(app.session_id)).summary.status == "resolved"
