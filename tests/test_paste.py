@@ -213,3 +213,33 @@ async def test_the_app_reads_its_terminal_through_paste_parser_end_to_end() -> N
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
     assert described(got) == [("paste", LOG_TEXT), ("key", "z")]
+
+
+async def test_a_paste_into_the_preview_is_posted_exactly(store, engineer, clock, db_url):
+    from flowpilot_tui.screens.confirm_post import ConfirmPost
+    from flowpilot_tui.services import post_gate
+    from flowpilot_tui.widgets.preview_pane import PreviewPane
+
+    services = Services(make_settings(db_url), store, engineer, clock)
+    session = await services.sessions.create("Disk full on the file server")
+    await services.sessions.add_fact(session.id, "symptom", "users cannot save files")
+    app = make_app(services.settings, services)
+    async with app.run_test(size=(99, 36)) as pilot:
+        await _chat(pilot, app)
+        await pilot.press("f5")
+        pane = app.screen.query_one(PreviewPane)
+        await wait_until(pilot, lambda: pane.editable and bool(pane.editor_text), "preview loaded")
+        await settle(pilot)
+        lines = pane.editor_text.split("\n")
+        expected = "\n".join([lines[0] + " Log: " + LOG_TEXT + "(end)", *lines[1:]])
+        with slowed_loop():  # End, typing, the paste, typing, then F9 at once: one read each, as a terminal sends
+            terminal(app, PasteParser(), "\x1b[F", *" Log: ", START + LOG + END, *"(end)", "\x1b[20~")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmPost), "confirm modal")
+        modal = app.screen
+        assert isinstance(modal, ConfirmPost) and modal.text == expected
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmPost), "posted")
+        await settle(pilot)
+        stored = (await services.sessions.get(session.id)).resolution_note_markdown
+        assert stored == post_gate.text_to_post(expected, customer_visible=True).rstrip()  # fact ids are not posted
+        assert " Log: " + LOG_TEXT + "(end)" in stored
