@@ -60,9 +60,12 @@ def main(argv: list[str]) -> int:
 def run_child(cmd: list[str]) -> int:
     """Run `cmd`; Ctrl+C belongs to the child (the terminal sends it to both), so this wrapper never prints a
     KeyboardInterrupt traceback of its own while waiting."""
-    child = subprocess.Popen(cmd)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # before the child starts: no window for a traceback
     try:
+        if os.name == "posix":  # the child gets Ctrl+C's default handling back (an ignored signal is inherited)
+            child = subprocess.Popen(cmd, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
+        else:
+            child = subprocess.Popen(cmd)
         return child.wait()
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -317,8 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     print('member_identifier = "asmith"')
     print('time_work_type = "Remote Support"')
     print('time_billable = "Billable"\n')
-    print(f"and export CW_DEMO_PRIVATE_KEY={args.private_key}\nPress Ctrl+C to stop.", flush=True)
-    try:
+    try:  # from the line that invites Ctrl+C on, it ends the loop (never a traceback or click's "Aborted!")
+        print(f"and export CW_DEMO_PRIVATE_KEY={args.private_key}\nPress Ctrl+C to stop.", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
