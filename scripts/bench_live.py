@@ -13,6 +13,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
@@ -46,6 +47,43 @@ async def measure(db_url: str, n: int) -> list[float]:
     return out
 
 
+async def measure_tui(db_url: str, n: int) -> list[float]:
+    """End to end: another FlowPilot adds a fact; time until this FlowPilot's open workspace has applied the new
+    state version and drawn a frame (feed, re-read, apply, render), with no key pressed."""
+    from support import FixedClock
+    from tui_helpers import demo_services, flat_in, make_settings, open_session, settle
+
+    from flowpilot_tui.app import make_app
+    from flowpilot_tui.services.container import open_services
+
+    clock = FixedClock()
+    mine = await demo_services(db_url, clock)
+    other = await open_services(make_settings(db_url, "demo.colleague"), clock=clock)
+    sid = (await other.sessions.list_sessions(search="Outlook keeps")).items[0].id
+    out = []
+    app = make_app(mine.settings, mine)
+    try:
+        async with app.run_test(size=(140, 40)) as pilot:
+            await settle(pilot)
+            await open_session(pilot, "Outlook keeps")
+            for i in range(n):
+                await asyncio.sleep(0.1)
+                await settle(pilot)
+                want = (await other.sessions.get(sid)).summary.state_version + 1
+                ws: Any = app.screen
+                t0 = time.perf_counter()
+                await other.sessions.add_fact(sid, "confirmed", f"fact {i}")
+                while ws.detail is None or ws.detail.summary.state_version < want:  # applied by the live handler
+                    await asyncio.sleep(0.005)
+                await pilot.pause()  # and drawn
+                out.append(time.perf_counter() - t0)
+                assert f"v{want}" in flat_in(app, "#ws-header")
+    finally:
+        await other.close()
+        await mine.close()
+    return out
+
+
 def report(name: str, values: list[float]) -> None:
     ms = [v * 1000 for v in values]
     print(f"{name}: n={len(ms)} median {statistics.median(ms):.0f} ms, worst {max(ms):.0f} ms")
@@ -55,6 +93,10 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     with tempfile.TemporaryDirectory() as tmp:
         report("sqlite (PRAGMA data_version probe, 250 ms)", asyncio.run(measure(f"sqlite+aiosqlite:///{tmp}/b.db", n)))
+    with tempfile.TemporaryDirectory() as tmp:
+        report(
+            "sqlite, TUI end to end (write -> header)", asyncio.run(measure_tui(f"sqlite+aiosqlite:///{tmp}/t.db", n))
+        )
     from store_backends import PgServer, migrate_template, pg_unavailable_reason
 
     reason = pg_unavailable_reason()
@@ -65,6 +107,10 @@ def main() -> None:
     try:
         migrate_template(server)
         report("postgresql (LISTEN/NOTIFY)", asyncio.run(measure(server.url(server.new_database()), n)))
+        report(
+            "postgresql, TUI end to end (write -> header)",
+            asyncio.run(measure_tui(server.url(server.new_database()), n)),
+        )
     finally:
         server.stop()
 
