@@ -188,10 +188,13 @@ class Bench:
             if not busy:
                 await pilot.pause()
                 return
+            if all(w.group == "post" for w in busy):  # the post flow waits on its dialog: that is "settled"
+                await pilot.pause()
+                return
             for w in busy:
                 try:
-                    await w.wait()
-                except Exception:  # noqa: BLE001, S112 - a superseded worker ends cancelled
+                    await asyncio.wait_for(asyncio.shield(w.wait()), 2.0)
+                except Exception:  # noqa: BLE001, S112 - superseded (cancelled) or still waiting: look again
                     continue
         raise RuntimeError(f"workers kept running: {[w.name for w in app.workers if not w.is_finished]}")
 
