@@ -11,7 +11,7 @@ in its queue, so each key acts in turn; priority bindings are untouched (the App
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 
@@ -43,7 +43,7 @@ class OrderedKeys(_Base):
         return False
 
 
-def after_typed_keys(app: App[object], callback: Callable[..., object], *args: object) -> None:
+def after_typed_keys(app: App[Any], callback: Callable[..., object], *args: object) -> None:
     """Run `callback` behind the keys already forwarded to the focused widget.
 
     A priority binding runs on the App the moment its key is read, while the keys typed just before it still wait in
