@@ -61,7 +61,8 @@ PANE_NODES = {
     "preview": ("pane-preview",),
 }
 INITIAL_HISTORY = 50
-OWN_WRITE_GROUPS = frozenset({"write", "reply", "post", "preview-load", "draft-save", "ticket"})  # see screens/live.py
+# Workers whose writes change the session row (a draft save does not: it never hides another engineer's change)
+OWN_WRITE_GROUPS = frozenset({"write", "reply", "post", "preview-load", "ticket"})  # see screens/live.py
 VIEWER_REASON = "Read-only: your role (viewer) can read this session but not change it"
 
 
