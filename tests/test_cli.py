@@ -92,7 +92,14 @@ def test_sessions_list_text_and_bad_status(demo: dict[str, str]) -> None:
 def test_sessions_new_and_show(demo: dict[str, str]) -> None:
     plain_id = ok("sessions", "new", "--title", "Laptop fan loud").stdout.strip()
     assert uuid.UUID(plain_id)
-    linked = js("sessions", "new", "--title", "Scanner offline", "--connection", "demo-cw", "--ticket", "48214")
+    unchecked = failed(
+        2, "sessions", "new", "--title", "Scanner offline", "--connection", "demo-cw", "--ticket", "48214"
+    )
+    assert "could not check ticket #48214: PSA connection 'demo-cw' is not configured" in unchecked.stderr
+    assert "--no-check links it anyway" in unchecked.stderr
+    linked = js(
+        "sessions", "new", "--title", "Scanner offline", "--connection", "demo-cw", "--ticket", "48214", "--no-check"
+    )
     assert set(linked) == SUMMARY_KEYS
     assert (linked["status"], linked["connection_name"], linked["ticket_id"], linked["state_version"]) == (
         "active",
@@ -104,10 +111,9 @@ def test_sessions_new_and_show(demo: dict[str, str]) -> None:
     assert shown["id"] == linked["id"] and shown["ticket_id"] == 48214 and shown["facts"] == []
     assert shown["active_fix"] is None and shown["owner_login"] == "alice"
     assert failed(2, "sessions", "new", "--title", "x", "--connection", "demo-cw").stderr.count("both") == 1
-    assert (
-        "'nope' not found"
-        in failed(3, "sessions", "new", "--title", "x", "--connection", "nope", "--ticket", "1").stderr
-    )
+    nope = ("sessions", "new", "--title", "x", "--connection", "nope", "--ticket", "1")
+    assert "PSA connection 'nope' is not configured" in failed(2, *nope).stderr
+    assert "'nope' not found" in failed(3, *nope, "--no-check").stderr
     failed(2, "sessions", "new", "--title", "   ")
 
 

@@ -149,6 +149,17 @@ def test_post_yes_json_resolves_verifies_and_a_second_post_conflicts(cw, ids) ->
     assert "already resolved" in again.stderr and len(cw.notes_on(TICKET)) == 1
 
 
+def test_linking_a_ticket_that_does_not_exist_is_refused_at_link_time(cw, ids) -> None:
+    before = {s["id"] for s in js("sessions", "list")["items"]}
+    missing = failed(
+        3, "sessions", "new", "--title", "Scanner offline", "--connection", "demo-cw", "--ticket", "999999"
+    )
+    assert "Ticket #999999 does not exist in demo-cw" in missing.stderr
+    assert {s["id"] for s in js("sessions", "list")["items"]} == before  # nothing created
+    linked = js("sessions", "new", "--title", "Scanner offline", "--connection", "demo-cw", "--ticket", "48214")
+    assert linked["ticket_id"] == 48214
+
+
 def test_post_escalate_text_output_and_internal_note(cw, ids, note_file: Path) -> None:
     sid = js("sessions", "new", "--title", "Scanner offline", "--connection", "demo-cw", "--ticket", "48214")["id"]
     out = ok("post", sid, "--kind", "escalate", "--file", str(note_file), "--yes").stdout

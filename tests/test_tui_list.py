@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from cw_fixtures import PRIVATE_KEY
 from sqlalchemy import select
 from support import FixedClock
-from textual.widgets import Button, Input, Select
+from textual.widgets import Button, Input, Label, Select
 from tui_helpers import CW_CONNECTION, demo_services, flat, make_settings, settle
 
 from flowpilot_tui import ui_state
 from flowpilot_tui.app import make_app
+from flowpilot_tui.emulators.connectwise import ConnectWiseEmulator
 from flowpilot_tui.screens.first_run import FirstRun
 from flowpilot_tui.screens.help import HelpScreen
 from flowpilot_tui.screens.new_session import NewSession
@@ -77,8 +79,14 @@ async def test_next_and_previous_page(demo) -> None:
         assert "page 1/2" in flat(app)
 
 
-async def test_new_session_linked_to_a_ticket_opens_its_workspace(db_url: str, clock: FixedClock) -> None:
-    services = await demo_services(db_url, clock, connections={"acme-cw": CW_CONNECTION})
+async def test_new_session_linked_to_a_ticket_opens_its_workspace(
+    db_url: str, clock: FixedClock, cw: ConnectWiseEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ticket is read while the dialog is open: one that does not exist is refused there, title kept."""
+    monkeypatch.setenv("CW_TEST_PRIVATE_KEY", PRIVATE_KEY)
+    live = {**CW_CONNECTION, "api_url": f"{cw.site_url}/v4_6_release/apis/3.0", "company_id": cw.company_id}
+    live |= {"public_key": cw.public_key, "client_id": cw.client_id}
+    services = await demo_services(db_url, clock, connections={"acme-cw": live})
     try:
         app = make_app(services.settings, services)
         async with app.run_test(size=(120, 36)) as pilot:
@@ -89,13 +97,52 @@ async def test_new_session_linked_to_a_ticket_opens_its_workspace(db_url: str, c
             await pilot.press(*"Printer [bold]jam[/bold]")
             app.screen.query_one("#connection", Select).value = "acme-cw"
             app.screen.query_one("#ticket", Input).focus()
-            await pilot.press(*"#7001", "enter")
+            await pilot.press(*"#999999", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, NewSession), "a ticket that does not exist must not be linked"
+            assert "Ticket #999999 does not exist in acme-cw" in flat(app)
+            assert app.screen.query_one("#title", Input).value == "Printer [bold]jam[/bold]"
+            app.screen.query_one("#ticket", Input).value = ""
+            await pilot.press(*"48213", "enter")
             await settle(pilot)
             assert isinstance(app.screen, Workspace)
-            assert "#7001 Printer [bold]jam[/bold]" in flat(app)
+            assert "#48213 Printer [bold]jam[/bold]" in flat(app)
+        async with services.store.read() as db:
+            linked = (
+                await db.scalars(select(AISession.psa_ticket_id).where(AISession.psa_ticket_id.is_not(None)))
+            ).all()
+        assert 999999 not in linked and 48213 in linked
+    finally:
+        await services.close()
+
+
+async def test_unreachable_psa_is_said_and_create_again_links_the_ticket_unchecked(
+    db_url: str, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CW_TEST_PRIVATE_KEY", PRIVATE_KEY)
+    services = await demo_services(db_url, clock, connections={"acme-cw": CW_CONNECTION})  # port 9: refused
+    try:
+        app = make_app(services.settings, services)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+n")
+            await settle(pilot)
+            await pilot.press(*"Printer jam")
+            app.screen.query_one("#connection", Select).value = "acme-cw"
+            app.screen.query_one("#ticket", Input).focus()
+            await pilot.press(*"#7001", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, NewSession)
+            problem = str(app.screen.query_one("#ticket-problem", Label).render())
+            assert problem.startswith("Could not check ticket #7001: No answer from ConnectWise"), problem
+            assert problem.endswith("Create again links it anyway.")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, Workspace)
+            assert "#7001 Printer jam" in flat(app)
         async with services.store.read() as db:
             row = await db.scalar(select(AISession).where(AISession.psa_ticket_id == 7001))
-        assert row is not None and row.title == "Printer [bold]jam[/bold]" and row.status == "active"
+        assert row is not None and row.title == "Printer jam" and row.status == "active"
     finally:
         await services.close()
 

@@ -128,12 +128,22 @@ def sessions_show(session_id: str, as_json: bool) -> None:
 @click.option("--title", required=True, help="What the customer reported, in a line.")
 @click.option("--connection", default=None, help="Configured PSA connection name (with --ticket).")
 @click.option("--ticket", type=click.IntRange(1), default=None, help="PSA ticket number (with --connection).")
+@click.option(
+    "--no-check", is_flag=True, help="Link the ticket without reading it from the PSA first (PSA unreachable)."
+)
 @JSON_OPTION
-def sessions_new(title: str, connection: str | None, ticket: int | None, as_json: bool) -> None:
-    """Start a session, optionally linked to a PSA ticket."""
+def sessions_new(title: str, connection: str | None, ticket: int | None, no_check: bool, as_json: bool) -> None:
+    """Start a session, optionally linked to a PSA ticket (read first: a ticket that does not exist is refused)."""
     from flowpilot_tui.cli import output
+    from flowpilot_tui.errors import ConfigError, PsaError
 
     async def body(s: Services) -> None:
+        if connection is not None and ticket is not None and not no_check:
+            try:
+                await s.tickets.check_ticket(connection, ticket)
+            except (PsaError, ConfigError) as exc:
+                kind = PsaError if isinstance(exc, PsaError) else ConfigError
+                raise kind(f"could not check ticket #{ticket}: {exc.message} (--no-check links it anyway)") from exc
         summary = await s.sessions.create(title, connection_name=connection, ticket_id=ticket)
         if as_json:
             output.emit_json(summary.to_json())

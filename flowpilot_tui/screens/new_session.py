@@ -1,20 +1,27 @@
 """Modal for a new session: a title and, optionally, a PSA connection + ticket id to link.
 
 Why validate here too: the service rejects bad input anyway, but catching "ticket id without connection" before
-the round trip keeps what the engineer typed on screen.
+the round trip keeps what the engineer typed on screen. For the same reason the linked ticket is read from the PSA
+while the dialog is still open: a ticket that does not exist is refused here, not at post time, and an unreachable
+PSA is said plainly (Create again links it unchecked).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from textual import on
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
 from flowpilot_tui import keymap
+from flowpilot_tui.errors import DomainError, NotFound
+
+TicketCheck = Callable[[str, int], Awaitable[object]]
 
 
 @dataclass(frozen=True)
@@ -27,9 +34,11 @@ class NewSessionRequest:
 class NewSession(ModalScreen[NewSessionRequest | None]):
     BINDINGS = keymap.bindings("dialog", only=["dialog.cancel"])
 
-    def __init__(self, connections: list[str]) -> None:
+    def __init__(self, connections: list[str], check_ticket: TicketCheck | None = None) -> None:
         super().__init__()
         self.connections = connections
+        self.check_ticket = check_ticket
+        self._unchecked_ok: NewSessionRequest | None = None  # the PSA could not be asked; Create again links it
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -45,6 +54,7 @@ class NewSession(ModalScreen[NewSessionRequest | None]):
                     disabled=not self.connections,
                 )
                 yield Input(placeholder="Ticket #", id="ticket", restrict=r"#?[0-9]*", max_length=12)
+            yield Label("", id="ticket-problem", classes="hint")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Create", id="create", variant="primary")
@@ -66,7 +76,34 @@ class NewSession(ModalScreen[NewSessionRequest | None]):
         if bool(conn) != bool(ticket):
             self.notify("To link a ticket, choose a connection and type the ticket number", severity="warning")
             return
-        self.dismiss(NewSessionRequest(title, conn, int(ticket) if ticket else None))
+        request = NewSessionRequest(title, conn, int(ticket) if ticket else None)
+        if request.connection is None or request.ticket_id is None or self.check_ticket is None:
+            self.dismiss(request)
+        elif request == self._unchecked_ok:
+            self.dismiss(request)
+        else:
+            self._problem("Checking the ticket…")
+            self.query_one("#create", Button).disabled = True
+            self.check(request)
+
+    @work(exclusive=True, group="check-ticket", exit_on_error=False)
+    async def check(self, request: NewSessionRequest) -> None:
+        assert self.check_ticket is not None and request.connection is not None and request.ticket_id is not None
+        try:
+            await self.check_ticket(request.connection, request.ticket_id)
+        except NotFound as exc:
+            self._problem(exc.message)
+            self.query_one("#ticket", Input).focus()
+        except DomainError as exc:
+            self._unchecked_ok = request
+            self._problem(f"Could not check ticket #{request.ticket_id}: {exc.message}. Create again links it anyway.")
+        else:
+            self.dismiss(request)
+            return
+        self.query_one("#create", Button).disabled = False
+
+    def _problem(self, message: str) -> None:
+        self.query_one("#ticket-problem", Label).update(Text(message))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -259,7 +259,9 @@ class SessionList(Screen[None]):
         if not self.services.actor.can_write:
             self.notify("Your role (viewer) cannot create sessions", severity="warning")
             return
-        self.app.push_screen(NewSession(sorted(self.services.settings.connections)), self._create)
+        self.app.push_screen(
+            NewSession(sorted(self.services.settings.connections), self.services.tickets.check_ticket), self._create
+        )
 
     def action_new_from_ticket(self) -> None:
         """New session from a ticket of the engineer's PSA queue: the picker imports it and names the session."""

@@ -280,6 +280,19 @@ class TicketService:
             session_id, ticket_id, tuple(new), detail.status_name, detail.closed, ticket_warning(detail, board)
         )
 
+    async def check_ticket(self, connection: str, ticket_id: int) -> str:
+        """Read the ticket before a session is linked to it: a ticket that does not exist is refused now, not at post
+        time. Returns its summary. An unreachable PSA raises its PsaError (the caller may link it unchecked)."""
+        from flowpilot_tui.services.psa.errors import PsaCallError
+
+        try:
+            ticket = await self.providers(self.connection_name(connection)).get_ticket(int(ticket_id))
+        except PsaCallError as exc:
+            if exc.status_code == 404:
+                raise NotFound(f"Ticket #{int(ticket_id)} does not exist in {connection}") from exc
+            raise
+        return str(ticket.summary or "")
+
     async def live_status(self, session_id: str) -> SyncResult:
         """The linked ticket's live status (closed or moved by someone else is the warning); nothing is written."""
         name, ticket_id, _last, board = await self._link(session_id)
