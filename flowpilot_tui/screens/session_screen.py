@@ -298,15 +298,18 @@ class SessionScreen(Screen[None]):
 
     @on(PreviewPane.CopyRequested)
     def copy_preview(self) -> None:
+        from flowpilot_tui.services.post_gate import text_to_copy
+
         self.capture()
-        text = self.current.text
+        text = text_to_copy(self.current.text, self.kind)
         if not text:
             self.notify("Nothing to copy: the note is empty.", severity="warning", markup=False)
             return
         self.app.copy_to_clipboard(text)
+        left_out = " (review markers and fact ids left out, as on the ticket)" if text != self.current.text else ""
         self.notify(
-            f"Copied {len(text):,} characters to the clipboard (OSC 52). If nothing arrived, your terminal "
-            "or tmux may block OSC 52 (tmux: set -g set-clipboard on).",
+            f"Copied {len(text):,} characters to the clipboard (OSC 52){left_out}. If nothing arrived, your "
+            "terminal or tmux may block OSC 52 (tmux: set -g set-clipboard on).",
             markup=False,
         )
 

@@ -62,6 +62,15 @@ def text_to_post(markdown: str, *, customer_visible: bool) -> str:
     return "\n".join(line.rstrip() for line in text.splitlines()).strip()
 
 
+def text_to_copy(markdown: str, kind: str) -> str:
+    """What Copy puts on the clipboard: the text as it would be posted for this kind (the engineer pastes it into
+    a ticket or an email), so review markers never leave, nor fact ids from a customer-visible note."""
+    from flowpilot_tui.services.psa.base import NoteVisibility
+    from flowpilot_tui.services.writeback_types import kind_spec
+
+    return text_to_post(markdown, customer_visible=kind_spec(kind).visibility is NoteVisibility.RESOLUTION)
+
+
 def secret_kinds(markdown: str) -> list[str]:
     return sorted({f.kind.replace("_", " ") for f in find_secrets(markdown)})
 
