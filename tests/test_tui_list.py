@@ -225,9 +225,18 @@ async def test_help_lists_keys_with_binding_ids(demo) -> None:
         text = flat(app)
         assert "enter Send chat.send" in text
         assert "ctrl+j, alt+enter Newline chat.newline" in text
+        assert "t Take over queue.take" in text and "] Load more tickets.more" in text
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, SessionList)
+
+
+def test_help_lists_every_scope_of_the_key_registry() -> None:
+    from flowpilot_tui import keymap
+    from flowpilot_tui.screens.help import COLUMNS
+
+    shown = [scope for column in COLUMNS for scope in column]
+    assert sorted(shown) == sorted({k.scope for k in keymap.KEYS} - {"help"})  # each once; help is the screen itself
 
 
 async def test_theme_choice_persists_across_runs(demo) -> None:

@@ -25,7 +25,7 @@ INTRO = (
     "command in the palette (ctrl+p). Posting, deleting and dismissing always ask first or need a modified key."
 )
 COLUMNS = (
-    ("app", "list", "workspace", "script", "template", "redactions"),
+    ("app", "list", "tickets", "queue", "workspace", "script", "template", "redactions"),
     ("chat", "chat_input", "facts", "fix", "preview", "dialog", "confirm_post", "discard_draft"),
 )
 
