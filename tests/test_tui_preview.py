@@ -197,7 +197,7 @@ async def test_closed_session_shows_the_stored_note(db_url: str) -> None:
         await settle(pilot)
         assert app.pane.text_area.text.startswith("## Resolution\n\nThe second-floor printer")
         assert "the note saved when the session was resolved (read-only)" in header(app.pane)
-        assert app.pane.text_area.read_only and app.pane.check_action("confirm_post", ()) is None
+        assert app.pane.text_area.read_only and app.pane.check_action("confirm_post", ()) is False  # not offered
 
 
 async def test_when_the_generator_fails_the_pane_shows_no_invented_text(db_url: str) -> None:
