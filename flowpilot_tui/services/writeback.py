@@ -391,7 +391,8 @@ class _Run:
 
     async def execute(self) -> WritebackOutcome:
         claim = await self._claim()
-        beat = asyncio.create_task(self._heartbeat(claim), name="writeback-heartbeat")
+        stop_beating = asyncio.Event()
+        beat = asyncio.create_task(self._heartbeat(claim, stop_beating), name="writeback-heartbeat")
         try:
             await self._time_entry(claim)
             note, resumed = await self._ensure_note(claim)
@@ -406,14 +407,14 @@ class _Run:
                     recheck_after_s=self.svc.recheck_after_s,
                     progress=self.progress,
                 )
-            await _cancel(beat)
+            await _stop_heartbeat(beat, stop_beating)
             return await self._finish(claim, note, resumed, status)
         except (StatusVerificationError, StatusChangeError) as exc:
-            await _cancel(beat)
+            await _stop_heartbeat(beat, stop_beating)
             await self._stop(claim, state="posted", error=str(exc), event="writeback.status_failed")
             raise
         except BaseException as exc:
-            await _cancel(beat)
+            await _stop_heartbeat(beat, stop_beating)
             await self._stop(claim, state=None, error=str(exc) or type(exc).__name__, event="writeback.failed")
             raise
 
@@ -421,11 +422,15 @@ class _Run:
         if self.progress is not None:
             self.progress(message)
 
-    async def _heartbeat(self, claim: _Claim) -> None:
+    async def _heartbeat(self, claim: _Claim, stop: asyncio.Event) -> None:
         """While this post runs, refresh the lease every `heartbeat_s` (real time): a holder that stops beating
-        (killed on another host, a hung process) is taken over after `takeover_after_s`, not the whole lease."""
-        while True:
-            await asyncio.sleep(self.svc.heartbeat_s)
+        (killed on another host, a hung process) is taken over after `takeover_after_s`, not the whole lease.
+        It stops between beats when `stop` is set, never inside one (see `_stop_heartbeat`)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.svc.heartbeat_s)
+            if stop.is_set():
+                return
             try:
                 if not await self.beat(claim):
                     return
@@ -763,8 +768,10 @@ class _Run:
         )
 
 
-async def _cancel(task: asyncio.Task[None]) -> None:
-    if not task.done():
-        task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
+async def _stop_heartbeat(task: asyncio.Task[None], stop: asyncio.Event) -> None:
+    """Let the heartbeat finish the beat it is in, then end. Cancelling it instead could cut a beat between SQLite's
+    BEGIN IMMEDIATE and its COMMIT: the connection then keeps the write lock, and the post's own next write waits
+    out the busy timeout and fails with "database is locked" (seen under load)."""
+    stop.set()
+    with contextlib.suppress(Exception):
         await task
