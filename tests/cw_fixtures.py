@@ -1,5 +1,6 @@
-"""ConnectWise emulator fixtures (`cw`, `sleeps`, `cw_provider`), registered for every test by `pytest_plugins` in
-conftest.py: ask for them by name, never import them. The plain helpers here (`make_provider`, ...) are imported."""
+"""ConnectWise emulator fixtures (`cw`, `cw_env`, `sleeps`, `cw_provider`), registered for every test by
+`pytest_plugins` in conftest.py: ask for them by name, never import them. The plain helpers here (`make_provider`,
+...) are imported."""
 
 from __future__ import annotations
 
@@ -33,6 +34,15 @@ def cw(clock: Any) -> Iterator[ConnectWiseEmulator]:
         yield emulator
     finally:
         emulator.stop()
+
+
+@pytest.fixture
+def cw_env(cw: ConnectWiseEmulator, monkeypatch: pytest.MonkeyPatch) -> ConnectWiseEmulator:
+    """The started emulator, with its private key in the environment variable the test settings name."""
+    from tui_helpers import CW_KEY_ENV
+
+    monkeypatch.setenv(CW_KEY_ENV, PRIVATE_KEY)
+    return cw
 
 
 @pytest.fixture

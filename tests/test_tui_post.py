@@ -6,48 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from cw_fixtures import PRIVATE_KEY
+from post_helpers import messages, modal_text, open_modal, with_draft
 from preview_harness import OUTLOOK, PRINTER, VPN, PreviewHarness, seed_demo_db
-from textual.widgets import Button, Checkbox, Static
-from tui_helpers import CW_KEY_ENV, make_settings, settle, wait_until
+from textual.widgets import Button, Checkbox
+from tui_helpers import make_settings, settle, wait_until
 
 from flowpilot_tui.emulators.connectwise import ConnectWiseEmulator
 from flowpilot_tui.screens.confirm_post import ConfirmPost
 from flowpilot_tui.services.container import Services
 
 
-def modal_text(screen: ConfirmPost) -> str:
-    return "\n".join(str(w.render()) for w in screen.query(Static) if not isinstance(w, Button))
-
-
-def messages(app: PreviewHarness) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
-async def open_modal(pilot: Any, app: PreviewHarness) -> ConfirmPost:
-    await pilot.press("f9")
-    await wait_until(pilot, lambda: isinstance(app.screen, ConfirmPost), "confirm modal")
-    await pilot.pause()
-    assert isinstance(app.screen, ConfirmPost)
-    return app.screen
-
-
 async def type_text(pilot: Any, text: str) -> None:
     await pilot.press(*[{" ": "space", ":": "colon"}.get(c, c) for c in text])
-
-
-def with_draft(session_id: str, kind: str, text: str, base: int):  # type: ignore[no-untyped-def]
-    async def prepare(services: Services) -> None:
-        await services.sessions.save_draft(session_id, kind, text, base)
-
-    return prepare
-
-
-@pytest.fixture
-def cw_env(cw: ConnectWiseEmulator, monkeypatch: pytest.MonkeyPatch) -> ConnectWiseEmulator:
-    monkeypatch.setenv(CW_KEY_ENV, PRIVATE_KEY)
-    return cw
 
 
 async def session_row(app: PreviewHarness) -> Any:
@@ -64,7 +34,7 @@ async def test_local_resolve_changes_status_and_clears_draft(db_url: str) -> Non
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await settle(pilot)
         await type_text(pilot, "Done ")
-        modal = await open_modal(pilot, app)
+        modal = await open_modal(pilot)
         assert "Resolve locally: no ticket is linked; nothing is sent" in modal_text(modal)
         assert modal.focused is not None and modal.focused.id == "cp-cancel"
         assert app.services is not None and await app.services.sessions.get_draft(app.session_id, "resolve") is not None
@@ -85,14 +55,14 @@ async def test_bare_keys_do_not_confirm_and_cancel_keeps_everything(db_url: str)
     app = PreviewHarness(make_settings(db_url), ids[VPN], prepare=with_draft(ids[VPN], "resolve", "My note", 7))
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await settle(pilot)
-        await open_modal(pilot, app)
+        await open_modal(pilot)
         await pilot.press("y", "p")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmPost)  # no single unmodified key posts
         await pilot.press("enter")  # focus starts on Cancel
         await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmPost))
         await pilot.pause()
-        await open_modal(pilot, app)
+        await open_modal(pilot)
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmPost))
         await settle(pilot)
@@ -108,7 +78,7 @@ async def test_empty_note_is_refused(db_url: str) -> None:
     app = PreviewHarness(make_settings(db_url), ids[VPN], prepare=with_draft(ids[VPN], "resolve", "", 7))
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        modal = await open_modal(pilot, app)
+        modal = await open_modal(pilot)
         assert "Nothing to post: the note is empty" in modal_text(modal)
         assert modal.query_one("#cp-confirm", Button).disabled
         await pilot.press("ctrl+y")
@@ -139,7 +109,7 @@ async def test_secrets_in_customer_visible_note_need_acknowledgement(db_url: str
     app = PreviewHarness(make_settings(db_url), ids[OUTLOOK], prepare=with_draft(ids[OUTLOOK], "resolve", note, 12))
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await settle(pilot)
-        modal = await open_modal(pilot, app)
+        modal = await open_modal(pilot)
         text = modal_text(modal)
         assert "1 secret-like string(s) found" in text and "line 2: password" in text
         assert "customer-visible Resolution note to ConnectWise ticket #48213" in text
@@ -166,7 +136,7 @@ async def test_psa_resolve_posts_note_sets_and_verifies_status(db_url: str, cw_e
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await settle(pilot)
         await type_text(pilot, "Fixed ")
-        modal = await open_modal(pilot, app)
+        modal = await open_modal(pilot)
         text = modal_text(modal)
         assert (
             "Post a customer-visible Resolution note to ConnectWise ticket #48213 (connection demo-cw), then set "
@@ -195,7 +165,7 @@ async def test_psa_escalate_posts_internal_note(db_url: str, cw_env: ConnectWise
     app = PreviewHarness(make_settings(db_url, cw=cw_env), ids[OUTLOOK], kind="escalate")
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await settle(pilot)
-        modal = await open_modal(pilot, app)
+        modal = await open_modal(pilot)
         assert (
             "Post an internal analysis note (not customer-visible, no notifications) to ConnectWise ticket #48213"
             in modal_text(modal)
@@ -220,7 +190,7 @@ async def test_psa_error_keeps_draft_in_db_and_pane(db_url: str, cw_env: Connect
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await settle(pilot)
         await type_text(pilot, "Keep me ")
-        await open_modal(pilot, app)
+        await open_modal(pilot)
         await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: any("your text is kept" in m for m in messages(app)), "error notification")
         await settle(pilot)
@@ -242,7 +212,7 @@ async def test_unverified_status_says_note_posted_and_keeps_draft(db_url: str, c
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await settle(pilot)
         await type_text(pilot, "Again ")
-        await open_modal(pilot, app)
+        await open_modal(pilot)
         await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: any(n.severity == "error" for n in app._notifications), "error notification")
         await settle(pilot)
@@ -256,7 +226,7 @@ async def test_unverified_status_says_note_posted_and_keeps_draft(db_url: str, c
         assert (await session_row(app)).summary.status == "active" and not app.posted
         # Once ConnectWise behaves, confirming again finishes the job without a second note.
         cw_env.faults.silent_status_ignore = False
-        await open_modal(pilot, app)
+        await open_modal(pilot)
         await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: bool(app.posted), "Posted message")
         assert [n.id for n in cw_env.notes_on(48213)] == [note_id]
@@ -279,7 +249,7 @@ async def test_without_target_status_the_note_is_posted_and_status_left_alone(
     app = PreviewHarness(make_settings(db_url, cw=cw_env), ids[OUTLOOK], prepare=no_target_status)
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await settle(pilot)
-        modal = await open_modal(pilot, app)
+        modal = await open_modal(pilot)
         assert (
             "The ticket status is not changed: no target status is configured (cw_resolved_status_id is not set)."
             in modal_text(modal)
@@ -305,7 +275,7 @@ async def test_unreachable_psa_says_so_and_keeps_everything(db_url: str, cw_env:
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await settle(pilot)
         await type_text(pilot, "Offline ")
-        await open_modal(pilot, app)
+        await open_modal(pilot)
         await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: any(n.severity == "error" for n in app._notifications), "error notification")
         await settle(pilot)
@@ -325,7 +295,7 @@ async def test_unconfigured_connection_is_a_clear_error_not_a_crash(db_url: str)
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         await settle(pilot)
         await type_text(pilot, "Unsent ")
-        await open_modal(pilot, app)
+        await open_modal(pilot)
         await pilot.press("ctrl+y")
         await wait_until(pilot, lambda: any(n.severity == "error" for n in app._notifications), "error notification")
         await settle(pilot)

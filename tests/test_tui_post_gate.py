@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from cw_fixtures import PRIVATE_KEY
+from post_helpers import messages, modal_text, open_modal, with_draft
 from preview_harness import OUTLOOK, VPN, PreviewHarness, seed_demo_db, seed_sync
 from sqlalchemy import select
-from textual.widgets import Button, Checkbox, Static
-from tui_helpers import CW_KEY_ENV, make_settings, settle, wait_until
+from textual.widgets import Button, Checkbox
+from tui_helpers import make_settings, settle, wait_until
 
 from flowpilot_tui.emulators.connectwise import ConnectWiseEmulator
 from flowpilot_tui.screens.confirm_post import ConfirmPost
-from flowpilot_tui.services.container import Services
 from flowpilot_tui.services.models import AuditEvent
 
 TICKET = 48213
@@ -29,41 +27,11 @@ FLAGGED = (
 )
 
 
-def modal_text(screen: ConfirmPost) -> str:
-    return "\n".join(str(w.render()) for w in screen.query(Static) if not isinstance(w, Button))
-
-
-def messages(app: PreviewHarness) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
-def with_draft(session_id: str, kind: str, text: str):  # type: ignore[no-untyped-def]
-    async def prepare(services: Services) -> None:
-        await services.sessions.save_draft(session_id, kind, text, 12)
-
-    return prepare
-
-
-async def open_modal(pilot: Any) -> ConfirmPost:
-    await settle(pilot)
-    await pilot.press("f9")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmPost), "confirm modal")
-    await pilot.pause()
-    assert isinstance(pilot.app.screen, ConfirmPost)
-    return pilot.app.screen
-
-
 async def accepted_events(app: PreviewHarness) -> list[AuditEvent]:
     assert app.services is not None
     async with app.services.store.read() as db:
         query = select(AuditEvent).where(AuditEvent.action == "writeback.flags_accepted")
         return list((await db.scalars(query)).all())
-
-
-@pytest.fixture
-def cw_env(cw: ConnectWiseEmulator, monkeypatch: pytest.MonkeyPatch) -> ConnectWiseEmulator:
-    monkeypatch.setenv(CW_KEY_ENV, PRIVATE_KEY)
-    return cw
 
 
 async def test_flagged_note_is_not_posted_without_acknowledgement(db_url: str, cw_env: ConnectWiseEmulator) -> None:

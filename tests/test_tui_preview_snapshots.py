@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cw_fixtures import PRIVATE_KEY
 from preview_harness import OUTLOOK, VPN, PreviewHarness, seed_sync
-from tui_helpers import CW_KEY_ENV, make_settings, settle, wait_until
+from tui_helpers import make_settings, settle, wait_until
 
 from flowpilot_tui.emulators.connectwise import ConnectWiseEmulator
 from flowpilot_tui.screens.confirm_post import ConfirmPost
@@ -34,12 +33,6 @@ async def post_and_wait(pilot: Any) -> None:
     await pilot.press("ctrl+y")
     await wait_until(pilot, lambda: any(n.title for n in pilot.app._notifications), "outcome notification")
     await settle(pilot)
-
-
-@pytest.fixture
-def cw_env(cw: ConnectWiseEmulator, monkeypatch: pytest.MonkeyPatch) -> ConnectWiseEmulator:
-    monkeypatch.setenv(CW_KEY_ENV, PRIVATE_KEY)
-    return cw
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -29,9 +29,11 @@ CW_CONNECTION = {
 CW_KEY_ENV = "FP_TEST_CW_PRIVATE_KEY"
 
 
-def make_settings(db_url: str, user: str = "alice", *, cw: Any = None, **overrides: Any) -> Settings:
+def make_settings(
+    db_url: str, user: str = "alice", *, cw: Any = None, cw_options: dict[str, Any] | None = None, **overrides: Any
+) -> Settings:
     """Settings for a test app: blink and animations off; `cw` (a started ConnectWiseEmulator) becomes the demo
-    connection `demo-cw` with its private key read from CW_KEY_ENV."""
+    connection `demo-cw` with its private key read from CW_KEY_ENV (`cw_options`: more connection settings)."""
     ui = {"cursor_blink": False, "animations": "none", **overrides.pop("ui", {})}
     if cw is not None:
         overrides["connections"] = {
@@ -42,6 +44,7 @@ def make_settings(db_url: str, user: str = "alice", *, cw: Any = None, **overrid
                 private_key_env=CW_KEY_ENV,
                 client_id=cw.client_id,
                 timeout_s=5,
+                **(cw_options or {}),
             )
         }
     settings = Settings(db_url=db_url, ui=ui, **overrides)
