@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from cw_fixtures import PRIVATE_KEY
 from sqlalchemy import select
 from support import FixedClock
+from textual.pilot import Pilot
 from textual.widgets import Button, Input, Label, Select
 from tui_helpers import CW_CONNECTION, demo_services, flat, make_settings, settle
 
@@ -79,6 +82,19 @@ async def test_next_and_previous_page(demo) -> None:
         assert "page 1/2" in flat(app)
 
 
+async def new_linked_session(pilot: Pilot[Any], title: str, ticket: str) -> None:
+    """ctrl+n, the title, connection acme-cw and the ticket number typed, Enter."""
+    await settle(pilot)
+    await pilot.press("ctrl+n")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, NewSession)
+    await pilot.press(*title)
+    pilot.app.screen.query_one("#connection", Select).value = "acme-cw"
+    pilot.app.screen.query_one("#ticket", Input).focus()
+    await pilot.press(*ticket, "enter")
+    await settle(pilot)
+
+
 async def test_new_session_linked_to_a_ticket_opens_its_workspace(
     db_url: str, clock: FixedClock, cw: ConnectWiseEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -90,15 +106,7 @@ async def test_new_session_linked_to_a_ticket_opens_its_workspace(
     try:
         app = make_app(services.settings, services)
         async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            await pilot.press("ctrl+n")
-            await settle(pilot)
-            assert isinstance(app.screen, NewSession)
-            await pilot.press(*"Printer [bold]jam[/bold]")
-            app.screen.query_one("#connection", Select).value = "acme-cw"
-            app.screen.query_one("#ticket", Input).focus()
-            await pilot.press(*"#999999", "enter")
-            await settle(pilot)
+            await new_linked_session(pilot, "Printer [bold]jam[/bold]", "#999999")
             assert isinstance(app.screen, NewSession), "a ticket that does not exist must not be linked"
             assert "Ticket #999999 does not exist in acme-cw" in flat(app)
             assert app.screen.query_one("#title", Input).value == "Printer [bold]jam[/bold]"
@@ -124,14 +132,7 @@ async def test_unreachable_psa_is_said_and_create_again_links_the_ticket_uncheck
     try:
         app = make_app(services.settings, services)
         async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            await pilot.press("ctrl+n")
-            await settle(pilot)
-            await pilot.press(*"Printer jam")
-            app.screen.query_one("#connection", Select).value = "acme-cw"
-            app.screen.query_one("#ticket", Input).focus()
-            await pilot.press(*"#7001", "enter")
-            await settle(pilot)
+            await new_linked_session(pilot, "Printer jam", "#7001")
             assert isinstance(app.screen, NewSession)
             problem = str(app.screen.query_one("#ticket-problem", Label).render())
             assert problem.startswith("Could not check ticket #7001: No answer from ConnectWise"), problem
