@@ -42,6 +42,10 @@ async def test_one_off_is_powershell_for_windows_environment_and_bumps_version(s
     assert script.flags == []
     assert await version(sessions, s.id) == before + 1
     assert [x.id for x in await scripts.list_scripts(s.id)] == [script.id]
+    assert (await scripts.get_script(s.id, script.id)).body == script.body
+    other = await sessions.create("Another session")
+    with pytest.raises(NotFound):  # a script is found only through its own session
+        await scripts.get_script(other.id, script.id)
 
 
 async def test_one_off_is_bash_without_windows_and_respects_target_shell(scripts, sessions) -> None:

@@ -115,13 +115,9 @@ def scripts_new(session_id: str, fix_id: int, as_json: bool) -> None:
 def scripts_show(session_id: str, script_id: int, as_json: bool) -> None:
     """Print one script's body (only the body on stdout, so it can be piped or redirected)."""
     from flowpilot_tui.cli import output
-    from flowpilot_tui.services.errors import NotFound
 
     async def body(s: Services) -> None:
-        found = [x for x in await s.scripts.list_scripts(session_id) if x.id == script_id]
-        if not found:
-            raise NotFound(f"Script {script_id} not found in session {session_id}")
-        script = found[0]
+        script = await s.scripts.get_script(session_id, script_id)
         if as_json:
             output.emit_json(_script_json(script))
             return

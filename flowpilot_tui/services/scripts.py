@@ -224,21 +224,28 @@ class ScriptService:
                 script.id, row.id, fix.id, fix.title, shell, draft.body, draft.generator, now, draft.fallback_reason
             )
 
-    async def list_scripts(self, session_id: str) -> list[ScriptView]:
+    async def list_scripts(self, session_id: str, *, script_id: int | None = None) -> list[ScriptView]:
+        """A session's scripts, oldest first (only `script_id` when given)."""
         async with self.store.read() as db:
             row = await load_session(db, self.actor, session_id)
-            rows = (
-                await db.execute(
-                    select(Script, SessionSuggestedFix.title)
-                    .outerjoin(SessionSuggestedFix, SessionSuggestedFix.id == Script.fix_id)
-                    .where(Script.session_id == row.id)
-                    .order_by(Script.id)
-                )
-            ).all()
+            query = (
+                select(Script, SessionSuggestedFix.title)
+                .outerjoin(SessionSuggestedFix, SessionSuggestedFix.id == Script.fix_id)
+                .where(Script.session_id == row.id)
+            )
+            if script_id is not None:
+                query = query.where(Script.id == int(script_id))
+            rows = (await db.execute(query.order_by(Script.id))).all()
         return [
             ScriptView(s.id, s.session_id, s.fix_id, title or "", s.shell, s.body, s.generator, s.created_at)
             for s, title in rows
         ]
+
+    async def get_script(self, session_id: str, script_id: int) -> ScriptView:
+        found = await self.list_scripts(session_id, script_id=script_id)
+        if not found:
+            raise NotFound(f"Script {script_id} not found in session {session_id}")
+        return found[0]
 
     # ---- templates ----------------------------------------------------------------------------------------------
 
