@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,45 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:7.1f} ms"
 
 
+WORDS = ("Outlook", "VPN", "printer", "DNS", "share", "laptop", "MFA", "Teams", "backup", "firewall")
+STATUSES = ("active", "paused", "resolved", "escalated", "requesting_escalation")
+MESSAGE = (
+    "Checked the event log; nothing new since the last reboot. **Next**: compare the GPO result with `gpresult /r`."
+)
+
+
+def session_rows(actor: Any, count: int, at: Callable[[int], datetime], *, mixed: bool = True) -> list[dict[str, Any]]:
+    """Bulk-insert rows for `count` sessions updated at `at(n)`; `mixed`: every status, a ticket on every third."""
+    return [
+        {
+            "id": f"00000000-0000-4000-8000-{n:012d}",
+            "account_id": actor.account_id,
+            "owner_id": actor.user_id,
+            "title": f"{WORDS[n % 10]} issue {n} at site {n % 97}",
+            "status": STATUSES[n % 5] if mixed else "active",
+            "psa_ticket_id": 100000 + n if mixed and n % 3 == 0 else None,
+            "state_version": 1,
+            "created_at": at(n),
+            "updated_at": at(n),
+        }
+        for n in range(count)
+    ]
+
+
+def message_rows(session_id: str, count: int, at: Callable[[int], datetime]) -> list[dict[str, Any]]:
+    """Alternating user / assistant chat messages of one session, the k-th written at `at(k)`."""
+    return [
+        {
+            "session_id": session_id,
+            "role": "user" if k % 2 else "assistant",
+            "content": f"{k}: {MESSAGE}",
+            "interrupted": False,
+            "created_at": at(k),
+        }
+        for k in range(count)
+    ]
+
+
 async def seed(db_url: str, sessions: int, messages: int) -> tuple[Any, str, str]:
     """An account with `sessions` sessions (bulk insert), one holding `messages` chat messages, one empty."""
     from sqlalchemy import insert
@@ -56,37 +96,10 @@ async def seed(db_url: str, sessions: int, messages: int) -> tuple[Any, str, str
 
     store = await Store.open(db_url)
     actor = await accounts.create_account(store, "Bench MSP", "bench", START)
-    statuses = ("active", "paused", "resolved", "escalated", "requesting_escalation")
-    words = ("Outlook", "VPN", "printer", "DNS", "share", "laptop", "MFA", "Teams", "backup", "firewall")
-    rows = [
-        {
-            "id": f"00000000-0000-4000-8000-{n:012d}",
-            "account_id": actor.account_id,
-            "owner_id": actor.user_id,
-            "title": f"{words[n % 10]} issue {n} at site {n % 97}",
-            "status": statuses[n % 5],
-            "psa_ticket_id": 100000 + n if n % 3 == 0 else None,
-            "state_version": 1,
-            "created_at": START + timedelta(seconds=n),
-            "updated_at": START + timedelta(seconds=n),
-        }
-        for n in range(sessions)
-    ]
+    rows = session_rows(actor, sessions, lambda n: START + timedelta(seconds=n))
     await bulk_insert_sessions(store, rows)
     long_id, empty_id = rows[-1]["id"], rows[-2]["id"]
-    body = (
-        "Checked the event log; nothing new since the last reboot. **Next**: compare the GPO result with `gpresult /r`."
-    )
-    msgs = [
-        {
-            "session_id": long_id,
-            "role": "user" if k % 2 else "assistant",
-            "content": f"{k}: {body}",
-            "interrupted": False,
-            "created_at": START + timedelta(seconds=k),
-        }
-        for k in range(messages)
-    ]
+    msgs = message_rows(long_id, messages, lambda k: START + timedelta(seconds=k))
     async with store.write() as db:
         for i in range(0, len(msgs), 5000):
             await db.execute(insert(ChatMessage.__table__), msgs[i : i + 5000])

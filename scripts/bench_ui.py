@@ -29,6 +29,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_tui import message_rows, session_rows  # noqa: E402
+
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 IGNORED_WORKERS = ("live",)  # long-lived watchers never "finish"; they are not part of an action
@@ -97,33 +100,10 @@ async def seed(db_url: str, sessions: int, messages: int, facts: int) -> tuple[A
         sid = outlook.id
         outlook.psa_ticket_id = None  # local: Confirm & post opens without a PSA to plan against
         outlook.psa_connection_id = None
-        words = ("Outlook", "VPN", "printer", "DNS", "share", "laptop", "MFA", "Teams", "backup", "firewall")
-        rows = [
-            {
-                "id": f"00000000-0000-4000-8000-{n:012d}",
-                "account_id": actor.account_id,
-                "owner_id": actor.user_id,
-                "title": f"{words[n % 10]} issue {n} at site {n % 97}",
-                "status": "active",
-                "state_version": 1,
-                "created_at": NOW - timedelta(days=2, seconds=n),
-                "updated_at": NOW - timedelta(days=2, seconds=n),
-            }
-            for n in range(sessions)
-        ]
+        rows = session_rows(actor, sessions, lambda n: NOW - timedelta(days=2, seconds=n), mixed=False)
         if rows:
             await db.execute(insert(AISession.__table__), rows)
-        body = "Checked the event log; nothing new since the last reboot. **Next**: compare `gpresult /r` output."
-        msgs = [
-            {
-                "session_id": sid,
-                "role": "user" if k % 2 else "assistant",
-                "content": f"{k}: {body}",
-                "interrupted": False,
-                "created_at": NOW - timedelta(hours=1) + timedelta(seconds=k),
-            }
-            for k in range(messages)
-        ]
+        msgs = message_rows(sid, messages, lambda k: NOW - timedelta(hours=1) + timedelta(seconds=k))
         if msgs:
             await db.execute(insert(ChatMessage.__table__), msgs)
         kinds = ("symptom", "environment", "confirmed", "tried", "hypothesis")
