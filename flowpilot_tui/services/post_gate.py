@@ -65,10 +65,9 @@ def text_to_post(markdown: str, *, customer_visible: bool) -> str:
 def text_to_copy(markdown: str, kind: str) -> str:
     """What Copy puts on the clipboard: the text as it would be posted for this kind (the engineer pastes it into
     a ticket or an email), so review markers never leave, nor fact ids from a customer-visible note."""
-    from flowpilot_tui.services.psa.base import NoteVisibility
     from flowpilot_tui.services.writeback_types import kind_spec
 
-    return text_to_post(markdown, customer_visible=kind_spec(kind).visibility is NoteVisibility.RESOLUTION)
+    return text_to_post(markdown, customer_visible=kind_spec(kind).customer_visible)
 
 
 def secret_kinds(markdown: str) -> list[str]:

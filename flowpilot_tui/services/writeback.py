@@ -26,7 +26,7 @@ from flowpilot_tui.services.access import load_session
 from flowpilot_tui.services.errors import Conflict, DomainError, InvalidInput
 from flowpilot_tui.services.identity import Actor
 from flowpilot_tui.services.models import Account, AISession, Draft, PSAConnection, WritebackJournal
-from flowpilot_tui.services.psa.base import NoteVisibility, PostedNote, PsaCall, PsaProvider, collect_calls
+from flowpilot_tui.services.psa.base import PostedNote, PsaCall, PsaProvider, collect_calls
 from flowpilot_tui.services.psa.errors import PsaCallError
 from flowpilot_tui.services.sessions import Clock, utcnow
 from flowpilot_tui.services.store import Store
@@ -151,7 +151,7 @@ class WritebackService:
                 session_id, spec, text, accept_flags=accept_flags, allow_secrets=allow_secrets
             )
         accepted = await self._gate(session_id, spec, text, accept_flags=accept_flags, allow_secrets=allow_secrets)
-        text = post_gate.text_to_post(text, customer_visible=spec.visibility is NoteVisibility.RESOLUTION)
+        text = post_gate.text_to_post(text, customer_visible=spec.customer_visible)
         if not text:
             raise InvalidInput(f"The {spec.label} is empty once review markers are removed; nothing was sent")
         provider = self.providers(link.connection_name)
@@ -204,7 +204,7 @@ class WritebackService:
         if link.ticket_id is None or link.connection_name is None:
             raise Conflict("The session is not linked to a ticket; there is no note to follow up")
         await self._gate(session_id, spec, body, accept_flags=accept_flags, allow_secrets=allow_secrets)
-        body = post_gate.text_to_post(body, customer_visible=spec.visibility is NoteVisibility.RESOLUTION)
+        body = post_gate.text_to_post(body, customer_visible=spec.customer_visible)
         provider = self.providers(link.connection_name)
         with collect_calls() as calls:
             run = _Run(
@@ -219,7 +219,7 @@ class WritebackService:
         """Refuse open flags/secrets without acknowledgement; audit what was accepted and by whom."""
         accepted = post_gate.check(
             text,
-            customer_visible=spec.visibility is NoteVisibility.RESOLUTION,
+            customer_visible=spec.customer_visible,
             label=spec.label,
             accept_flags=accept_flags,
             allow_secrets=allow_secrets,
@@ -301,7 +301,7 @@ class WritebackService:
         flags and secrets need the same acknowledgement; review markers are stripped, and citation ids too from the
         resolution note (it is the customer's note, whether posted now or copied later); acceptance is audited in
         the same transaction as the flip."""
-        customer = spec.visibility is NoteVisibility.RESOLUTION
+        customer = spec.customer_visible
         accepted = post_gate.check_stored(text, kind=spec.kind, accept_flags=accept_flags, allow_secrets=allow_secrets)
         text = post_gate.text_to_post(text, customer_visible=customer)
         if not text:

@@ -24,6 +24,10 @@ class KindSpec:
     outcome: str
     local_outcome: str
 
+    @property
+    def customer_visible(self) -> bool:
+        return self.visibility is NoteVisibility.RESOLUTION
+
 
 KINDS = {
     "resolve": KindSpec(
@@ -167,7 +171,7 @@ class PostPlan:
         cls, spec: KindSpec, ticket_id: int | None, connection: str | None, target: int | None, skipped: str | None
     ) -> PostPlan:
         local = ticket_id is None or connection is None
-        customer = spec.visibility is NoteVisibility.RESOLUTION
+        customer = spec.customer_visible
         visibility = "local only" if local else VISIBILITY[spec.kind]
         return cls(spec.kind, local, ticket_id, connection, visibility, customer and not local, target, skipped)
 
