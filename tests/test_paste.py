@@ -5,9 +5,11 @@ the driver delivers them: the exact text stored, in order, nothing acting as a k
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
 from textual import events
@@ -104,6 +106,16 @@ async def _user_messages(services: Services, sid: str) -> list[str]:
     return [m.content for m in await services.sessions.list_messages(sid, limit=50) if m.role == "user"]
 
 
+@contextlib.asynccontextmanager
+async def in_chat(store: Any, engineer: Any, clock: Any, db_url: str, title: str) -> AsyncIterator[tuple[Any, ...]]:
+    """(services, session, app, pilot, chat pane): a new session's workspace, opened from the list."""
+    services = Services(make_settings(db_url), store, engineer, clock)
+    session = await services.sessions.create(title)
+    app = make_app(services.settings, services)
+    async with app.run_test(size=(120, 36)) as pilot:
+        yield services, session, app, pilot, await _chat(pilot, app)
+
+
 async def _chat(pilot: Any, app: Any) -> ChatPane:
     await settle(pilot)
     await pilot.press("enter")
@@ -113,11 +125,7 @@ async def _chat(pilot: Any, app: Any) -> ChatPane:
 
 
 async def test_a_hostile_bracketed_paste_lands_whole_in_the_chat_input_and_never_quits(store, engineer, clock, db_url):
-    services = Services(make_settings(db_url), store, engineer, clock)
-    session = await services.sessions.create("Disk full")
-    app = make_app(services.settings, services)
-    async with app.run_test(size=(120, 36)) as pilot:
-        chat = await _chat(pilot, app)
+    async with in_chat(store, engineer, clock, db_url, "Disk full") as (services, session, app, pilot, chat):
         parser = PasteParser()
         with slowed_loop():
             terminal(app, parser, "see: ", START + LOG[:30], LOG[30:] + END, "!")  # split over reads, typing around
@@ -131,11 +139,7 @@ async def test_a_hostile_bracketed_paste_lands_whole_in_the_chat_input_and_never
 
 
 async def test_an_unbracketed_paste_does_not_send_early(store, engineer, clock, db_url):
-    services = Services(make_settings(db_url), store, engineer, clock)
-    session = await services.sessions.create("Disk full")
-    app = make_app(services.settings, services)
-    async with app.run_test(size=(120, 36)) as pilot:
-        chat = await _chat(pilot, app)
+    async with in_chat(store, engineer, clock, db_url, "Disk full") as (services, session, app, pilot, chat):
         parser = PasteParser()
         with slowed_loop():
             terminal(app, parser, "df -h\r/dev/sda1 100%\rtmpfs 1%", *"ok\r")  # a paste, then typed "ok" + Enter
@@ -145,11 +149,7 @@ async def test_an_unbracketed_paste_does_not_send_early(store, engineer, clock, 
 
 
 async def test_emoji_with_zero_width_joiner_is_stored_as_typed(store, engineer, clock, db_url):
-    services = Services(make_settings(db_url), store, engineer, clock)
-    session = await services.sessions.create("Laptop")
-    app = make_app(services.settings, services)
-    async with app.run_test(size=(120, 36)) as pilot:
-        chat = await _chat(pilot, app)
+    async with in_chat(store, engineer, clock, db_url, "Laptop") as (services, session, app, pilot, chat):
         parser = PasteParser()
         typed = "dev 👩\u200d💻 and 🏳\ufe0f\u200d🌈 flag"
         terminal(app, parser, *typed)  # typed one key per read
@@ -162,11 +162,13 @@ async def test_emoji_with_zero_width_joiner_is_stored_as_typed(store, engineer, 
 
 
 async def test_a_multi_line_paste_into_a_fact_is_joined_not_cut(store, engineer, clock, db_url):
-    services = Services(make_settings(db_url), store, engineer, clock)
-    session = await services.sessions.create("Outlook prompts")
-    app = make_app(services.settings, services)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await _chat(pilot, app)
+    async with in_chat(store, engineer, clock, db_url, "Outlook prompts") as (
+        services,
+        session,
+        app,
+        pilot,
+        _chat_pane,
+    ):
         await pilot.press("f3")
         await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(app.screen, FactEditor), "fact editor")

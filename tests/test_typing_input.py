@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from textual import events
@@ -118,12 +119,18 @@ async def _session_with_facts(services: Services) -> str:
     return session.id
 
 
-async def test_preview_edits_apply_in_order_under_bursts_and_autosave(store, engineer, clock, db_url):
+@contextlib.asynccontextmanager
+async def typing_into_preview(store: Any, engineer: Any, clock: Any, db_url: str) -> AsyncIterator[tuple[Any, ...]]:
+    """(services, sid, app, pilot, pane): the workspace of a session with facts, its preview editor focused."""
     services = Services(make_settings(db_url), store, engineer, clock)
     sid = await _session_with_facts(services)
     app = make_app(services.settings, services)
     async with app.run_test(size=WIDE_PREVIEW) as pilot:
-        pane = await open_preview(pilot, app, services, sid)
+        yield services, sid, app, pilot, await open_preview(pilot, app, services, sid)
+
+
+async def test_preview_edits_apply_in_order_under_bursts_and_autosave(store, engineer, clock, db_url):
+    async with typing_into_preview(store, engineer, clock, db_url) as (services, sid, app, pilot, pane):
         before = pane.editor_text
         assert len(before.split("\n")[0]) + 20 < pane.text_area.content_size.width  # the edited line never wraps
         keys = edit_keys()
@@ -136,11 +143,7 @@ async def test_preview_edits_apply_in_order_under_bursts_and_autosave(store, eng
 
 
 async def test_confirm_right_after_typing_posts_every_key(store, engineer, clock, db_url):
-    services = Services(make_settings(db_url), store, engineer, clock)
-    sid = await _session_with_facts(services)
-    app = make_app(services.settings, services)
-    async with app.run_test(size=WIDE_PREVIEW) as pilot:
-        pane = await open_preview(pilot, app, services, sid)
+    async with typing_into_preview(store, engineer, clock, db_url) as (services, sid, app, pilot, pane):
         keys = edit_keys()
         expected = apply_keys(pane.editor_text, keys)
         with slowed_loop():
@@ -232,11 +235,7 @@ async def test_f6_lists_redactions_from_any_pane(store, engineer, clock, db_url)
 
 
 async def test_quit_right_after_typing_saves_every_key_as_the_draft(store, engineer, clock, db_url):
-    services = Services(make_settings(db_url), store, engineer, clock)
-    sid = await _session_with_facts(services)
-    app = make_app(services.settings, services)
-    async with app.run_test(size=WIDE_PREVIEW) as pilot:
-        pane = await open_preview(pilot, app, services, sid)
+    async with typing_into_preview(store, engineer, clock, db_url) as (services, sid, app, pilot, pane):
         app.screen.autosave_delay = 3600  # type: ignore[attr-defined]  # only the save on close can keep the text
         keys = edit_keys()
         expected = apply_keys(pane.editor_text, keys)
@@ -247,11 +246,7 @@ async def test_quit_right_after_typing_saves_every_key_as_the_draft(store, engin
 
 
 async def test_a_preview_load_finishing_while_typing_keeps_the_typed_text(store, engineer, clock, db_url):
-    services = Services(make_settings(db_url), store, engineer, clock)
-    sid = await _session_with_facts(services)
-    app = make_app(services.settings, services)
-    async with app.run_test(size=WIDE_PREVIEW) as pilot:
-        pane = await open_preview(pilot, app, services, sid)
+    async with typing_into_preview(store, engineer, clock, db_url) as (services, sid, app, pilot, pane):
         ws = app.screen
         assert isinstance(ws, Workspace)
         ws.autosave_delay = 3600  # the typed text is not saved yet when the load answers
