@@ -141,16 +141,17 @@ class ConfirmPost(ModalScreen[PostConsent | None]):
             with VerticalScroll(id="cp-body"):
                 if self.ticket_warning:
                     yield Static(plain(f"⚠ {self.ticket_warning}."), id="cp-ticket-warning")
+                # what needs the engineer's decision first: in a small terminal the rest scrolls, these must not
+                if self.flags:
+                    yield Static(plain(self._flags_text()), id="cp-flags", classes="cp-line")
+                if self.secrets:
+                    yield Static(plain(self._secrets_text()), id="cp-secrets", classes="cp-line")
                 yield Static(plain(wording.plan_action(plan)), id="cp-action", classes="cp-line")
                 if wording.plan_warning(plan):
                     yield Static(plain(wording.plan_warning(plan)), id="cp-warning")
                 if self.time is not None:
                     yield Static(plain(self._time_text()), id="cp-time", classes="cp-line")
                 yield Static(plain(size), id="cp-size", classes="cp-line")
-                if self.flags:
-                    yield Static(plain(self._flags_text()), id="cp-flags", classes="cp-line")
-                if self.secrets:
-                    yield Static(plain(self._secrets_text()), id="cp-secrets", classes="cp-line")
                 if self.refusal:
                     yield Static(plain(self.refusal), id="cp-refuse", classes="cp-line")
             if self.needs_ack and not self.refusal:
