@@ -70,7 +70,7 @@ class SessionList(Screen[None]):
                 classes="readonly",
             )
         with Horizontal(id="list-controls"):
-            yield Input(placeholder="Search title or #ticket  ( / )", id="search")
+            yield Input(placeholder=self._search_hint(), id="search")
             yield Select(
                 [("All statuses", ALL), *((s.replace("_", " "), s) for s in SESSION_STATUSES)],
                 value=ALL,
@@ -87,6 +87,13 @@ class SessionList(Screen[None]):
         self.query_one(SessionTable).focus()
         self.load()
         self.live.start()
+
+    def on_resize(self) -> None:
+        self.query_one("#search", Input).placeholder = self._search_hint()
+
+    def _search_hint(self) -> str:
+        """The hint fits the field: beside two buttons and the status filter, 80 columns leave about 20."""
+        return "Search title or #ticket  ( / )" if self.app.size.width >= 100 else "Title or #ticket (/)"
 
     async def on_unmount(self) -> None:
         await self.live.close()
