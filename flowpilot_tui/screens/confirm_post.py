@@ -31,7 +31,7 @@ from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import one_line, plain
 from flowpilot_tui.services import post_gate, wording
 from flowpilot_tui.services.redact import RedactedItem, find_secrets
-from flowpilot_tui.services.time_entry import TimeEntryDraft, TimePlan
+from flowpilot_tui.services.time_entry import TimeEntryDraft, TimePlan, unset_reason
 from flowpilot_tui.services.writeback_types import PostPlan
 
 MAX_LISTED = 6
@@ -193,11 +193,7 @@ class ConfirmPost(ModalScreen[PostConsent | None]):
         assert self.time is not None
         t = self.time
         if t.settings is None:
-            conn = one_line(self.plan.connection_name or "")
-            return (
-                f"No time entry: connection {conn} has no time settings (member_identifier, time_work_type, "
-                "time_billable)."
-            )
+            return f"No time entry: {unset_reason(one_line(self.plan.connection_name or ''))}."
         if self.has_time_fields and self.is_mounted and self.query_one("#cp-no-time", Checkbox).value:
             return "No time entry (ticked below): only the note and the status change are sent."
         start, end = self._window()
