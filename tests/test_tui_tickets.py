@@ -169,7 +169,10 @@ async def test_pick_import_and_resolve_with_time_entry_in_one_confirmation(
         assert "CW: New" in flat(app)
         sid = workspace.session_id
 
+        since = len(cw.requests)
         modal = await confirm_with_draft(pilot, services, workspace)
+        opening = [(r.method, r.api_path) for r in cw.requests[since:] if r.api_path.startswith("/service/tickets")]
+        assert opening == [("GET", f"/service/tickets/{TICKET}")]  # plan and live status share one read
         start, end = modal.query_one("#cp-time-start", Input), modal.query_one("#cp-time-end", Input)
         assert (start.value, end.value) == ("09:00", "09:01")  # the session's activity today (fixed clock)
         assert modal.query_one("#cp-time-notes", Input).value == NOTE

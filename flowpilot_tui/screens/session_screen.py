@@ -394,7 +394,9 @@ class SessionScreen(Screen[None]):
         except DomainError:
             time = None
         try:
-            live = await self.services.tickets.live_status(self.session_id)
+            # a status name means the plan read the ticket a moment ago: that read is the live status too
+            just_read = plan.target_status_name is not None
+            live = await self.services.tickets.live_status(self.session_id, just_read=just_read)
         except ConfigError:
             return time, None  # the connection is not configured here: the post itself says so
         except DomainError as exc:

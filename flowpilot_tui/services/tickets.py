@@ -293,10 +293,12 @@ class TicketService:
             raise
         return str(ticket.summary or "")
 
-    async def live_status(self, session_id: str) -> SyncResult:
-        """The linked ticket's live status (closed or moved by someone else is the warning); nothing is written."""
+    async def live_status(self, session_id: str, *, just_read: bool = False) -> SyncResult:
+        """The linked ticket's live status (closed or moved by someone else is the warning); nothing is written.
+        `just_read`: the caller read the ticket a moment ago (the post plan does), so that read is used again."""
         name, ticket_id, _last, board = await self._link(session_id)
-        detail = await self.providers(self.connection_name(name)).get_ticket(ticket_id)
+        provider = self.providers(self.connection_name(name))
+        detail = (provider.known_ticket(ticket_id) if just_read else None) or await provider.get_ticket(ticket_id)
         return SyncResult(session_id, ticket_id, (), detail.status_name, detail.closed, ticket_warning(detail, board))
 
 
