@@ -134,3 +134,29 @@ def test_a_retry_after_a_failed_status_never_posts_the_time_entry_or_note_twice(
     assert len(cw.time_entries_on(TICKET)) == 1 and len(cw.api_calls("POST", "/time/entries")) == 1
     assert len(cw.api_calls("POST", "/notes")) == 1 and doc["verified_status_name"] == "Completed"
     assert "was already on the ticket" in doc["message"]
+
+
+async def test_the_modal_defaults_and_the_live_status_are_read_without_writing_anything(
+    session: str, cw: ConnectWiseEmulator
+) -> None:
+    """What Confirm & post shows before the engineer confirms: the time entry defaults and the ticket's status."""
+    from flowpilot_tui.cli.runtime import load_settings
+    from flowpilot_tui.services.container import open_services
+
+    services = await open_services(load_settings())
+    try:
+        plan = await services.writeback.time_plan(session, "resolve", NOTE)
+        assert plan.skipped_reason is None and plan.settings is not None
+        assert (plan.settings.work_type, plan.settings.billable) == ("Remote Support", "Billable")
+        assert plan.notes == "Rolled back the firewall DNS proxy setting; names resolve over VPN again."
+        assert plan.start < plan.end and plan.hours > 0
+        live = await services.tickets.live_status(session)
+        assert (live.closed, live.warning) == (False, None) and live.new_notes == ()
+        cw.close_ticket_by_other(TICKET)
+        live = await services.tickets.live_status(session)
+        assert live.closed and live.warning is not None
+        assert live.warning.startswith(f"Ticket #{TICKET} is closed in ConnectWise (status Closed)")
+    finally:
+        await services.close()
+    assert [r for r in cw.requests if r.method in ("POST", "PATCH", "PUT", "DELETE")] == []
+    assert cw.time_entries_on(TICKET) == []
