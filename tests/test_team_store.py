@@ -89,3 +89,50 @@ async def test_unreachable_server_is_one_clear_line(db_backend) -> None:
     with pytest.raises(ConfigError) as err:
         await Store.open("postgresql+asyncpg://flowpilot_app:secret@127.0.0.1:1/flowpilot")
     assert "cannot be reached" in str(err.value) and "secret" not in str(err.value)
+
+
+async def test_a_team_database_with_accounts_is_never_first_run_for_the_app_role(store, engineer, pg_app_url) -> None:
+    """Row-level security hides every account from the app role until its login is on the transaction: counting
+    them there called a shared database "empty" and offered each member a fresh account (seen running the README's
+    team steps). Only a role that sees every row may decide the database is empty."""
+    from flowpilot_tui.services import accounts
+
+    app = await Store.open(pg_app_url)
+    try:
+        assert not await accounts.is_empty(app)
+        assert not await accounts.is_empty(app.scoped(login="nobody"))
+        assert not await accounts.is_empty(store)  # the owner sees the account
+        async with store.write() as db:  # the owner on a database with no account left: first run
+            for table in ("audit_events", "psa_connections", "users", "accounts"):
+                await db.execute(text(f"DELETE FROM {table}"))
+        assert await accounts.is_empty(store)
+    finally:
+        await app.close()
+
+
+def _team_app(pg_app_url: str, login: str, clock):  # type: ignore[no-untyped-def]
+    from tui_helpers import make_settings
+
+    from flowpilot_tui.app import make_app
+
+    return make_app(make_settings(pg_app_url, login), clock=clock)
+
+
+async def test_the_tui_as_the_app_role_opens_the_members_list_and_refuses_a_stranger(
+    sessions, engineer, clock, pg_app_url, capsys
+) -> None:
+    from tui_helpers import flat, settle, wait_until
+
+    from flowpilot_tui.screens.session_list import SessionList
+
+    await sessions.create("Printer offline at reception")
+    app = _team_app(pg_app_url, engineer.login, clock)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionList), "the session list")
+        await wait_until(pilot, lambda: "Printer offline at reception" in flat(app), "the member's session")
+        assert "Welcome to FlowPilot" not in flat(app)
+    stranger = _team_app(pg_app_url, "eve", clock)
+    async with stranger.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+    assert stranger.return_code == 2
+    assert "User 'eve' is not a member of any account" in " ".join(capsys.readouterr().err.split())

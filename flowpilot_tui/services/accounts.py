@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from flowpilot_tui.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from flowpilot_tui.services.identity import Actor
@@ -14,8 +14,24 @@ from flowpilot_tui.services.store import Store
 
 
 async def is_empty(store: Store) -> bool:
+    """True only when the database holds no account at all (first run: offer demo data or a new account).
+
+    On PostgreSQL the app role sees no account until its login is on the transaction (row-level security), so a
+    count there would call a team database with accounts "empty" and offer every member a fresh account of their
+    own. Only a role that sees every row (the table owner, or one that bypasses row-level security) can tell;
+    for any other role the database is not treated as empty, and an unknown login gets "not a member" instead."""
     async with store.read() as db:
+        if store.is_postgres and not await db.scalar(text(SEES_EVERY_ACCOUNT)):
+            return False
         return not await db.scalar(select(func.count()).select_from(Account))
+
+
+# The connected role owns the accounts table (or is a member of its owner), or bypasses row-level security.
+SEES_EVERY_ACCOUNT = """
+SELECT pg_has_role(current_user, t.tableowner, 'MEMBER') OR r.rolbypassrls
+FROM pg_tables t, pg_roles r
+WHERE t.tablename = 'accounts' AND t.schemaname = current_schema() AND r.rolname = current_user
+"""
 
 
 async def resolve_actor(store: Store, login: str) -> Actor:
