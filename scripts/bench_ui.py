@@ -11,8 +11,12 @@ no message queued, every worker finished, the frame refreshed. Three figures per
   async service code; the database thread is not counted), robust against a busy second core;
 - stall: the longest single stretch the event loop did not turn (what a keystroke would wait for at worst).
 
+Keys are posted to the app the way the terminal driver delivers them (not `pilot.press`, whose idle detection
+waits on process CPU time and inflated every wall figure by up to a second); "settled" is Pilot's wait for every
+widget's queue plus a forced screen refresh, repeated until no worker runs.
+
 Run it once quiet and once with a CPU burner on the other core (`python3 -c "while True: pass" &`). Usage:
-.venv/bin/python scripts/bench_ui.py [--runs 5] [--messages 60] [--facts 24] [--sessions 200]
+.venv/bin/python scripts/bench_ui.py [--runs 5] [--messages 60] [--facts 24] [--sessions 200] [--sizes 120x36,80x24]
 """
 
 from __future__ import annotations
@@ -78,10 +82,13 @@ class Figures:
 
     def print(self, reference: str) -> None:
         ref_wall = self.median(reference)[0]
-        print(f"{'action (median of runs)':44s}{'wall':>10s}{'ui':>10s}{'stall':>10s}   vs list load")
+        ref_ui = self.median(reference)[1]
+        print(f"{'action (median of runs)':44s}{'wall':>10s}{'ui':>10s}{'stall':>10s}   vs list load (wall, ui)")
         for label in self.rows:
             wall, ui, stall = self.median(label)
-            ratio = f"{wall / ref_wall:5.2f}×" if label.startswith("workspace") or label == reference else ""
+            ratio = ""
+            if label.startswith("workspace") or label == reference:
+                ratio = f"{wall / ref_wall:5.2f}×  {ui / ref_ui:5.2f}×"
             print(f"  {label:42s}{wall * 1000:8.0f}ms{ui * 1000:8.0f}ms{stall * 1000:8.0f}ms   {ratio}")
 
 
@@ -135,8 +142,9 @@ async def run(args: argparse.Namespace, db_url: str) -> None:
 
     services, sid = await seed(db_url, args.sessions, args.messages, args.facts)
     figures = Figures()
+    sizes = [(int(w), int(h)) for w, h in (size.split("x") for size in args.sizes.split(","))]
     try:
-        for size in ((120, 36), (80, 24)):
+        for size in sizes:
             app = make_app(services.settings, services)
             async with app.run_test(size=size) as pilot:
                 await Bench(app, pilot, figures, f"{size[0]}×{size[1]}").run(services, sid, args.runs)
@@ -146,7 +154,7 @@ async def run(args: argparse.Namespace, db_url: str) -> None:
         f"{args.runs} runs; demo account + {args.sessions} sessions; workspace: {args.messages} messages, "
         f"{args.facts} extra facts"
     )
-    for tag in ("120×36", "80×24"):
+    for tag in (f"{w}×{h}" for w, h in sizes):
         print(f"\n[{tag}]")
         sub = Figures()
         sub.rows = {k.removesuffix(f" ({tag})"): v for k, v in figures.rows.items() if k.endswith(f"({tag})")}
@@ -158,18 +166,31 @@ class Bench:
         self.app, self.pilot, self.figures, self.tag = app, pilot, figures, tag
         self.stalls = Stalls()
 
+    async def pause(self) -> None:
+        """Every widget processed what was queued, and the screen refreshed (no idle detection: see the top)."""
+        await self.pilot._wait_for_screen()
+        await asyncio.sleep(0)
+        self.app.screen._on_timer_update()
+        await self.pilot._wait_for_screen()
+
+    async def press(self, key: str) -> None:
+        """Deliver one key as the terminal driver does (Pilot.press also waits until the process looks idle)."""
+        from textual import events
+
+        self.app.post_message(events.Key(key, key if len(key) == 1 else None))
+
     async def settle(self) -> None:
-        app, pilot = self.app, self.pilot
+        app = self.app
         for _ in range(100):
-            await pilot.pause()
+            await self.pause()
             busy = [
                 w for w in app.workers if not w.is_finished and not any(g in (w.group or "") for g in IGNORED_WORKERS)
             ]
             if not busy:
-                await pilot.pause()
+                await self.pause()
                 return
             if all(w.group == "post" for w in busy):  # the post flow waits on its dialog: that is "settled"
-                await pilot.pause()
+                await self.pause()
                 return
             for w in busy:
                 try:
@@ -198,7 +219,7 @@ class Bench:
         from flowpilot_tui.screens.session_list import SessionList
         from flowpilot_tui.screens.workspace import Workspace
 
-        app, pilot = self.app, self.pilot
+        app = self.app
         self.stalls.start()
         await self.settle()
         # the first workspace open pays one-off imports (Markdown, TextArea): not part of the figures
@@ -220,9 +241,9 @@ class Bench:
                 lambda: _workspace_ready(app),
             )
             # harness baseline: a key nothing is bound to, timed the same way (press → settled)
-            await self.timed("baseline: unbound key (harness cost)", lambda: pilot.press("f12"), lambda: True)
+            await self.timed("baseline: unbound key (harness cost)", lambda: self.press("f12"), lambda: True)
             for key, pane in (("f3", "facts"), ("f4", "fix"), ("f5", "preview"), ("f2", "chat")):
-                await self.timed(f"pane switch {key.upper()} → {pane}", lambda key=key: pilot.press(key), lambda: True)
+                await self.timed(f"pane switch {key.upper()} → {pane}", lambda key=key: self.press(key), lambda: True)
             workspace = app.screen
             for key, name, before in (
                 ("f1", "help", None),
@@ -232,17 +253,17 @@ class Bench:
                 ("ctrl+p", "command palette", None),
             ):
                 if before:
-                    await pilot.press(before)
+                    await self.press(before)
                     await self.settle()
                 await self.timed(
-                    f"dialog open: {name}", lambda key=key: pilot.press(key), lambda ws=workspace: app.screen is not ws
+                    f"dialog open: {name}", lambda key=key: self.press(key), lambda ws=workspace: app.screen is not ws
                 )
                 for _ in range(3):  # the palette may need a second Esc
                     if app.screen is workspace:
                         break
-                    await pilot.press("escape")
+                    await self.press("escape")
                     await self.settle()
-            await pilot.press("f2")
+            await self.press("f2")
             await self.settle()
             app.pop_screen()
             await self.settle()
@@ -262,6 +283,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=60)
     parser.add_argument("--facts", type=int, default=24)
     parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--sizes", default="120x36,80x24", help="terminal sizes, comma separated (WxH)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["XDG_DATA_HOME"] = str(Path(tmp) / "data")  # keep ui_state out of the user's data dir

@@ -46,6 +46,8 @@ from flowpilot_tui.widgets.ordered_keys import after_typed_keys
 from flowpilot_tui.widgets.session_header import SessionHeader, TicketLive
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
+    from textual.widget import Widget
     from textual.worker import ResultType, Worker, WorkType
 
     from flowpilot_tui.services.container import Services
@@ -98,6 +100,7 @@ class Workspace(SessionScreen):
         self.notice = notice
         self.own = OwnWrites(self, OWN_WRITE_GROUPS)
         self.live = LiveWatch(self, services)
+        self._panes: tuple[Widget, ...] = ()  # the four panes, in PANES order (set on mount)
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(id="ws-header")
@@ -117,6 +120,7 @@ class Workspace(SessionScreen):
         yield AppFooter()
 
     def on_mount(self) -> None:
+        self._panes = tuple(self.query_one(f"#pane-{pane}") for pane in PANES)
         for pane, title in zip(PANES, ("Chat", "Facts", "Suggested fix", "Preview"), strict=True):
             self.query_one(f"#pane-{pane}").border_title = title
         self.query_one("#pane-chat").add_class("pane")
@@ -131,6 +135,28 @@ class Workspace(SessionScreen):
         if self.notice:
             self.notify(self.notice, timeout=12, markup=False)
         self.read_ticket_status()
+
+    @on(events.DescendantFocus)
+    @on(events.DescendantBlur)
+    def _focus_moved(self) -> None:
+        """Mark the pane that holds focus (its border), restyling only the pane nodes whose mark changes.
+
+        A class change restyles the node and everything below it, and `:focus-within` restyles every node of the
+        focused pane and of the blurred one: with a long chat that was most of the cost of an F2–F5.
+        """
+        panes = self._panes
+        node: DOMNode | None = self.focused
+        while node is not None and node not in panes:
+            node = node.parent
+        changed = []
+        for pane in panes:
+            if pane.has_class("-focused") != (pane is node):
+                pane.set_class(pane is node, "-focused", update=False)
+                changed.append(pane)
+        if changed:
+            self.app.stylesheet.update_nodes(changed, animate=False)
+            for pane in changed:
+                pane.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout(event.size.width)
