@@ -145,7 +145,8 @@ def post(
         nonlocal markdown
         from flowpilot_tui.services.errors import Conflict, InvalidInput
 
-        draft = (await s.sessions.get(session_id)).drafts.get(kind)  # not found (other account) fails here
+        saved = await s.sessions.get_draft(session_id, kind)  # not found (other account) fails here
+        draft = saved[0] if saved else None
         if use_draft:
             if not draft or not draft.strip():
                 raise InvalidInput(f"--use-draft: the session has no saved {kind} draft")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -64,6 +65,21 @@ class RetryPolicy:
     backoff_s: tuple[float, ...] = (0.5, 1.0, 2.0)  # between 5xx/transport retries of safe requests
 
 
+def load_httpx() -> Any:
+    """httpx without its command-line module. `httpx/__init__` imports `httpx._main` (click, Rich and Pygments) only
+    to offer `httpx.main`, which FlowPilot never calls: ~25 ms of every `flowpilot post` process. With the module
+    blocked for that one import, httpx falls back to its stub `main`; a later `import httpx._main` works again."""
+    if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]  # import of it raises ImportError
+        try:
+            import httpx
+        finally:
+            del sys.modules["httpx._main"]
+    import httpx
+
+    return httpx
+
+
 def site_origin(site: str) -> str:
     """`na.myconnectwise.net` → `https://api-na.myconnectwise.net`; a URL with a scheme is used as given."""
     site = site.strip().rstrip("/")
@@ -112,8 +128,7 @@ class ConnectWiseProvider:
         else:
             self._origin = site_origin(site or "")
         self._discover_lock = asyncio.Lock()
-        import httpx
-
+        httpx = load_httpx()
         self._client = httpx.AsyncClient(
             auth=httpx.BasicAuth(f"{company_id}+{public_key}", private_key),
             headers={"clientId": client_id, "Accept": cw_wire.ACCEPT},
