@@ -82,6 +82,26 @@ async def test_next_and_previous_page(demo) -> None:
         assert "page 1/2" in flat(app)
 
 
+async def test_a_search_typed_back_to_what_is_shown_keeps_the_page(demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On page 2, a key typed into the search and erased again leaves the search as it was: the list stays on
+    page 2 (the debounce used to reload page 1, which also cancelled a page being read)."""
+    from flowpilot_tui.screens import session_list
+
+    monkeypatch.setattr(session_list, "SEARCH_DEBOUNCE_S", 1.0)  # both keys land inside it, even on a busy machine
+    for n in range(60):
+        await demo.sessions.create(f"Bulk session {n:03d}")
+    app = make_app(demo.settings, demo)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert "51–64 of 64 sessions · page 2/2" in flat(app)
+        await pilot.press("slash", "x", "backspace")
+        await pilot.pause(2.0)  # the span in which the debounce would fire (not a sync wait)
+        await settle(pilot)
+        assert "51–64 of 64 sessions · page 2/2" in flat(app)
+
+
 async def new_linked_session(pilot: Pilot[Any], title: str, ticket: str) -> None:
     """ctrl+n, the title, connection acme-cw and the ticket number typed, Enter."""
     await settle(pilot)

@@ -24,6 +24,7 @@ from flowpilot_tui.screens.live import LiveWatch, SessionsChanged
 from flowpilot_tui.services.errors import DomainError
 from flowpilot_tui.services.models import SESSION_STATUSES
 from flowpilot_tui.widgets.app_footer import AppFooter
+from flowpilot_tui.widgets.ordered_keys import OrderedInput
 from flowpilot_tui.widgets.session_table import SessionTable
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class SessionList(Screen[None]):
         self.live = LiveWatch(self, services)  # another engineer's change re-reads the page, no key press
         self._shown = 0
         self._total_for: tuple[str | None, str] | None = None
+        self._loaded_search: str | None = None  # the search text of the last load
 
     def compose(self) -> ComposeResult:
         actor = self.services.actor
@@ -70,7 +72,7 @@ class SessionList(Screen[None]):
                 classes="readonly",
             )
         with Horizontal(id="list-controls"):
-            yield Input(placeholder=self._search_hint(), id="search")
+            yield OrderedInput(placeholder=self._search_hint(), id="search")  # keys act in order
             yield Select(
                 [("All statuses", ALL), *((s.replace("_", " "), s) for s in SESSION_STATUSES)],
                 value=ALL,
@@ -122,6 +124,7 @@ class SessionList(Screen[None]):
         OFFSET): each page is read `after` the last row of the one before, so page 1,000 costs what page 1 does."""
         if offset == 0:
             self.cursors = [None]
+        self._loaded_search = self.search
         self.fetch(self.status, self.search, self.cursors[-1], len(self.cursors))
 
     @work(exclusive=True, group="list", exit_on_error=False)
@@ -184,6 +187,10 @@ class SessionList(Screen[None]):
     def search_changed(self) -> None:
         if self._search_timer is not None:
             self._search_timer.stop()
+        if self.search == self._loaded_search:
+            # Already read for this text (Enter handled before the last Changed, or typed back to it): a reload
+            # 0.3 s later would go back to page 1 and cancel a page being read.
+            return
         self._search_timer = self.set_timer(SEARCH_DEBOUNCE_S, lambda: self.load(0))
 
     @on(Input.Submitted, "#search")
