@@ -230,7 +230,7 @@ async def service_figures(services: Any, cursor: str, runs: int) -> None:
 async def screen_figures(services: Any, cursor: str, runs: int) -> None:
     """Enter in the search box → rows on screen; next page at page 1,000 → rows on screen; vs a bare DataTable."""
     from textual.app import App
-    from textual.widgets import DataTable
+    from textual.widgets import DataTable, Input
 
     from flowpilot_tui.app import make_app
     from flowpilot_tui.screens.session_list import SessionList
@@ -256,7 +256,16 @@ async def screen_figures(services: Any, cursor: str, runs: int) -> None:
             start()
             return await asyncio.wait_for(fut, 60) - t0
 
-        search_input = screen.query_one("#search")
+        search_input = screen.query_one("#search", Input)
+        first_page_id = first_row()
+
+        def type_search(term: str) -> None:
+            """The text as typed before Enter. Set without its Changed message: posted after our direct call to
+            search_submitted, it armed the 0.3 s debounce, whose load(0) went back to page 1 (and cancelled a page
+            being read) — the page waited for never showed."""
+            with screen.prevent(Input.Changed):
+                search_input.value = term
+
         for label, kw in SEARCHES:
             if "status" in kw or "owner" in kw:
                 continue
@@ -265,14 +274,15 @@ async def screen_figures(services: Any, cursor: str, runs: int) -> None:
             expect = page.items[0].id if page.items else None
             vals = []
             for _ in range(runs):
-                search_input.value = "something else entirely"  # a different page first, so each run changes rows
+                type_search("something else entirely")  # a different page first, so each run changes rows
                 other = await services.sessions.list_sessions(search="something else entirely", limit=1)
                 await shown(other.items[0].id if other.items else None, screen.search_submitted)
-                search_input.value = term
+                type_search(term)
                 vals.append(await shown(expect, screen.search_submitted))
             results[f"search {label}"] = vals
-        search_input.value = ""
-        screen.search_submitted()
+        type_search("")
+        if first_row() != first_page_id:
+            await shown(first_page_id, screen.search_submitted)
         deep = await services.sessions.list_sessions(limit=50, after=cursor, with_total=False)
         before = await deep_cursor_of(services, 49_899)  # the last row of page 998
         page999 = await services.sessions.list_sessions(limit=50, after=before, with_total=False)
@@ -476,9 +486,7 @@ async def app_stream_run(db_url: str, base_url: str, full: str, presses: int, ga
             box.focus()
             box.text = "What next?"
             await pilot.pause()
-            final = frames.wait(
-                lambda: not log.streaming and bool(log.entries) and log.entries[-1] == ("assistant", full)
-            )
+            final = frames.wait(lambda: log.last_reply == full)  # the stream ended on screen with the whole text
             await pilot.press("enter")
             while not log.streaming:
                 await asyncio.sleep(0.01)

@@ -132,3 +132,32 @@ async def test_reply_stream_appends_once_per_frame_and_keeps_every_chunk() -> No
         await stream.stop()
         assert stream.appends == 2
         assert md.source == "first " + "".join(f"t{i} " for i in range(100))
+
+
+async def test_reply_stream_sends_whole_blocks_to_the_markdown_and_shows_the_open_one_in_the_tail() -> None:
+    """While streaming, the Markdown gets whole blocks only (a blank line outside a code fence ends one); the block
+    being written is on screen in the tail. At the end the Markdown holds every chunk and the tail is gone."""
+    from textual.app import App
+    from textual.widgets import Static
+
+    from flowpilot_tui.widgets.chat_log import ReplyStream
+
+    class One(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield Markdown("")
+            yield Static("", id="tail")
+
+    app = One()
+    async with app.run_test(size=(80, 24)) as pilot:
+        md, tail = app.query_one(Markdown), app.query_one("#tail", Static)
+        stream = ReplyStream(md, 0.0, tail)
+        stream.write("First paragraph.\n\n```sh\nipconfig /all\n\nnslookup intra")
+        await wait_until(pilot, lambda: "nslookup intra" in flat_in(app, "#tail"), "open block in the tail")
+        assert md.source == "First paragraph.\n\n"  # the fence (blank line inside) is still open: not split
+        assert tail.display
+        stream.write("net\n```\n\nLast **words**")
+        await wait_until(pilot, lambda: "Last words" in flat_in(app, "#tail"), "the next open block (as Markdown)")
+        assert md.source.endswith("```\n\n") and "nslookup intranet" in md.source
+        await stream.stop()
+        assert md.source == "First paragraph.\n\n```sh\nipconfig /all\n\nnslookup intranet\n```\n\nLast **words**"
+        assert not tail.display

@@ -11,6 +11,7 @@ Guarantees the UI relies on:
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AssistantService", "ToolCard", "TurnResult", "cards_of"]
 
-OnText = Callable[[str], Awaitable[None]]
+OnText = Callable[[str], Awaitable[None]]  # the reply's text in frames; then "" once: the text is complete
 FRAME_S = 0.04  # streamed text reaches the UI at most once per frame (40 ms), and always at the end
 HISTORY_FETCH = 80  # messages read to build the bounded window (slash-command lines are skipped)
 
@@ -170,6 +171,7 @@ class AssistantService:
                     parts.append(chunk)
                     await frames.add(chunk)
                 await frames.flush()  # the last text is on screen before the reply is stored
+                await frames.end()  # "" = no more text: the UI ends the stream now, not after the write below
                 final = stream.final
         except asyncio.CancelledError:
             # Esc / a newer send: what arrived goes to the screen and is kept, then the cancellation goes through.
@@ -261,7 +263,7 @@ class Frames:
         self.on_text = on_text
         self.interval = interval
         self.pending: list[str] = []
-        self.last = 0.0
+        self.last = -math.inf  # the first text goes at once (loop.time() is seconds since boot: it can be small)
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -291,6 +293,11 @@ class Frames:
         self.pending.clear()
         self.last = asyncio.get_running_loop().time()
         await self.on_text(text)
+
+    async def end(self) -> None:
+        """The text is complete (the stream ended normally): `on_text("")`, once, after the last frame."""
+        if self.on_text is not None:
+            await self.on_text("")
 
     def cancel(self) -> None:
         if self._timer is not None:

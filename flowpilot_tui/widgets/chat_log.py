@@ -70,6 +70,7 @@ class ChatLog(VerticalScroll, can_focus=True):
     ChatLog > #earlier { width: 100%; height: 1; min-width: 0; border: none; margin-bottom: 1; }
     ChatLog > #notice { height: auto; margin-bottom: 1; color: $text-muted; text-style: italic; }
     ChatLog > .reply { height: auto; margin: 0 0 1 0; padding: 0; }
+    ChatLog > .reply-tail { height: auto; margin: 0 0 1 0; }  /* the block being streamed */
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -79,6 +80,7 @@ class ChatLog(VerticalScroll, can_focus=True):
         self._stream: ReplyStream | None = None
         self._reply: Markdown | None = None
         self._reply_text: list[str] = []
+        self.last_reply: str | None = None  # the newest reply's text once its stream has ended on screen
 
     def compose(self) -> Any:
         notice = Static("", id="notice")
@@ -132,12 +134,22 @@ class ChatLog(VerticalScroll, can_focus=True):
 
         await self.mount(Static(header("assistant"), classes="history"))
         self._reply = Markdown("", classes="reply", open_links=False)
-        await self.mount(self._reply)
-        self._stream = ReplyStream(self._reply, REPLY_FRAME_S)
+        tail = Static("", classes="reply-tail")
+        tail.display = False
+        await self.mount_all([self._reply, tail])
+        self._stream = ReplyStream(self._reply, REPLY_FRAME_S, tail)
         self._reply_text = []
+        self.last_reply = None
         self.anchor()
 
     async def write_chunk(self, text: str) -> None:
+        """A frame of the reply; "" (the service's end of text) ends the stream on screen at once: the last block
+        goes into the Markdown now, before the reply is stored (`finish_reply` then only checks it)."""
+        if not text:
+            if self._stream is not None:
+                await self._stream.stop()
+                self.last_reply = "".join(self._reply_text)
+            return
         if self._stream is None:
             await self.start_reply()
         assert self._stream is not None
@@ -146,8 +158,9 @@ class ChatLog(VerticalScroll, can_focus=True):
         self._stream.write(text)
 
     async def finish_reply(self, final: str | None, *, interrupted: bool = False, error: str | None = None) -> None:
-        """Drain the stream, then one full update (per-chunk appends can drop text after code fences), so the text
-        on screen is exactly the reply: the stored text, or for a cancelled reply every chunk that arrived."""
+        """Drain the stream (the Markdown then holds every chunk, appended a whole block at a time); the text on
+        screen is exactly the reply: the stored text, or for a cancelled reply every chunk that arrived. Only when
+        the stored text differs from what streamed is the Markdown rebuilt (a full update re-mounts every block)."""
         if self._stream is None and not (final or error):
             return
         if self._stream is None:
@@ -155,7 +168,9 @@ class ChatLog(VerticalScroll, can_focus=True):
         assert self._stream is not None and self._reply is not None
         await self._stream.stop()
         text = strip_controls(final) if final is not None else "".join(self._reply_text)
-        await self._reply.update(text)
+        if self._reply.source != text:
+            await self._reply.update(text)
+        self.last_reply = text
         self.entries.append(("assistant", text))
         if interrupted or error:
             note = "(interrupted — partial reply kept)" if interrupted else f"(failed: {error})"
@@ -168,17 +183,46 @@ class ChatLog(VerticalScroll, can_focus=True):
             self._stream.abandon()
 
 
-class ReplyStream:
-    """The one Markdown stream of a reply, in frames: text written meanwhile is appended at most once per `frame_s`
-    (however often `write` is called), and `stop()` appends what is left and returns only when no append is in
-    flight — so the full update that follows can never be overtaken by a late append (Textual's MarkdownStream
-    cancels its task around a shielded append, which can land after the final update)."""
+def block_boundary(text: str) -> int:
+    """Where the whole blocks of `text` end: just after its last blank line outside a code fence (0: none yet).
+    `text` starts at a block boundary (outside any fence)."""
+    end = 0
+    fence = ""
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        pos += len(line)
+        if not line.endswith("\n"):
+            break  # the line being written
+        stripped = line.strip()
+        marker = stripped[:3]
+        if fence:
+            if stripped.startswith(fence) and not stripped.strip(fence[0]):
+                fence = ""
+        elif marker in ("```", "~~~") and len(line) - len(line.lstrip(" ")) < 4:
+            fence = stripped[: len(stripped) - len(stripped.lstrip(marker[0]))]
+        elif not stripped:
+            end = pos
+    return end
 
-    def __init__(self, markdown: Markdown, frame_s: float) -> None:
+
+class ReplyStream:
+    """The one Markdown stream of a reply, in frames, a whole block at a time.
+
+    Text written meanwhile is taken at most once per `frame_s` (however often `write` is called). Whole blocks (up
+    to the last blank line outside a code fence) are appended to the Markdown; the block still being written is
+    shown in `tail`, one `Static` holding a Rich Markdown of that block: re-parsing a Markdown block and laying out
+    the whole screen per frame cost most of the UI's time while streaming. `stop()` appends what is left and
+    returns only when no append is in flight, so the Markdown then holds exactly every chunk, and a full update can
+    never be overtaken by a late append."""
+
+    def __init__(self, markdown: Markdown, frame_s: float, tail: Static | None = None) -> None:
         self.markdown = markdown
         self.frame_s = frame_s
+        self.tail = tail
         self.appends = 0  # Markdown updates made (one per frame at most)
         self._pending: list[str] = []
+        self._open = ""  # the block being written (shown in `tail`, not yet in the Markdown)
+        self._tail_lines = 0
         self._wake = asyncio.Event()
         self._closing = asyncio.Event()
         self._task = asyncio.create_task(self._run())
@@ -188,22 +232,47 @@ class ReplyStream:
             self._pending.append(text)
             self._wake.set()
 
+    async def _frame(self) -> None:
+        text = self._open + "".join(self._pending)
+        self._pending.clear()
+        cut = block_boundary(text) if self.tail is not None else len(text)
+        whole, self._open = text[:cut], text[cut:]
+        if whole:
+            self.appends += 1
+            await self.markdown.append(whole)
+        self._show_tail()
+
+    def _show_tail(self) -> None:
+        if self.tail is None:
+            return
+        text = self._open.rstrip("\n")
+        shown = RichMarkdown(text, hyperlinks=False) if text.strip() else Text("")
+        lines = 0
+        if text.strip():
+            console = self.tail.app.console
+            width = max(self.tail.content_region.width or self.tail.app.size.width, 1)
+            lines = len(console.render_lines(shown, console.options.update_width(width), pad=False))
+        # Re-laid out only when the tail's height changes: a layout pass of the whole screen per frame is the cost.
+        self.tail.update(shown, layout=lines != self._tail_lines)
+        self._tail_lines = lines
+        if self.tail.display != bool(lines):  # an empty tail takes no line
+            self.tail.display = bool(lines)
+
     async def _run(self) -> None:
         while not self._closing.is_set():
             await self._wake.wait()
             self._wake.clear()
             if self._pending:
-                chunk = "".join(self._pending)
-                self._pending.clear()
-                self.appends += 1
-                await self.markdown.append(chunk)
+                await self._frame()
             with contextlib.suppress(TimeoutError):  # pace to frames; ends at once when the reply finishes
                 await asyncio.wait_for(self._closing.wait(), self.frame_s)
-        if self._pending:  # the end: whatever came in the last frame
-            chunk = "".join(self._pending)
-            self._pending.clear()
+        rest = self._open + "".join(self._pending)  # the end: the open block and whatever came in the last frame
+        self._pending.clear()
+        self._open = ""
+        self._show_tail()
+        if rest:
             self.appends += 1
-            await self.markdown.append(chunk)
+            await self.markdown.append(rest)
 
     async def stop(self) -> None:
         self._closing.set()
