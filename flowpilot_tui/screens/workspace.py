@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static, Tab, Tabs
 
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
 
 NARROW = 100
 PANES = ("chat", "facts", "fix", "preview")
+PANE_TITLES = {"pane-chat": "Chat", "pane-facts": "Facts", "pane-fix": "Suggested fix", "pane-preview": "Preview"}
 PANE_NODES = {
     "chat": ("pane-chat",),
     "facts": ("ws-middle", "pane-facts"),
@@ -121,8 +123,8 @@ class Workspace(SessionScreen):
 
     def on_mount(self) -> None:
         self._panes = tuple(self.query_one(f"#pane-{pane}") for pane in PANES)
-        for pane, title in zip(PANES, ("Chat", "Facts", "Suggested fix", "Preview"), strict=True):
-            self.query_one(f"#pane-{pane}").border_title = title
+        for pane in self._panes:
+            pane.border_title = PANE_TITLES[pane.id or ""]
         self.query_one("#pane-chat").add_class("pane")
         self.query_one("#pane-facts").add_class("pane")
         self.query_one("#pane-fix").add_class("pane")
@@ -156,7 +158,8 @@ class Workspace(SessionScreen):
         if changed:
             self.app.stylesheet.update_nodes(changed, animate=False)
             for pane in changed:
-                pane.refresh()
+                title = PANE_TITLES[pane.id or ""]
+                pane.border_title = Content.styled(title, "$foreground") if pane is node else title
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout(event.size.width)
