@@ -19,6 +19,7 @@ from textual.worker import WorkerCancelled, WorkerError, WorkerFailed
 from flowpilot_tui import keymap, themes
 from flowpilot_tui.commands import FlowPilotCommands
 from flowpilot_tui.messages import FirstRunNeeded, ServicesReady
+from flowpilot_tui.screens.live import LiveFeed
 
 if TYPE_CHECKING:
     from textual.driver import Driver
@@ -42,6 +43,7 @@ class FlowPilotApp(App[None]):
         self._owns_services = services is None
         self.clock = clock or (services.clock if services else None) or _utcnow
         self.animation_level = settings.ui.animations
+        self.live_feed = LiveFeed(self)  # one change feed for every screen (screens/live.py)
 
     def get_driver_class(self) -> type[Driver]:
         """Input is parsed by PasteParser (a paste arrives whole, in order, and never acts as keys); a
@@ -135,6 +137,7 @@ class FlowPilotApp(App[None]):
 
     async def on_unmount(self) -> None:
         await drain_workers(self)  # no worker may still be inside a service call when its clients close
+        await self.live_feed.close()
         if self.services is not None and self._owns_services:
             await self.services.close()
 

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-# Test modules whose tests run on both backends (service level; the TUI and CLI suites stay on SQLite).
+# Test modules whose tests run on both backends (service level, and the two-app live TUI tests; the other TUI and
+# CLI suites stay on SQLite).
 SERVICE_MODULES = frozenset(
     {
         "test_sessions",
@@ -42,6 +43,7 @@ SERVICE_MODULES = frozenset(
         "test_team_store",
         "test_handoff",
         "test_live",
+        "test_tui_live",  # two FlowPilots on one database: LISTEN/NOTIFY as well as the SQLite probe
     }
 )
 OWNER_ROLE = "flowpilot_owner"

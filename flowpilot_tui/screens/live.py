@@ -1,10 +1,11 @@
 """Live updates on a screen: another engineer's change shows up without a key press.
 
-Why this shape: a screen owns one `LiveWatch`. A short worker opens the account's `ChangeFeed` (PostgreSQL
-LISTEN/NOTIFY, or the SQLite `PRAGMA data_version` probe); from then on the feed's own task calls back with the
-changed session ids, which become a `SessionsChanged` message posted to the screen — nothing but the screen's handler
-touches a widget. No long-running Textual worker is left behind (tests wait for workers to finish), and the feed is
-closed when the screen unmounts.
+Why this shape: the app owns one `LiveFeed` — one `ChangeFeed` (one PostgreSQL LISTEN connection, or one SQLite
+`PRAGMA data_version` probe) however many screens follow changes. A screen holds a `LiveWatch`, which subscribes the
+screen to the app's feed on mount and unsubscribes it on unmount. The feed is opened by a short app worker when the
+first screen subscribes; from then on the feed's own task calls back with the changed session ids, which become a
+`SessionsChanged` message posted to every subscribed screen — nothing but a screen's handler touches a widget. No
+long-running Textual worker is left behind (tests wait for workers to finish).
 
 `OwnWrites` tells a change this FlowPilot made from another engineer's: a screen counts the write workers it starts;
 a live read that overlapped one of them is applied silently, never announced as someone else's change.
@@ -12,6 +13,7 @@ a live read that overlapped one of them is applied silently, never announced as 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +23,11 @@ from textual.worker import WorkerState
 from flowpilot_tui.safe_text import one_line
 
 if TYPE_CHECKING:
+    from textual.app import App
     from textual.screen import Screen
 
     from flowpilot_tui.services.container import Services
-    from flowpilot_tui.services.live import ChangeFeed
+    from flowpilot_tui.services.live import ChangeFeed, Changes
     from flowpilot_tui.services.views import SessionDetail
 
 
@@ -38,58 +41,116 @@ class SessionsChanged(Message):
 
 @dataclass
 class LiveRead(Message):
-    """A live re-read of the open session; `token` is the own-write state when the change arrived."""
+    """A live re-read of the open session; `by` is who changed what since the version on screen (the audit trail);
+    `token` is the own-write state when the change arrived."""
 
     detail: SessionDetail
-    by: str | None
+    by: Changes | str | None
     token: tuple[int, bool]
 
 
-class LiveWatch:
-    """One ChangeFeed for one screen; its batches are posted to the screen as `SessionsChanged`."""
+class LiveFeed:
+    """The app's one change feed; every subscribed screen gets each batch as a `SessionsChanged` message."""
 
-    def __init__(self, screen: Screen[Any], services: Services) -> None:
-        self.screen = screen
-        self.services = services
+    def __init__(self, app: App[Any]) -> None:
+        self.app = app
         self.feed: ChangeFeed | None = None
-        self._started = False
+        self.services: Services | None = None
+        self.screens: list[Screen[Any]] = []
+        self._opening = False
         self._closed = False
 
-    def start(self) -> None:
-        if self._started:
-            return
-        self._started = True
-        self.screen.run_worker(self._open(), name="live-open", group="live-open", exit_on_error=False)
+    def subscribe(self, screen: Screen[Any], services: Services) -> None:
+        if screen not in self.screens:
+            self.screens.append(screen)
+        if self._closed or (services is self.services and (self.feed is not None or self._opening)):
+            return  # already open (a change after this point reaches the screen) or opening (it gets `initial`)
+        self.services = services
+        self._opening = True
+        self.app.run_worker(self._open(services), name="live-open", group="live-open", exit_on_error=False)
 
-    async def _open(self) -> None:
+    def unsubscribe(self, screen: Screen[Any]) -> None:
+        if screen in self.screens:
+            self.screens.remove(screen)
+
+    async def _open(self, services: Services) -> None:
+        try:
+            await self._start(services)
+        finally:
+            if services is self.services:
+                self._opening = False
+
+    async def _start(self, services: Services) -> None:
         from flowpilot_tui.services.live import ChangeFeed
 
-        feed = ChangeFeed(self.services.store, self.services.actor.account_id, on_change=self._deliver)
+        old, self.feed = self.feed, None
+        if old is not None:  # the app's services changed (first run): follow the new database
+            await old.close()
+        feed = ChangeFeed(services.store, services.actor.account_id, on_change=self._deliver)
         try:
             await feed.start()
+        except asyncio.CancelledError:
+            await feed.close()
+            raise
         except Exception as exc:  # noqa: BLE001 - live updates are a convenience: say so once, keep working
             await feed.close()
-            self.screen.notify(
+            self.app.notify(
                 f"Live updates are off ({one_line(exc.__class__.__name__)}); press F5 / ctrl+r to refresh.",
                 severity="warning",
                 markup=False,
             )
             return
-        if self._closed:
+        if self._closed or services is not self.services:
             await feed.close()
             return
         self.feed = feed
-        self.screen.post_message(SessionsChanged(frozenset(), initial=True))
+        for screen in list(self.screens):
+            screen.post_message(SessionsChanged(frozenset(), initial=True))
 
     def _deliver(self, ids: set[str]) -> None:
-        if not self._closed:
-            self.screen.post_message(SessionsChanged(frozenset(ids)))
+        if self._closed:
+            return
+        batch = frozenset(ids)
+        for screen in list(self.screens):
+            screen.post_message(SessionsChanged(batch))
 
     async def close(self) -> None:
         self._closed = True
+        self.screens.clear()
         feed, self.feed = self.feed, None
         if feed is not None:
             await feed.close()
+
+
+class LiveWatch:
+    """A screen's subscription to the app's `LiveFeed` (an app without one gets a feed of the screen's own)."""
+
+    def __init__(self, screen: Screen[Any], services: Services) -> None:
+        self.screen = screen
+        self.services = services
+        self.hub: LiveFeed | None = None
+        self._own_hub = False
+
+    @property
+    def feed(self) -> ChangeFeed | None:
+        return self.hub.feed if self.hub is not None else None
+
+    def start(self) -> None:
+        if self.hub is not None:
+            return
+        hub = getattr(self.screen.app, "live_feed", None)
+        if not isinstance(hub, LiveFeed):
+            hub, self._own_hub = LiveFeed(self.screen.app), True
+        self.hub = hub
+        hub.subscribe(self.screen, self.services)
+
+    async def close(self) -> None:
+        hub = self.hub
+        if hub is None:
+            return
+        hub.unsubscribe(self.screen)
+        if self._own_hub:
+            await hub.close()
 
 
 class OwnWrites:

@@ -308,16 +308,10 @@ class Workspace(SessionScreen):
 
     @work(exclusive=True, group="live", exit_on_error=False)
     async def live_read(self, token: tuple[int, bool], before: SessionDetail | None) -> None:
-        from flowpilot_tui.services.live import recent_actor
+        from flowpilot_tui.services.live import reread
 
-        try:
-            detail = await self.services.sessions.get(self.session_id)
-            by = None
-            if before is not None and visible_change(before, detail):
-                actor = self.services.actor
-                by = await recent_actor(
-                    self.services.store, actor.account_id, self.session_id, before.summary.updated_at, actor.user_id
-                )
+        try:  # the session and who changed it since `before` (the audit trail), in one read transaction
+            detail, by = await reread(self.services.sessions, self.session_id, before, now=self.services.clock())
         except DomainError:
             return  # the next change or ctrl+r reads it again
         self.post_message(LiveRead(detail, by, token))

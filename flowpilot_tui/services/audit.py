@@ -16,6 +16,18 @@ from flowpilot_tui.services.identity import Actor
 from flowpilot_tui.services.models import AuditEvent
 from flowpilot_tui.services.psa.base import PsaCall
 
+# Session writes another engineer's FlowPilot reports live ("Dana Ortiz edited a fact 12 s ago"); each is recorded in
+# the same transaction as the write, with the actor and the time. Posts are `writeback.<outcome>`, take-overs
+# `session.takeover` (handoff.py).
+FACT_ADDED = "fact.add"
+FACT_EDITED = "fact.edit"
+FACT_DELETED = "fact.delete"
+FIX_PROPOSED = "fix.propose"
+FIX_DECIDED = "fix.decide"
+SCRIPT_CREATED = "script.create"
+CHAT_MESSAGE = "chat.message"
+STATUS_PREFIX = "session."  # session.pause, session.resume, session.request_escalation
+
 
 def add_event(
     db: AsyncSession, actor: Actor, session_id: str | None, action: str, detail: dict[str, Any], now: datetime

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from flowpilot_tui.services import audit
 from flowpilot_tui.services.access import bump_state_version, load_session
 from flowpilot_tui.services.errors import Conflict, InvalidInput, NotFound
 from flowpilot_tui.services.identity import Actor
@@ -220,6 +221,9 @@ class ScriptService:
             db.add(script)
             await db.flush()
             await bump_state_version(db, row.id, now)
+            audit.add_event(
+                db, self.actor, row.id, audit.SCRIPT_CREATED, {"script_id": script.id, "fix_id": fix.id}, now
+            )
             return ScriptView(
                 script.id, row.id, fix.id, fix.title, shell, draft.body, draft.generator, now, draft.fallback_reason
             )

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, literal, literal_column, or_, select, table, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flowpilot_tui.services import rules
+from flowpilot_tui.services import audit, rules
 from flowpilot_tui.services.access import bump_state_version, load_session
 from flowpilot_tui.services.errors import Conflict, InvalidInput, NotFound
 from flowpilot_tui.services.identity import Actor
@@ -157,38 +157,44 @@ class SessionService:
         return AISession.id.in_(matches) if (found or 0) <= FTS_RARE else by_scan
 
     async def _summary(self, db: AsyncSession, session_id: str) -> SessionSummary:
+        return (await self._summary_and_row(db, session_id))[0]
+
+    async def _summary_and_row(self, db: AsyncSession, session_id: str) -> tuple[SessionSummary, AISession]:
         row = (await db.execute(self._summary_query().where(AISession.id == str(session_id)))).first()
         if row is None:
             raise NotFound(f"Session {session_id} not found")
-        return summary_of(*row)
+        return summary_of(*row), row[0]
 
     async def get(self, session_id: str) -> SessionDetail:
         async with self.store.read() as db:
-            summary = await self._summary(db, session_id)
-            row = await load_session(db, self.actor, session_id)
-            facts = (
-                await db.scalars(select(SessionFact).where(SessionFact.session_id == row.id).order_by(SessionFact.id))
-            ).all()
-            fixes = (
-                await db.scalars(
-                    select(SessionSuggestedFix)
-                    .where(SessionSuggestedFix.session_id == row.id)
-                    .order_by(SessionSuggestedFix.id.desc())
-                )
-            ).all()
-            count = await db.scalar(select(func.count()).where(ChatMessage.session_id == row.id)) or 0
-            drafts = (await db.scalars(select(Draft).where(Draft.session_id == row.id))).all()
-            return SessionDetail(
-                summary=summary,
-                facts=tuple(FactView.of(f) for f in facts),
-                fixes=tuple(FixView.of(f) for f in fixes),
-                message_count=int(count),
-                resolution_note_markdown=row.resolution_note_markdown,
-                escalation_package_markdown=row.escalation_package_markdown,
-                resolved_at=row.resolved_at,
-                escalated_at=row.escalated_at,
-                drafts={d.kind: d.text for d in drafts},
+            return await self.get_in(db, session_id)
+
+    async def get_in(self, db: AsyncSession, session_id: str) -> SessionDetail:
+        """`get` inside the caller's open transaction (a live re-read adds its audit lookup to the same one)."""
+        summary, row = await self._summary_and_row(db, session_id)  # scoped to the account like load_session
+        facts = (
+            await db.scalars(select(SessionFact).where(SessionFact.session_id == row.id).order_by(SessionFact.id))
+        ).all()
+        fixes = (
+            await db.scalars(
+                select(SessionSuggestedFix)
+                .where(SessionSuggestedFix.session_id == row.id)
+                .order_by(SessionSuggestedFix.id.desc())
             )
+        ).all()
+        count = await db.scalar(select(func.count()).where(ChatMessage.session_id == row.id)) or 0
+        drafts = (await db.scalars(select(Draft).where(Draft.session_id == row.id))).all()
+        return SessionDetail(
+            summary=summary,
+            facts=tuple(FactView.of(f) for f in facts),
+            fixes=tuple(FixView.of(f) for f in fixes),
+            message_count=int(count),
+            resolution_note_markdown=row.resolution_note_markdown,
+            escalation_package_markdown=row.escalation_package_markdown,
+            resolved_at=row.resolved_at,
+            escalated_at=row.escalated_at,
+            drafts={d.kind: d.text for d in drafts},
+        )
 
     async def list_messages(
         self, session_id: str, *, limit: int = 200, before_id: int | None = None
@@ -244,10 +250,14 @@ class SessionService:
         reason = clean_text(reason, "Escalation reason", required=False) or None
         async with self.store.write() as db:
             row = await load_session(db, self.actor, session_id)
+            previous = row.status
             row.status = rules.target_status(action, row.status)
             if reason:
                 row.escalation_reason = reason
-            row.updated_at = self.clock()
+            row.updated_at = now = self.clock()
+            audit.add_event(
+                db, self.actor, row.id, audit.STATUS_PREFIX + action, {"from": previous, "to": row.status}, now
+            )
             await db.flush()
             return await self._summary(db, row.id)
 
@@ -295,6 +305,8 @@ class SessionService:
         )
         db.add(msg)
         row.updated_at = now
+        if role == "user":  # what the engineer typed; the assistant's reply and tool cards are part of that turn
+            audit.add_event(db, self.actor, row.id, audit.CHAT_MESSAGE, {"role": role}, now)
         await db.flush()
         return MessageView.of(msg)
 
@@ -331,6 +343,9 @@ class SessionService:
         db.add(fact)
         await db.flush()
         await bump_state_version(db, row.id, now)
+        audit.add_event(
+            db, self.actor, row.id, audit.FACT_ADDED, {"fact_id": fact.id, "kind": kind, "source": source}, now
+        )
         return FactView.of(fact)
 
     async def _load_fact(self, db: AsyncSession, session_id: str, fact_id: int) -> SessionFact:
@@ -366,6 +381,9 @@ class SessionService:
             fact.updated_at = now
             await db.flush()
             await bump_state_version(db, fact.session_id, now)
+            audit.add_event(
+                db, self.actor, fact.session_id, audit.FACT_EDITED, {"fact_id": fact.id, "kind": fact.kind}, now
+            )
             return FactView.of(fact)
 
     async def delete_fact(self, session_id: str, fact_id: int) -> None:
@@ -376,6 +394,9 @@ class SessionService:
             await db.delete(fact)
             await db.flush()
             await bump_state_version(db, fact.session_id, now)
+            audit.add_event(
+                db, self.actor, fact.session_id, audit.FACT_DELETED, {"fact_id": fact.id, "kind": fact.kind}, now
+            )
 
     # ---- suggested fixes --------------------------------------------------------------------------------------
 
@@ -434,6 +455,9 @@ class SessionService:
         db.add(fix)
         await db.flush()
         await bump_state_version(db, row.id, now)
+        audit.add_event(
+            db, self.actor, row.id, audit.FIX_PROPOSED, {"fix_id": fix.id, "title": title[:120], "source": source}, now
+        )
         return FixView.of(fix)
 
     async def decide_fix(self, session_id: str, fix_id: int, decision: str) -> FixView:
@@ -458,6 +482,7 @@ class SessionService:
             fix.decided_at = now
             await db.flush()
             await bump_state_version(db, row.id, now)
+            audit.add_event(db, self.actor, row.id, audit.FIX_DECIDED, {"fix_id": fix.id, "decision": decision}, now)
             return FixView.of(fix)
 
     # ---- drafts -----------------------------------------------------------------------------------------------
