@@ -595,8 +595,18 @@ def cold_figures(db_url: str, runs: int) -> None:
     bare, app = [], []
     for _ in range(runs):  # interleaved
         for code, out in ((BARE, bare), (COLD, app)):
-            done = subprocess.run([sys.executable, "-c", code, db_url], capture_output=True, text=True, check=True)
+            try:
+                done = subprocess.run(
+                    [sys.executable, "-c", code, db_url], capture_output=True, text=True, check=True, timeout=300
+                )
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+                tail = (exc.stderr or "")[-600:] if isinstance(exc.stderr, str) else ""
+                print(f"  cold start run failed ({exc.__class__.__name__}): {tail.strip()}", flush=True)
+                continue
             out.append(int(done.stdout.split()[-2]))
+    if not bare or not app:
+        print("Cold start: no figures (every run failed, see above)")
+        return
     b, a = med(bare), med(app)
     print("Cold start (median; process start → first screen ready):")
     print(f"  bare Textual app              {b:7.0f} ms")

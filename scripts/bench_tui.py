@@ -34,7 +34,10 @@ async def main():
     s.ui.cursor_blink = False
     app = make_app(s)
     async with app.run_test(size=(120, 36)) as pilot:
+        deadline = time.monotonic() + 120  # never a hang: a failed open (app exited) or another screen is said
         while type(app.screen).__name__ != "SessionList" or not app.screen.query_one("SessionTable").row_count:
+            if app.return_code is not None or not app.is_running or time.monotonic() > deadline:
+                sys.exit(f"cold start: no rows (screen {type(app.screen).__name__}, exit {app.return_code})")
             await pilot.pause(0.005)
         await pilot.pause()
     print(f"{t_import * 1000:.0f} {(time.perf_counter() - t0) * 1000:.0f} {len(sys.modules)}")
