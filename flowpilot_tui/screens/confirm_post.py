@@ -33,6 +33,7 @@ from flowpilot_tui.services import post_gate, wording
 from flowpilot_tui.services.redact import RedactedItem, find_secrets
 from flowpilot_tui.services.time_entry import TimeEntryDraft, TimePlan, unset_reason
 from flowpilot_tui.services.writeback_types import PostPlan
+from flowpilot_tui.widgets.ordered_keys import OrderedInput
 
 MAX_LISTED = 6
 HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -163,10 +164,12 @@ class ConfirmPost(ModalScreen[PostConsent | None]):
                 assert self.time is not None
                 with Horizontal(id="cp-time-row"):
                     yield Label("Time (UTC)")
-                    yield Input(f"{self.time.start:%H:%M}", id="cp-time-start", compact=True, max_length=5)
+                    yield OrderedInput(f"{self.time.start:%H:%M}", id="cp-time-start", compact=True, max_length=5)
                     yield Label("to")
-                    yield Input(f"{self.time.end:%H:%M}", id="cp-time-end", compact=True, max_length=5)
-                    yield Input(self.time.notes, id="cp-time-notes", compact=True, placeholder="Time entry notes")
+                    yield OrderedInput(f"{self.time.end:%H:%M}", id="cp-time-end", compact=True, max_length=5)
+                    yield OrderedInput(
+                        self.time.notes, id="cp-time-notes", compact=True, placeholder="Time entry notes"
+                    )
                     yield Checkbox("No time entry", id="cp-no-time", compact=True)
             with Horizontal(id="cp-buttons"):
                 yield Button("Cancel (Esc)", id="cp-cancel", variant="default")

@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Static
 from flowpilot_tui.messages import ServiceFailed, ServicesReady
 from flowpilot_tui.safe_text import plain
 from flowpilot_tui.widgets.app_footer import AppFooter
+from flowpilot_tui.widgets.ordered_keys import OrderedInput
 
 if TYPE_CHECKING:
     from flowpilot_tui.config import Settings
@@ -43,7 +44,7 @@ class FirstRun(Screen[None]):
             )
             yield Button("Load demo data", id="demo", variant="primary")
             with Horizontal(id="empty-row"):
-                yield Input(placeholder="Account name, e.g. Acme IT", id="account-name")
+                yield OrderedInput(placeholder="Account name, e.g. Acme IT", id="account-name")
                 yield Button("Start an empty account", id="empty")
             yield Static("", id="first-run-status")
         yield AppFooter()

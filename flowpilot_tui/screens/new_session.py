@@ -3,7 +3,8 @@
 Why validate here too: the service rejects bad input anyway, but catching "ticket id without connection" before
 the round trip keeps what the engineer typed on screen. For the same reason the linked ticket is read from the PSA
 while the dialog is still open: a ticket that does not exist is refused here, not at post time, and an unreachable
-PSA is said plainly (Create again links it unchecked).
+PSA is said plainly (Create again links it unchecked). Both fields apply keys in the order typed, and Enter creates
+with the field's text as it was at that Enter (see widgets/ordered_keys.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from textual.widgets import Button, Input, Label, Select
 
 from flowpilot_tui import keymap
 from flowpilot_tui.errors import DomainError, NotFound
+from flowpilot_tui.widgets.ordered_keys import OrderedInput
 
 TicketCheck = Callable[[str, int], Awaitable[object]]
 
@@ -44,7 +46,7 @@ class NewSession(ModalScreen[NewSessionRequest | None]):
         with Vertical(classes="dialog"):
             yield Label("New session", classes="title")
             yield Label("Title")
-            yield Input(placeholder="What is the problem? e.g. Outlook keeps prompting for password", id="title")
+            yield OrderedInput(placeholder="What is the problem? e.g. Outlook keeps prompting for password", id="title")
             yield Label("Link to a PSA ticket (optional)")
             with Horizontal(classes="row"):
                 yield Select(
@@ -53,7 +55,7 @@ class NewSession(ModalScreen[NewSessionRequest | None]):
                     id="connection",
                     disabled=not self.connections,
                 )
-                yield Input(placeholder="Ticket #", id="ticket", restrict=r"#?[0-9]*", max_length=12)
+                yield OrderedInput(placeholder="Ticket #", id="ticket", restrict=r"#?[0-9]*", max_length=12)
             yield Label("", id="ticket-problem", classes="hint")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
@@ -62,12 +64,19 @@ class NewSession(ModalScreen[NewSessionRequest | None]):
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()
 
-    @on(Button.Pressed, "#create")
     @on(Input.Submitted)
-    def create(self) -> None:
-        title = self.query_one("#title", Input).value.strip()
+    def submitted(self, event: Input.Submitted) -> None:
+        """Enter: the field it was pressed in counts as it was at that Enter (keys typed after it are not in it)."""
+        self.create(**{"title" if event.input.id == "title" else "ticket": event.value})
+
+    @on(Button.Pressed, "#create")
+    def create_pressed(self) -> None:
+        self.create()
+
+    def create(self, title: str | None = None, ticket: str | None = None) -> None:
+        title = (self.query_one("#title", Input).value if title is None else title).strip()
         connection = self.query_one("#connection", Select).value
-        ticket = self.query_one("#ticket", Input).value.strip().lstrip("#")
+        ticket = (self.query_one("#ticket", Input).value if ticket is None else ticket).strip().lstrip("#")
         if not title:
             self.notify("Give the session a title", severity="warning")
             self.query_one("#title", Input).focus()

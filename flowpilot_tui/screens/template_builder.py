@@ -3,7 +3,8 @@
 Parameters are edited as lines `Name | description | default` (fast with a keyboard, easy to read back).
 Saving runs in a worker; any DomainError (bad name, undeclared `{{Param}}`, duplicate name) is a notification
 and the edit stays on screen. Closing with unsaved edits needs a second Esc. The screen dismisses with the last
-saved TemplateView (or None), so the opener can refresh the session.
+saved TemplateView (or None), so the opener can refresh the session. Every field applies keys in the order typed, and
+F2 saves what was typed before it (see widgets/ordered_keys.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from flowpilot_tui.safe_text import one_line, strip_controls
 from flowpilot_tui.screens.script_viewer import banner_text
 from flowpilot_tui.services.errors import DomainError
 from flowpilot_tui.services.script_safety import destructive_flags
+from flowpilot_tui.widgets.ordered_keys import OrderedInput, OrderedTextArea
 from flowpilot_tui.widgets.script_area import ScriptArea
 
 
@@ -82,7 +84,7 @@ class TemplateBuilder(ModalScreen[Any]):
                     id="tpl-readonly",
                 )
             with Horizontal(id="tpl-row"):
-                yield Input(
+                yield OrderedInput(
                     strip_controls(t.name), placeholder="Template name", id="tpl-name", disabled=not self.can_write
                 )
                 yield Select(
@@ -93,7 +95,7 @@ class TemplateBuilder(ModalScreen[Any]):
                     disabled=not self.can_write,
                 )
             yield Label("Parameters — one per line: Name | description | default", classes="tpl-label")
-            yield TextArea(
+            yield OrderedTextArea(
                 strip_controls(params_to_text(t.parameters)),
                 id="tpl-params",
                 soft_wrap=False,

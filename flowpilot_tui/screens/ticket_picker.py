@@ -24,6 +24,7 @@ from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import one_line, plain
 from flowpilot_tui.services.errors import DomainError
 from flowpilot_tui.widgets.app_footer import AppFooter
+from flowpilot_tui.widgets.ordered_keys import OrderedInput
 from flowpilot_tui.widgets.ticket_table import TicketTable
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ class TicketPicker(Screen[str | None]):
     def compose(self) -> ComposeResult:
         yield Static(plain("New session from ticket · your open tickets, newest activity first"), id="topbar")
         with Horizontal(id="tp-controls"):
-            yield Input(placeholder="Search #number or summary, then Enter  ( / )", id="tp-search")
+            yield OrderedInput(placeholder="Search #number or summary, then Enter  ( / )", id="tp-search")
             if len(self.connections) > 1:
                 yield Select(
                     [(name, name) for name in self.connections],
@@ -113,9 +114,9 @@ class TicketPicker(Screen[str | None]):
         value = self.query_one("#tp-connection", Select).value
         return value if isinstance(value, str) else None
 
-    def load(self, *, more: bool = False) -> None:
+    def load(self, *, more: bool = False, search: str | None = None) -> None:
         if not more:
-            self.search = self.query_one("#tp-search", Input).value.strip()
+            self.search = (self.query_one("#tp-search", Input).value if search is None else search).strip()
         self.busy = True
         self.query_one("#tp-more", Button).disabled = True
         self.set_status("Loading more tickets…" if more else "Loading your tickets…")
@@ -170,8 +171,8 @@ class TicketPicker(Screen[str | None]):
     # ---- controls ---------------------------------------------------------------------------------------------
 
     @on(Input.Submitted, "#tp-search")
-    def search_submitted(self) -> None:
-        self.load()
+    def search_submitted(self, event: Input.Submitted) -> None:
+        self.load(search=event.value)  # the text at Enter (keys act in order: see widgets/ordered_keys.py)
         self.query_one(TicketTable).focus()
 
     @on(Select.Changed, "#tp-connection")

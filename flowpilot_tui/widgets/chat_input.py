@@ -9,15 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.message import Message
-from textual.widgets import TextArea
 
 from flowpilot_tui import keymap
-from flowpilot_tui.widgets.ordered_keys import OrderedKeys
+from flowpilot_tui.widgets.ordered_keys import OrderedTextArea
 
 PLACEHOLDER = "Message · Enter sends · ctrl+j newline · /help"
 
 
-class ChatInput(OrderedKeys, TextArea):
+class ChatInput(OrderedTextArea):
     """Send, newline, Backspace, arrows… run from the key handler in the order typed (see ordered_keys): a priority
     binding would act before the characters typed just before Enter were inserted and cut the message."""
 

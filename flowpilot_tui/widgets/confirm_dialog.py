@@ -1,6 +1,7 @@
 """A small yes/no modal (optionally with a reason field); default focus is Cancel.
 
-Why: deletions and status requests must never happen on a single unmodified key press.
+Why: deletions and status requests must never happen on a single unmodified key press (so Enter in the reason field
+does not confirm). The reason field applies keys in the order typed (see ordered_keys).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import plain
+from flowpilot_tui.widgets.ordered_keys import OrderedInput
 
 
 class ConfirmDialog(ModalScreen["str | None"]):
@@ -29,7 +31,7 @@ class ConfirmDialog(ModalScreen["str | None"]):
             yield Label(plain(self.title_text), classes="title")
             yield Static(plain(self.body))
             if self.ask_reason is not None:
-                yield Input(placeholder=self.ask_reason, id="reason")
+                yield OrderedInput(placeholder=self.ask_reason, id="reason")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button(self.confirm_label, id="confirm", variant="warning")

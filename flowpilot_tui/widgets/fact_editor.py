@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
@@ -18,23 +18,11 @@ from flowpilot_tui import keymap
 from flowpilot_tui.services.models import FACT_KINDS
 from flowpilot_tui.services.views import FactView
 from flowpilot_tui.widgets.facts_pane import KIND_TITLE
-from flowpilot_tui.widgets.ordered_keys import OrderedKeys
+from flowpilot_tui.widgets.ordered_keys import OrderedInput
 
 
-class FactInput(OrderedKeys, Input):
-    """One line of fact text: keys act in the order typed (see ordered_keys); a multi-line paste is joined with
-    spaces (a plain Input keeps only its first line, silently dropping the rest)."""
-
-    def _on_paste(self, event: events.Paste) -> None:
-        event.stop()
-        event.prevent_default()
-        text = " ".join(line.strip() for line in event.text.splitlines() if line.strip())
-        if not text:
-            return
-        if self.selection.is_empty:
-            self.insert_text_at_cursor(text)
-        else:
-            self.replace(text, *self.selection)
+class FactInput(OrderedInput):
+    """One line of fact text: keys act in the order typed, a multi-line paste is joined (see ordered_keys)."""
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,13 @@ Why: Textual resolves a widget's own non-priority bindings (Backspace, Delete, a
 only once the key event has bubbled from the focused widget up to the App, one message queue per ancestor, while
 printable keys are inserted at once from the widget's own queue. In a burst (SSH batching, key-ahead, a busy
 machine) the characters typed after a Backspace are therefore inserted before it runs, and it deletes the wrong
-character ("Not tested" came out "Not tedted"). `OrderedKeys` runs the widget's own bindings from its key handler,
-in its queue, so each key acts in turn; priority bindings are untouched (the App runs them before forwarding).
+character ("Not tested" came out "Not tedted"). `OrderedKeys` runs the non-priority bindings from its key handler,
+in its queue, so each key acts in turn: the widget's own first, then those of its containers and screen (F2 Save in the
+template builder, Esc in a dialog) and, outside a modal, the App's, as Textual's lookup would after bubbling, but before
+any key typed later is applied. Priority bindings are untouched (the App runs them before forwarding; use
+`after_typed_keys` for those that read the text).
+
+Every text field of the app is an `OrderedInput` or an `OrderedTextArea` (or a subclass of them).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import events
+from textual.widgets import Input, TextArea
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -25,22 +31,51 @@ else:
 
 
 class OrderedKeys(_Base):
-    """Mixin, listed before the text widget: `class NoteEditor(OrderedKeys, TextArea)`."""
+    """Mixin, listed before the text widget: `class OrderedInput(OrderedKeys, Input)`. Use the two classes below."""
 
     async def _on_key(self, event: events.Key) -> None:
-        if await self.run_own_binding(event):
+        if await self.run_binding(event):
             event.stop()
             event.prevent_default()  # the text widget's own handler and the App's binding lookup do not run again
 
-    async def run_own_binding(self, event: events.Key) -> bool:
-        """Run the first enabled binding of this widget for the key (after the user's keymap); True if one ran."""
-        bindings = self._bindings.copy()
-        if self.app._keymap:
-            bindings.apply_keymap(self.app._keymap)
-        for binding in bindings.key_to_bindings.get(event.key, ()):
-            if not binding.priority and await self.app.run_action(binding.action, self):
-                return True
+    async def run_binding(self, event: events.Key) -> bool:
+        """Run the first enabled non-priority binding for the key, looked up as Textual does after bubbling (this
+        widget, its ancestors up to the first modal screen, then the App; the user's keymap applied; an ancestor's
+        binding for a key this widget consumes, such as a printable character in an Input, is skipped); True if one
+        ran. The chain starts at this widget, not at whatever has focus by now."""
+        key, app = event.key, self.app
+        keymap = app._keymap
+        node: Any
+        for node in self.ancestors_with_self:
+            bindings = node._bindings.copy()
+            if keymap:
+                bindings.apply_keymap(keymap)
+            for binding in bindings.key_to_bindings.get(key, ()):
+                if not binding.priority and await app.run_action(binding.action, node):
+                    return True
+            if node.is_modal or node.check_consume_key(key, event.character):
+                return False
         return False
+
+
+class OrderedInput(OrderedKeys, Input):
+    """A one-line text field whose keys act in the order typed. A multi-line paste is joined with spaces (a plain
+    Input keeps only its first line, silently dropping the rest)."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        event.prevent_default()
+        text = " ".join(line.strip() for line in event.text.splitlines() if line.strip())
+        if not text:
+            return
+        if self.selection.is_empty:
+            self.insert_text_at_cursor(text)
+        else:
+            self.replace(text, *self.selection)
+
+
+class OrderedTextArea(OrderedKeys, TextArea):
+    """A multi-line text area whose keys act in the order typed."""
 
 
 def after_typed_keys(app: App[Any], callback: Callable[..., object], *args: object) -> None:

@@ -20,10 +20,10 @@ from textual.widgets import Static, TextArea
 from flowpilot_tui import keymap
 from flowpilot_tui.services import rules, wording
 from flowpilot_tui.services.drafts import Kind, KindText
-from flowpilot_tui.widgets.ordered_keys import OrderedKeys, after_typed_keys
+from flowpilot_tui.widgets.ordered_keys import OrderedTextArea, after_typed_keys
 
 
-class NoteEditor(OrderedKeys, TextArea):
+class NoteEditor(OrderedTextArea):
     """The note editor: a TextArea whose keys act in the order typed (see ordered_keys)."""
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from textual.widgets import TextArea
+from flowpilot_tui.widgets.ordered_keys import OrderedTextArea
 
 _KEYWORDS = {
     "powershell": "if elseif else foreach for while do until switch function param return try catch finally throw "
@@ -69,8 +69,8 @@ def tokenize(line: str, shell: str) -> list[tuple[int, int, str]]:
     return spans
 
 
-class ScriptArea(TextArea):
-    """TextArea with the shell lexer; set `shell` ("powershell" | "bash") to switch."""
+class ScriptArea(OrderedTextArea):
+    """TextArea with the shell lexer (keys act in the order typed); set `shell` ("powershell" | "bash") to switch."""
 
     def __init__(self, text: str = "", *, shell: str = "bash", **kwargs: object) -> None:
         self._shell = shell
