@@ -8,11 +8,12 @@ from typing import Any
 
 from post_helpers import messages, modal_text, open_modal, with_draft
 from preview_harness import OUTLOOK, PRINTER, VPN, PreviewHarness, seed_demo_db
-from textual.widgets import Button, Checkbox
+from textual.widgets import Button, Checkbox, Static
 from tui_helpers import make_settings, settle, wait_until
 
 from flowpilot_tui.emulators.connectwise import ConnectWiseEmulator
 from flowpilot_tui.screens.confirm_post import ConfirmPost
+from flowpilot_tui.screens.follow_up import FollowUpOffer
 from flowpilot_tui.services.container import Services
 
 
@@ -303,3 +304,81 @@ async def test_unconfigured_connection_is_a_clear_error_not_a_crash(db_url: str)
         assert "'demo-cw' is not configured" in error.message
         assert app.pane.text_area.text.startswith("Unsent Issue")
         assert (await session_row(app)).summary.status == "active"
+
+
+# ---- a retry that finds an earlier version of the note on the ticket (issue 16) -------------------------------
+
+
+async def _retry_with_edits(pilot: Any, app: PreviewHarness, cw: ConnectWiseEmulator) -> FollowUpOffer:
+    """Post once with the status change silently ignored (the note is on the ticket, the session stays open), add a
+    line, Confirm & post again: the outcome is the follow-up offer."""
+    cw.faults.silent_status_ignore = True
+    await settle(pilot)
+    await open_modal(pilot)
+    await pilot.press("ctrl+y")
+    await wait_until(pilot, lambda: any(n.severity == "error" for n in app._notifications), "status not verified")
+    await settle(pilot)
+    cw.faults.silent_status_ignore = False
+    await type_text(pilot, "Also cleared the cached credentials.")
+    await pilot.press("enter")
+    await open_modal(pilot)
+    await pilot.press("ctrl+y")
+    await wait_until(pilot, lambda: isinstance(app.screen, FollowUpOffer), "the follow-up offer")
+    await pilot.pause()
+    assert isinstance(app.screen, FollowUpOffer)
+    return app.screen
+
+
+async def press_post(pilot: Any, screen: FollowUpOffer) -> None:
+    """Tab from "Not now" (where the focus starts, at both steps) to the post button, Enter."""
+    await pilot.press("tab")
+    assert screen.focused is screen.query_one("#fu-post")
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def offer_text(screen: FollowUpOffer) -> str:
+    return "\n".join(str(w.render()) for w in screen.query(Static) if w.display and not isinstance(w, Button))
+
+
+async def test_a_retry_that_finds_an_earlier_note_offers_the_difference_and_posts_it_after_confirmation(
+    db_url: str, cw_env: ConnectWiseEmulator
+) -> None:
+    ids = await seed_demo_db(db_url)
+    app = PreviewHarness(make_settings(db_url, cw=cw_env), ids[OUTLOOK])
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        offer = await _retry_with_edits(pilot, app, cw_env)
+        (first,) = cw_env.notes_on(48213)  # not posted again
+        text = offer_text(offer)
+        assert f"Ticket #48213 holds a different text: its resolution note #{first.id} is an earlier version" in text
+        assert "Follow-up:\n\nAlso cleared the cached credentials." in text  # the difference, shown
+        assert "Post the difference above as a new" not in text  # the confirmation comes second
+        await press_post(pilot, offer)
+        assert "Post the difference above as a new customer-visible Resolution note to ticket #48213?" in offer_text(
+            offer
+        )
+        assert len(cw_env.notes_on(48213)) == 1  # the first press only asked
+        await press_post(pilot, offer)
+        await wait_until(pilot, lambda: any("the session keeps both notes" in m for m in messages(app)), "follow-up")
+        await settle(pilot)
+        original, added = cw_env.notes_on(48213)
+        assert added.text == "Follow-up:\n\nAlso cleared the cached credentials."  # what was shown, nothing more
+        assert added.flags.get("resolutionFlag") and original.id == first.id  # same visibility, nothing reposted
+        assert (await session_row(app)).summary.status == "resolved"
+        assert app.services is not None
+        stored = await app.services.sessions.get(app.session_id)
+        assert stored.resolution_note_markdown == f"{original.text}\n\n{added.text}"  # what the ticket shows
+
+
+async def test_the_follow_up_offer_sends_nothing_unless_confirmed(db_url: str, cw_env: ConnectWiseEmulator) -> None:
+    ids = await seed_demo_db(db_url)
+    app = PreviewHarness(make_settings(db_url, cw=cw_env), ids[OUTLOOK])
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        offer = await _retry_with_edits(pilot, app, cw_env)
+        await press_post(pilot, offer)  # asked once, then Esc at the confirmation
+        assert "Post the difference above" in offer_text(offer)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, FollowUpOffer), "offer closed")
+        await settle(pilot)
+        assert len(cw_env.notes_on(48213)) == 1
+        assert not any("Follow-up" in (n.title or "") for n in app._notifications)

@@ -21,6 +21,7 @@ from flowpilot_tui.messages import NotePosted, SessionLoaded
 from flowpilot_tui.safe_text import one_line
 from flowpilot_tui.screens.confirm_post import ConfirmPost
 from flowpilot_tui.screens.discard_draft import DiscardDraft
+from flowpilot_tui.screens.follow_up import FollowUpOffer
 from flowpilot_tui.screens.redactions import RedactionsScreen
 from flowpilot_tui.services import wording
 from flowpilot_tui.services.drafts import DraftBook, Kind, KindText, fetch_text, other_kind
@@ -57,6 +58,9 @@ class PostDone(Message):
     kind: Kind
     outcome: WritebackOutcome | None = None
     error: str = ""
+    text: str = ""  # what the engineer confirmed (a follow-up note is computed from it)
+    accept_flags: bool = False  # the consent given in Confirm & post (it covers a follow-up: part of that text)
+    follow_up: bool = False  # the result of posting a follow-up note
 
 
 @dataclass
@@ -110,8 +114,9 @@ class SessionScreen(Screen[None]):
         return self.drafts.is_stale(self.kind, self.detail.summary.state_version if self.detail else None)
 
     def start_preview(self) -> None:
+        """Opening: one read of the session feeds every pane (SessionLoaded), then the preview's text."""
         self.render_preview()
-        self.load_preview(self.kind)
+        self.load_preview(self.kind, whole_session=True)
 
     def render_preview(self) -> None:
         d = self.detail
@@ -158,19 +163,20 @@ class SessionScreen(Screen[None]):
     async def load_preview(
         self, kind: Kind, regenerate: bool = False, discard_draft: bool = False, *, whole_session: bool = False
     ) -> None:
-        """Read the session and the text for `kind`; `whole_session` also shows the detail in every pane."""
+        """Read the session and the text for `kind`; `whole_session` also shows the detail in every pane, as soon
+        as it is read (the text may still be generated: the panes do not wait for the model)."""
         sessions = self.services.sessions
         try:
             if discard_draft:
                 await sessions.discard_draft(self.session_id, kind)
             detail = await sessions.get(self.session_id)
+            if whole_session:
+                self.post_message(SessionLoaded(detail))
             data = await fetch_text(sessions, self.services.generation, detail, kind, regenerate=regenerate)
         except DomainError as exc:
             self.post_message(PreviewLoaded(kind, None, None, error=one_line(exc.message)))
             return
         self.post_message(PreviewLoaded(kind, data, detail))
-        if whole_session:
-            self.post_message(SessionLoaded(detail))
 
     @on(PreviewLoaded)
     def preview_loaded(self, event: PreviewLoaded) -> None:
@@ -182,7 +188,9 @@ class SessionScreen(Screen[None]):
         else:
             self.preview_error = ""
             self.drafts.loaded(event.kind, event.data)
-        if event.detail is not None:
+        if event.detail is not None and self.detail is None:
+            self.apply_detail(event.detail)  # the opening load was superseded (e.g. a toggle): its read fills the panes
+        elif event.detail is not None:
             self._keep(event.detail)
         self.render_preview()
 
@@ -379,9 +387,27 @@ class SessionScreen(Screen[None]):
             except Exception as exc:  # noqa: BLE001 - every failure becomes a notification, never a crash
                 self.post_message(PostDone(kind, error=wording.failure_text(exc, kind)))
                 return
-            self.post_message(PostDone(kind, outcome=outcome))
+            self.post_message(PostDone(kind, outcome=outcome, text=text, accept_flags=consent.accept_flags))
         finally:
             self.post_message(PostState(False))
+
+    @work(exclusive=True, group="post", exit_on_error=False)
+    async def _post_follow_up(self, kind: Kind, text: str, accept_flags: bool) -> None:
+        """Post what `text` adds to the note on the ticket as a follow-up note (journaled and gated, as the CLI's
+        `--post-follow-up`): the engineer asked for it in the FollowUpOffer and confirmed it there."""
+        self.post_message(PostState(True))
+        try:
+            outcome = await self.services.writeback.post_follow_up(
+                self.session_id, kind, text, accept_flags=accept_flags, allow_secrets=True
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a notification, never a crash
+            self.post_message(PostDone(kind, error=wording.failure_text(exc, kind), follow_up=True))
+            return
+        finally:
+            self.post_message(PostState(False))
+        self.post_message(PostDone(kind, outcome=outcome, follow_up=True))
 
     async def _post_context(self, plan: PostPlan, kind: Kind, text: str) -> tuple[TimePlan | None, str | None]:
         """The time entry defaults and the ticket's live-status warning for the modal (a failed read is said, the
@@ -419,12 +445,29 @@ class SessionScreen(Screen[None]):
     @on(PostDone)
     def post_done(self, event: PostDone) -> None:
         if event.outcome is None:
-            self.notify(
-                event.error, title=wording.failure_title(event.kind), severity="error", timeout=20, markup=False
-            )
+            title = "Follow-up note not posted" if event.follow_up else wording.failure_title(event.kind)
+            self.notify(event.error, title=title, severity="error", timeout=20, markup=False)
+            return
+        if event.follow_up:
+            self.notify(one_line(event.outcome.message), title="Follow-up note posted", timeout=10, markup=False)
+            self.load_preview(self.kind, whole_session=True)  # the session now stores both notes
             return
         self.drafts.forget(event.kind)  # writeback cleared the DB draft
         self.notify(wording.outcome_text(event.outcome), title="Done", timeout=10, markup=False)
         self.render_preview()
         self.load_preview(self.kind, whole_session=True)  # the one reload: the session and the text it now holds
         self.post_message(NotePosted(event.outcome, event.kind, self.session_id))
+        if event.outcome.follow_up_text and event.outcome.follow_up_note_id is None:
+            self._offer_follow_up(event)
+
+    def _offer_follow_up(self, event: PostDone) -> None:
+        """The ticket holds an earlier version of the note: show the difference, post it only when asked."""
+        assert event.outcome is not None
+        kind, text, accept = event.kind, event.text, event.accept_flags
+
+        def answer(post: bool | None) -> None:
+            if post and not self.posting:
+                self.posting = True
+                self._post_follow_up(kind, text, accept)
+
+        self.app.push_screen(FollowUpOffer(event.outcome, kind), answer)

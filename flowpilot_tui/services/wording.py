@@ -177,6 +177,24 @@ def outcome_text(outcome: WritebackOutcome) -> str:
     )
 
 
+def follow_up_offer(outcome: WritebackOutcome) -> str:
+    """Why the follow-up note is offered: the note on the ticket is an earlier version of the confirmed text."""
+    kind = "resolve" if outcome.outcome.startswith("resolved") else "escalate"
+    label = kind_spec(kind).label
+    return (
+        f"Ticket #{outcome.ticket_id} holds a different text: its {label} #{outcome.external_note_id} is an earlier "
+        f"version (it reached the ticket before an earlier attempt stopped), so it was not posted again and your "
+        "later edits were not posted. The session keeps the text that is on the ticket. What your text adds:"
+    )
+
+
+def follow_up_confirm(kind: str, ticket_id: int | None) -> str:
+    """The confirmation before a follow-up note is posted: where it goes and who can see it."""
+    customer = kind_spec(kind).customer_visible
+    who = " The customer can see it." if customer else " It is not customer-visible."
+    return f"Post the difference above as a new {VISIBILITY[kind]} to ticket #{ticket_id}?{who} Nothing else changes."
+
+
 # ---- failures --------------------------------------------------------------------------------------------------
 
 

@@ -194,7 +194,9 @@ class WritebackService:
             stored, status = getattr(row, spec.markdown_field), row.status
         if status != rules.target_status(spec.kind, "active") or not stored:
             raise Conflict(f"A follow-up note needs a {spec.label} on the ticket first; post the {spec.label} itself")
-        body = follow_up_difference(stored, text)
+        # compared as posted: the stored note is the ticket's text (review markers and, for customers, fact ids
+        # already removed), so the confirmed text is compared without them too, or every cited line would differ
+        body = follow_up_difference(stored, post_gate.text_to_post(text, customer_visible=spec.customer_visible))
         if body is None:
             raise InvalidInput(
                 f"Nothing to follow up: the text adds nothing to the {spec.label} on the ticket "
@@ -203,8 +205,8 @@ class WritebackService:
         link = await self._link(session_id, spec, check_rules=False)
         if link.ticket_id is None or link.connection_name is None:
             raise Conflict("The session is not linked to a ticket; there is no note to follow up")
-        await self._gate(session_id, spec, body, accept_flags=accept_flags, allow_secrets=allow_secrets)
-        body = post_gate.text_to_post(body, customer_visible=spec.customer_visible)
+        # the gate reads the confirmed text itself (its open flags are gone from `body`); the same consent as `post`
+        await self._gate(session_id, spec, text, accept_flags=accept_flags, allow_secrets=allow_secrets)
         provider = self.providers(link.connection_name)
         with collect_calls() as calls:
             run = _Run(
