@@ -46,13 +46,11 @@ class FlowPilotApp(App[None]):
         self.live_feed = LiveFeed(self)  # one change feed for every screen (screens/live.py)
 
     def get_driver_class(self) -> type[Driver]:
-        """Input is parsed by PasteParser (a paste arrives whole, in order, and never acts as keys); a
-        TEXTUAL_DRIVER override still wins."""
-        from textual import constants
-
+        """Input is parsed by PasteParser (a paste arrives whole, in order, and never acts as keys) on the terminal,
+        Windows and web drivers; any other TEXTUAL_DRIVER override still wins."""
         from flowpilot_tui.paste_parser import driver_class
 
-        return (None if constants.DRIVER else driver_class()) or super().get_driver_class()
+        return driver_class() or super().get_driver_class()
 
     def compose(self) -> ComposeResult:
         yield Static("Opening the database…", id="boot")

@@ -1,8 +1,10 @@
-"""`LinuxDriver` whose input thread parses with `PasteParser` (see paste_parser.py).
+"""`LinuxDriver` and `WebDriver` whose input threads parse with `PasteParser` (see paste_parser.py); the Windows one is
+in paste_driver_windows.py (its module imports win32 APIs at import time).
 
-Why a copy of `run_input_thread`: Textual builds the parser inside that method from a module-level name, so there is
-no seam to hand it another parser. The body is Textual 8.2.8's, with only the parser class changed; textual is
-pinned in pyproject.toml, and tests/test_paste.py drives this method over a real pipe.
+Why a copy of each `run_input_thread`: Textual builds the parser inside that method from a module-level name, so there
+is no seam to hand it another parser. The bodies are Textual 8.2.8's, with only the parser class changed; textual is
+pinned in pyproject.toml, and tests/test_paste.py drives each method (the Linux one over a real pipe, the web one with
+the packet stream textual-serve sends).
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ import os
 import selectors
 from codecs import getincrementaldecoder
 
+from textual import log
 from textual._loop import loop_last
 from textual._parser import ParseError
+from textual.drivers._byte_stream import ByteStream
 from textual.drivers.linux_driver import LinuxDriver
+from textual.drivers.web_driver import WebDriver, _ExitInput
 
 from flowpilot_tui.paste_parser import PasteParser
 
@@ -59,3 +64,34 @@ class PasteSafeDriver(LinuxDriver):
                     pass
             except (EOFError, ParseError):
                 pass
+
+
+class PasteSafeWebDriver(WebDriver):
+    """The driver textual-serve / textual-web start (TEXTUAL_DRIVER=textual.drivers.web_driver:WebDriver)."""
+
+    def run_input_thread(self) -> None:
+        """Wait for input and dispatch events (Textual 8.2.8's loop, parsing with `PasteParser`)."""
+        input_reader = self._input_reader
+        parser = PasteParser(debug=self._debug)
+        decode = getincrementaldecoder("utf-8")().decode
+        # The server sends a stream of bytes: the equivalent of stdin, plus in-band data packets.
+        byte_stream = ByteStream()
+        try:
+            for data in input_reader:
+                if data:
+                    for packet_type, payload in byte_stream.feed(data):
+                        if packet_type == "D":
+                            for event in parser.feed(decode(payload)):  # stdin
+                                self.process_message(event)
+                        else:
+                            self._on_meta(packet_type, payload)
+                for event in parser.tick():
+                    self.process_message(event)
+        except _ExitInput:
+            pass
+        except Exception:
+            from traceback import format_exc
+
+            log(format_exc())
+        finally:
+            input_reader.close()

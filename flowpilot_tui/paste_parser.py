@@ -38,7 +38,7 @@ from textual.message import Message
 from flowpilot_tui.safe_text import pasted_text, strip_controls
 
 if TYPE_CHECKING:
-    from flowpilot_tui.paste_driver import PasteSafeDriver
+    from textual.driver import Driver
 
 PASTE_IDLE_S = 3.0  # a bracketed paste with no input for this long is taken as ended (its end marker was lost)
 MANY_CHARS = 1024  # a read this long came from a full 4 KiB buffer: the next read continues the same paste
@@ -137,12 +137,26 @@ def _finish(inner: Generator[Read1 | Peek1, str, None]) -> None:
         pass
 
 
-def driver_class() -> type[PasteSafeDriver] | None:
-    """The Linux/macOS driver reading input through `PasteParser` (None elsewhere: Textual picks its own)."""
+WEB_DRIVER = "textual.drivers.web_driver:WebDriver"  # what textual-serve and textual-web put in TEXTUAL_DRIVER
+
+
+def driver_class() -> type[Driver] | None:
+    """The driver for this platform, reading input through `PasteParser`: Linux/macOS, Windows, and the web driver
+    when TEXTUAL_DRIVER names Textual's. None for any other TEXTUAL_DRIVER: that override wins."""
     import sys
 
+    from textual import constants
+
+    if constants.DRIVER:
+        if constants.DRIVER.strip() != WEB_DRIVER:
+            return None
+        from flowpilot_tui.paste_driver import PasteSafeWebDriver
+
+        return PasteSafeWebDriver
     if sys.platform == "win32":
-        return None
+        from flowpilot_tui.paste_driver_windows import PasteSafeWindowsDriver
+
+        return PasteSafeWindowsDriver
     from flowpilot_tui.paste_driver import PasteSafeDriver
 
     return PasteSafeDriver

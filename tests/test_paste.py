@@ -9,9 +9,10 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import pytest
 from textual import events
 from textual.message import Message
 from tui_helpers import make_settings, settle, wait_until
@@ -245,3 +246,138 @@ async def test_a_paste_into_the_preview_is_posted_exactly(store, engineer, clock
         stored = (await services.sessions.get(session.id)).resolution_note_markdown
         assert stored == post_gate.text_to_post(expected, customer_visible=True).rstrip()  # fact ids are not posted
         assert " Log: " + LOG_TEXT + "(end)" in stored
+
+
+# ---- the web and Windows drivers ----------------------------------------------------------------------------------
+
+
+def _packet(kind: str, payload: bytes) -> bytes:
+    """One packet of what textual-serve writes to the app's stdin: type, 4-byte big-endian size, payload."""
+    return kind.encode() + len(payload).to_bytes(4, "big") + payload
+
+
+async def test_the_web_driver_reads_textual_serve_packets_through_paste_parser(monkeypatch: Any) -> None:
+    import json
+
+    from textual import constants
+
+    from flowpilot_tui.app import FlowPilotApp
+    from flowpilot_tui.paste_driver import PasteSafeWebDriver
+    from flowpilot_tui.paste_parser import WEB_DRIVER
+
+    monkeypatch.setattr(constants, "DRIVER", WEB_DRIVER)  # as textual-serve / textual-web start the app
+    assert driver_class() is PasteSafeWebDriver
+    assert FlowPilotApp.get_driver_class(object.__new__(FlowPilotApp)) is PasteSafeWebDriver
+    with monkeypatch.context() as other:  # any other TEXTUAL_DRIVER still wins
+        other.setattr(constants, "DRIVER", "textual.drivers.headless_driver:HeadlessDriver")
+        from textual.drivers.headless_driver import HeadlessDriver
+
+        assert FlowPilotApp.get_driver_class(object.__new__(FlowPilotApp)) is HeadlessDriver
+
+    got: list[Message] = []
+    done = threading.Event()
+
+    class FakeApp:  # the driver hands parsed input to `_post_message` and meta events to `post_message`
+        async def _post_message(self, message: Message) -> bool:
+            got.append(message)
+            if isinstance(message, events.Key) and message.key == "z":
+                done.set()
+            return True
+
+        def post_message(self, message: Message) -> bool:
+            got.append(message)
+            return True
+
+    stdin = (START + LOG + END + "z").encode()
+    stream = _packet("D", stdin[:17]) + _packet("M", json.dumps({"type": "focus"}).encode()) + _packet("D", stdin[17:])
+
+    class Reader:  # the browser's bytes as the input reader yields them: split anywhere, even inside a packet
+        def __iter__(self) -> Any:
+            return iter([stream[i : i + 7] for i in range(0, len(stream), 7)])
+
+        def close(self) -> None:
+            pass
+
+    from textual.drivers import web_driver
+
+    monkeypatch.setattr(web_driver, "InputReader", Reader)  # instead of reading the test's own stdin
+    driver = PasteSafeWebDriver(FakeApp())  # type: ignore[arg-type]
+    await asyncio.to_thread(driver.run_input_thread)
+    assert await asyncio.to_thread(done.wait, 30), "the input thread did not deliver the keys"
+    assert [d for d in described(got) if d != ("other", "AppFocus")] == [("paste", LOG_TEXT), ("key", "z")]
+
+
+@pytest.fixture
+def windows_driver_module(monkeypatch: Any) -> Iterator[Any]:
+    """flowpilot_tui.paste_driver_windows imported on any platform: off Windows, msvcrt and kernel32 are stand-ins
+    (the module only needs them to load; the test replaces the console calls it makes)."""
+    import ctypes
+    import importlib
+    import sys
+    import types
+
+    import textual.drivers
+
+    import flowpilot_tui
+
+    names = ("textual.drivers.win32", "textual.drivers.windows_driver", "flowpilot_tui.paste_driver_windows")
+    if sys.platform != "win32":
+
+        class Kernel32:
+            def __getattr__(self, name: str) -> Any:
+                function = types.SimpleNamespace()  # argtypes / restype are set on it at import
+                setattr(self, name, function)
+                return function
+
+        monkeypatch.setitem(sys.modules, "msvcrt", types.ModuleType("msvcrt"))
+        monkeypatch.setattr(ctypes, "WinDLL", lambda *args, **kwargs: Kernel32(), raising=False)
+        for name in names:
+            monkeypatch.delitem(sys.modules, name, raising=False)
+    try:
+        yield importlib.import_module("flowpilot_tui.paste_driver_windows")
+    finally:
+        if sys.platform != "win32":
+            for name in names:
+                sys.modules.pop(name, None)
+            for package, attr in ((textual.drivers, "win32"), (textual.drivers, "windows_driver")):
+                if hasattr(package, attr):
+                    delattr(package, attr)
+            if hasattr(flowpilot_tui, "paste_driver_windows"):
+                delattr(flowpilot_tui, "paste_driver_windows")
+
+
+def test_the_windows_driver_reads_console_input_through_paste_parser(windows_driver_module: Any, monkeypatch: Any):
+    import sys
+
+    from textual import constants
+
+    module = windows_driver_module
+    win32 = module.win32
+    monkeypatch.setattr(constants, "DRIVER", None)
+    with monkeypatch.context() as on_windows:
+        on_windows.setattr(sys, "platform", "win32")
+        assert driver_class() is module.PasteSafeWindowsDriver
+
+    reads = [*(START + LOG[:20]), LOG[20:] + END, "z"]  # key records as ReadConsoleInputW returns them
+    exit_event = threading.Event()
+
+    def read_console_input(handle: Any, records: Any, size: int, count: Any) -> int:
+        chars = reads.pop(0)
+        for i, ch in enumerate(chars):
+            record = records._obj[i]
+            record.EventType = 0x0001  # KEY_EVENT
+            key = record.Event.KeyEvent
+            key.bKeyDown, key.dwControlKeyState, key.wVirtualKeyCode = 1, 0, 0x41
+            key.uChar.UnicodeChar = ch
+        count._obj.value = len(chars)
+        if not reads:
+            exit_event.set()
+        return 1
+
+    monkeypatch.setattr(win32, "GetStdHandle", lambda handle: 7)
+    monkeypatch.setattr(win32, "wait_for_handles", lambda handles, timeout: handles[0])
+    monkeypatch.setattr(win32.KERNEL32, "ReadConsoleInputW", read_console_input)
+    got: list[Message] = []
+    monitor = module.PasteSafeEventMonitor(None, None, exit_event, got.append)
+    monitor.run()  # the thread's body, here in the test's thread
+    assert described(got) == [("paste", LOG_TEXT), ("key", "z")]
