@@ -420,3 +420,34 @@ async def test_wrapped_fact_text_stays_visible_when_the_facts_pane_scrolls(demo)
         assert len(starts) >= 3, shown  # scrolled into the long facts
         for n in starts[:-1]:  # the last one may be cut by the pane's bottom edge
             assert f"and mounted end{n}" in shown, (n, shown)
+
+
+# ---- opening reads the session once (issue 12, item 3) -------------------------------------------------------------
+
+
+async def test_opening_a_workspace_reads_the_session_once_for_every_pane(demo) -> None:
+    """Header, facts, fix card and preview are filled from one read of the session (there were three: the panes'
+    load, the preview's load and the ticket-status check each read it); the history is read on its own."""
+    sid = await outlook_id(demo)
+    reads: list[str] = []
+    get = demo.sessions.get
+
+    async def counted(session_id: str):  # type: ignore[no-untyped-def]
+        reads.append(session_id)
+        return await get(session_id)
+
+    app = make_app(demo.settings, demo)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        demo.sessions.get = counted
+        try:
+            await app.push_screen(Workspace(demo, sid))
+            await settle(pilot)
+        finally:
+            del demo.sessions.get
+        ws = app.screen
+        assert isinstance(ws, Workspace) and ws.detail is not None and ws.current.loaded
+        facts = ws.query_one(FactsPane)
+        assert facts.facts and "Symptoms" in flat_in(app, "#pane-facts")
+        assert ws.query_one(ChatLog).entries  # the history is shown
+        assert reads.count(sid) == 1, reads

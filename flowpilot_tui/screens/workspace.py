@@ -103,6 +103,7 @@ class Workspace(SessionScreen):
         self.own = OwnWrites(self, OWN_WRITE_GROUPS)
         self.live = LiveWatch(self, services)
         self._panes: tuple[Widget, ...] = ()  # the four panes, in PANES order (set on mount)
+        self._ticket_read = False  # the linked ticket's live status was asked for (once, on opening)
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(id="ws-header")
@@ -131,12 +132,11 @@ class Workspace(SessionScreen):
         self._layout(self.app.size.width)
         self._assistant_status()
         self.focus_pane(self.pane)
-        self.start_preview()
-        self.load(history=True)
+        self.start_preview()  # the one read of the session on opening (then the ticket's status, see apply_detail)
+        self.load_history()
         self.live.start()
         if self.notice:
             self.notify(self.notice, timeout=12, markup=False)
-        self.read_ticket_status()
 
     @on(events.DescendantFocus)
     @on(events.DescendantBlur)
@@ -201,18 +201,24 @@ class Workspace(SessionScreen):
             chat.set_status(f"Assistant: {self.services.settings.llm.model} · Esc cancels a reply")
 
     @work(exclusive=True, group="load", exit_on_error=False)
-    async def load(self, history: bool = False) -> None:
+    async def load(self) -> None:
         try:
             detail = await self.services.sessions.get(self.session_id)
-            if history:
-                window = min(INITIAL_HISTORY, self.services.settings.ui.history_window)
-                messages = await self.services.sessions.list_messages(self.session_id, limit=window)
         except DomainError as exc:
             self.post_message(ServiceFailed(exc.message))
             return
         self.post_message(SessionLoaded(detail))
-        if history:
-            self.post_message(HistoryLoaded(messages, detail.message_count > len(messages)))
+
+    @work(exclusive=True, group="history-open", exit_on_error=False)
+    async def load_history(self) -> None:
+        """The newest messages (one more than shown: whether earlier ones exist, without reading the session)."""
+        window = min(INITIAL_HISTORY, self.services.settings.ui.history_window)
+        try:
+            messages = await self.services.sessions.list_messages(self.session_id, limit=window + 1)
+        except DomainError as exc:
+            self.post_message(ServiceFailed(exc.message))
+            return
+        self.post_message(HistoryLoaded(messages[-window:], len(messages) > window))
 
     async def _reload(self, focus_fact: int | None = None, *, focus_newest_fact: bool = False) -> None:
         try:
@@ -242,9 +248,6 @@ class Workspace(SessionScreen):
     async def read_ticket_status(self) -> None:
         """The linked ticket's live status for the header (closed or moved by someone else is flagged)."""
         try:
-            detail = await self.services.sessions.get(self.session_id)
-            if detail.summary.ticket_id is None:
-                return
             result = await self.services.tickets.live_status(self.session_id)
         except ConfigError:
             return  # the connection is not configured here: there is no live status to read
@@ -292,6 +295,9 @@ class Workspace(SessionScreen):
     # ---- applying results -------------------------------------------------------------------------------------
 
     def apply_detail(self, detail: SessionDetail, focus_fact: int | None = None) -> None:
+        if not self._ticket_read and detail.summary.ticket_id is not None:
+            self._ticket_read = True  # once, with the first detail read on opening (no read of its own)
+            self.read_ticket_status()
         super().apply_detail(detail, focus_fact)
         self.query_one(SessionHeader).show(detail.summary)
         self.query_one(FactsPane).show(detail.facts, focus_fact)
