@@ -381,3 +381,59 @@ def test_the_windows_driver_reads_console_input_through_paste_parser(windows_dri
     monitor = module.PasteSafeEventMonitor(None, None, exit_event, got.append)
     monitor.run()  # the thread's body, here in the test's thread
     assert described(got) == [("paste", LOG_TEXT), ("key", "z")]
+
+
+# ---- the other fields: one-line fields join a paste, the template body keeps it, in order with typed keys -----------
+
+
+async def test_a_hostile_multi_line_paste_into_the_new_session_title_is_one_clean_line(store, engineer, clock, db_url):
+    from flowpilot_tui.screens.new_session import NewSession
+
+    services = Services(make_settings(db_url), store, engineer, clock)
+    app = make_app(services.settings, services)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewSession), "new-session dialog")
+        with slowed_loop():  # typed, a Backspace, the paste, then Enter: one read each, as a terminal sends them
+            terminal(app, PasteParser(), *"Disk:x", "\x7f", START + "full\r\x1b[31m/var\x1b[0m 100%\r\x11" + END, "\r")
+            await wait_until(pilot, lambda: isinstance(app.screen, Workspace), "workspace of the new session")
+            await settle(pilot)
+        assert [s.title for s in (await services.sessions.list_sessions()).items] == ["Disk:full /var 100% ␑"]
+
+
+async def test_a_paste_into_the_template_body_lands_in_order_with_the_typed_keys(store, engineer, clock, db_url):
+    from textual.app import App
+    from textual.widgets import TextArea
+
+    from flowpilot_tui.screens.template_builder import TemplateBuilder
+
+    services = Services(make_settings(db_url), store, engineer, clock)
+    s = await services.sessions.create("Printer offline")
+    fix = await services.sessions.propose_fix(s.id, "Clear the spool folder", steps=["Remove-Item spool"])
+    tpl = await services.scripts.save_draft_template(s.id, fix.id)
+
+    class Harness(App[Any]):
+        def on_mount(self) -> None:
+            self.push_screen(TemplateBuilder(services, tpl))
+
+    app = Harness()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TemplateBuilder)
+        body = screen.query_one("#tpl-body", TextArea)
+        body.text = ""
+        body.focus()
+        await pilot.pause()
+        pasted = "Stop-Service Spooler\r\x1b[1mRemove-Item C:\\spool\\*\x1b[0m\r"
+        with slowed_loop():
+            terminal(
+                app, PasteParser(), *"# clear spooo", "\x7f", "l\r", START + pasted + END, *"Start-Servcie", "\x7f"
+            )
+            terminal(app, PasteParser(), *"\x7f\x7fice Spooler", "\x1b[12~")  # F2 right behind
+            await until_drained(pilot, lambda: screen.saved is not None, "template saved")
+            await settle(pilot)
+        expected = "# clear spool\nStop-Service Spooler\nRemove-Item C:\\spool\\*\nStart-Service Spooler"
+        assert body.text == expected
+        assert (await services.scripts.get_template(tpl.id)).body == expected
