@@ -179,6 +179,16 @@ class OwnWrites:
         return token[1] or token[0] != self.started or self.busy()
 
 
+def on_top(screen: Screen[Any]) -> bool:
+    """The screen is the one the engineer is looking at. Not `Screen.is_current`: that is also true for the screen
+    directly below the top one (Textual counts it as a possibly visible background), so the session list under an
+    open workspace re-read its page and its count on every change."""
+    try:
+        return screen.app.screen is screen
+    except Exception:  # noqa: BLE001 - no screen stack (the app is closing): not on top
+        return False
+
+
 def visible_change(before: SessionDetail | None, after: SessionDetail) -> bool:
     """Anything a pane shows differs (a live re-read that changes nothing is not applied at all)."""
     if before is None:

@@ -22,7 +22,7 @@ from textual.widgets.data_table import ColumnKey
 
 from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import one_line, plain
-from flowpilot_tui.screens.live import LiveWatch, SessionsChanged
+from flowpilot_tui.screens.live import LiveWatch, SessionsChanged, on_top
 from flowpilot_tui.services.errors import Conflict, DomainError
 from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui.widgets.session_table import status_text
@@ -162,7 +162,7 @@ class QueueScreen(Screen[None]):
 
     @on(SessionsChanged)
     def live_changed(self) -> None:
-        if self.is_current:
+        if on_top(self):  # underneath another screen: on_screen_resume reloads
             self.load()
 
     @on(QueueFailed)

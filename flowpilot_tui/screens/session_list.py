@@ -20,7 +20,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 from flowpilot_tui import keymap
 from flowpilot_tui.messages import PageLoaded, ServiceFailed, SessionCreated
 from flowpilot_tui.safe_text import plain
-from flowpilot_tui.screens.live import LiveWatch, SessionsChanged
+from flowpilot_tui.screens.live import LiveWatch, SessionsChanged, on_top
 from flowpilot_tui.services.errors import DomainError
 from flowpilot_tui.services.models import SESSION_STATUSES
 from flowpilot_tui.widgets.app_footer import AppFooter
@@ -102,7 +102,7 @@ class SessionList(Screen[None]):
 
     @on(SessionsChanged)
     def live_changed(self) -> None:
-        if self.is_current:  # underneath another screen: on_screen_resume reloads; the cursor keeps its session
+        if on_top(self):  # underneath another screen: on_screen_resume reloads; the cursor keeps its session
             self.load()
 
     def on_screen_resume(self) -> None:
