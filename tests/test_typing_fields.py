@@ -1,5 +1,6 @@
 """Every other text field under terminal-style bursts on a slowed loop (see typing_harness): the new-session dialog,
-the session list and ticket picker searches, the template builder and the escalation reason. Backspace runs between
+the session list and ticket picker searches, the template builder, the escalation reason and the time entry notes of
+Confirm & post. Backspace runs between
 typed runs, Enter / F2 right behind the text and key-ahead while a worker runs: the exact text is stored."""
 
 from __future__ import annotations
@@ -209,3 +210,23 @@ async def test_ticket_search_typed_in_a_burst_and_enter_searches_exactly(db_url,
             await settle(pilot)
         assert table_ids(picker) == [48214]
         assert picker.query_one("#tp-search", Input).value == "#48214"
+
+
+@pytest.mark.usefixtures("cw_env")
+async def test_time_entry_notes_typed_in_a_burst_then_ctrl_y_are_posted_exactly(db_url, clock, cw_env):
+    from test_tui_tickets import TICKET, confirm_with_draft, notes, open_picker, pick, running, settings_for
+
+    async with running(db_url, clock, settings_for(db_url, cw_env)) as (services, app, pilot):
+        workspace = await pick(pilot, await open_picker(pilot), TICKET)
+        modal = await confirm_with_draft(pilot, services, workspace)
+        field = modal.query_one("#cp-time-notes", Input)
+        assert isinstance(field, OrderedInput)
+        field.value = ""
+        field.focus()
+        await pilot.pause()
+        with slowed_loop():
+            burst(app, [*key_events("Rolled bakc\x7f\x7fck the DNS prxo\x7f\x7foxy"), events.Key("ctrl+y", None)])
+            await wait_until(pilot, lambda: any(m.startswith("Resolved") for m in notes(app)), "outcome")
+            await settle(pilot)
+        (entry,) = cw_env.time_entries_on(TICKET)
+        assert entry.notes == "Rolled back the DNS proxy"
