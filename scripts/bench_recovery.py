@@ -22,7 +22,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,8 +31,13 @@ NOTE = "## Resolution\n\nRecreated the Outlook profile; no password prompts for 
 TICKET = 48213
 
 
-async def _count(*, warm: bool, recheck_delay_s: float) -> int:
-    """API requests (discovery excluded) of one verified resolve post (note + status, no time entry)."""
+async def _count(mode: str, *, recheck_delay_s: float) -> int:
+    """API requests (discovery excluded) of one verified resolve post (note + status, no time entry).
+
+    mode: "warm" — after the confirm dialog's read in the same process (TUI, interactive CLI); "cold" — a fresh
+    `post --yes` process, nothing known (the first post on this connection); "fresh_shared" — a fresh `post --yes`
+    process after other processes posted on the same board and read this ticket (link, sync or live status): what
+    the shared PSA cache in the database (services/writeback_cache.py) holds."""
     from flowpilot_tui.emulators.connectwise import (
         DEMO_CLIENT_ID,
         DEMO_PRIVATE_KEY,
@@ -43,6 +48,7 @@ async def _count(*, warm: bool, recheck_delay_s: float) -> int:
     from flowpilot_tui.services.psa.connectwise import ConnectWiseProvider
     from flowpilot_tui.services.sessions import SessionService
     from flowpilot_tui.services.store import Store
+    from flowpilot_tui.services.tickets import TicketService
     from flowpilot_tui.services.writeback import WritebackService
 
     async def no_sleep(_s: float) -> None:
@@ -57,47 +63,63 @@ async def _count(*, warm: bool, recheck_delay_s: float) -> int:
         await accounts.sync_connections(store, actor, [("demo-cw", "connectwise")])
         sessions = SessionService(store, actor)
         s = await sessions.create("Outlook prompts", connection_name="demo-cw", ticket_id=TICKET)
-        provider = ConnectWiseProvider(
-            company_id=cw.company_id,
-            public_key=DEMO_PUBLIC_KEY,
-            private_key=DEMO_PRIVATE_KEY,
-            client_id=DEMO_CLIENT_ID,
-            site=cw.site_url,
-            connection_name="demo-cw",
-        )
+
+        def process() -> ConnectWiseProvider:  # a new provider: what a new `flowpilot` process starts with
+            return ConnectWiseProvider(
+                company_id=cw.company_id,
+                public_key=DEMO_PUBLIC_KEY,
+                private_key=DEMO_PRIVATE_KEY,
+                client_id=DEMO_CLIENT_ID,
+                site=cw.site_url,
+                connection_name="demo-cw",
+            )
+
+        def writeback(provider: ConnectWiseProvider) -> WritebackService:
+            return WritebackService(store, actor, lambda _n: provider, sleep=no_sleep, recheck_after_s=recheck_delay_s)
+
         try:
-            wb = WritebackService(store, actor, lambda name: provider, sleep=no_sleep, recheck_after_s=recheck_delay_s)
-            if warm:  # what the confirm dialog reads first (TUI, interactive CLI): the ticket and its board
+            if mode == "fresh_shared":
+                other = await sessions.create("VPN DNS", connection_name="demo-cw", ticket_id=48214)
+                earlier = process()
+                await writeback(earlier).post(other.id, "resolve", NOTE)  # another post on the same board
+                await earlier.aclose()
+                linker = process()
+                tickets = TicketService(store, actor, lambda _n: linker, cast(Any, {"demo-cw": None}))
+                await tickets.live_status(s.id)  # this ticket read by another process (as linking or sync do)
+                await linker.aclose()
+            provider = process()
+            wb = writeback(provider)
+            if mode == "warm":  # what the confirm dialog reads first (TUI, interactive CLI): the ticket and its board
                 await wb.plan(s.id, "resolve", with_status_name=True)
             before = cw.request_count() - cw.request_count(contains="/login/companyinfo")
             await wb.post(s.id, "resolve", NOTE)
             after = cw.request_count() - cw.request_count(contains="/login/companyinfo")
-        finally:
             await provider.aclose()
+        finally:
             await store.close()
         return after - before
 
 
 def count_requests_per_verified_post() -> dict[str, int]:
-    """HTTP requests one verified post makes: after the confirm dialog's read (warm) and in a fresh `post --yes`
-    process (cold), with the default delayed re-check and with it off (`writeback.recheck_delay_s = 0`)."""
-    return {
-        "warm": asyncio.run(_count(warm=True, recheck_delay_s=2.0)),
-        "cold": asyncio.run(_count(warm=False, recheck_delay_s=2.0)),
-        "warm_no_recheck": asyncio.run(_count(warm=True, recheck_delay_s=0)),
-        "cold_no_recheck": asyncio.run(_count(warm=False, recheck_delay_s=0)),
-    }
+    """HTTP requests one verified post makes, per `_count` mode, with the default delayed re-check and with it off
+    (`writeback.recheck_delay_s = 0`)."""
+    out = {}
+    for mode in ("warm", "cold", "fresh_shared"):
+        out[mode] = asyncio.run(_count(mode, recheck_delay_s=2.0))
+        out[f"{mode}_no_recheck"] = asyncio.run(_count(mode, recheck_delay_s=0))
+    return out
 
 
 def print_request_counts() -> None:
     c = count_requests_per_verified_post()
     print("Requests per verified post (note + status, no time entry; API requests at the emulator):")
-    print(
-        f"  after the confirm dialog's read (TUI, interactive CLI): {c['warm']}  (re-check off: {c['warm_no_recheck']})"
+    rows = (
+        ("warm", "after the confirm dialog's read (TUI, interactive CLI)"),
+        ("fresh_shared", "fresh `post --yes` process, ticket + board in the shared cache"),
+        ("cold", "fresh `post --yes` process, first post on the connection"),
     )
-    print(
-        f"  fresh `post --yes` process (nothing cached):           {c['cold']}  (re-check off: {c['cold_no_recheck']})"
-    )
+    for key, label in rows:
+        print(f"  {label + ':':<66} {c[key]}  (re-check off: {c[key + '_no_recheck']})")
 
 
 KILL_POINTS = ("before-send", "after-note-post", "before-patch", "after-patch", "before-verify")

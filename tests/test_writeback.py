@@ -714,3 +714,77 @@ async def test_a_ticket_moved_to_another_board_after_the_confirm_read_is_reporte
     with pytest.raises(StatusVerificationError, match="the ticket moved boards"):
         await wb.post(linked, "resolve", NOTE)
     assert (await sessions.get(linked)).summary.status == "active" and len(cw.notes_on(48213)) == 1
+
+
+# ---- the shared PSA cache: a fresh process needs no ticket / board-status GET (issue 15) ----------------------
+
+
+def api_methods(cw, since: int) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(method, last path part) of the API requests since `since`, codebase discovery left out."""
+    return [(r.method, r.path.rsplit("/", 1)[-1]) for r in cw.requests[since:] if "/login/companyinfo" not in r.path]
+
+
+async def test_a_fresh_process_posts_with_what_earlier_processes_read_four_requests(
+    store, engineer, sessions, linked, cw, clock
+) -> None:
+    from flowpilot_tui.services.tickets import TicketService
+
+    other = await sessions.create("VPN DNS", connection_name="demo-cw", ticket_id=48214)
+    first = make_provider(cw)  # one process posts on the same board: its statuses are kept in the database
+    await service(store, engineer, first, clock).post(other.id, "resolve", NOTE)
+    await first.aclose()
+    linker = make_provider(cw)  # another reads the linked ticket (as linking, sync and the live status do)
+    tickets = TicketService(store, engineer, lambda _n: linker, {"demo-cw": None}, clock)  # type: ignore[dict-item]
+    await tickets.live_status(linked)
+    await linker.aclose()
+    fresh = make_provider(cw)  # a new `flowpilot post --yes` process
+    try:
+        since = len(cw.requests)
+        out = await service(store, engineer, fresh, clock).post(linked, "resolve", NOTE)
+    finally:
+        await fresh.aclose()
+    assert out.verified_status_id == 17 and cw.state.tickets[48213].status_id == 17
+    assert api_methods(cw, since) == [("POST", "notes"), ("PATCH", "48213"), ("GET", "48213"), ("GET", "48213")]
+
+
+async def test_a_stale_cached_board_never_sets_a_wrong_status_it_is_re_read_and_dropped(
+    store, engineer, sessions, linked, cw, clock
+) -> None:
+    from flowpilot_tui.services import writeback_cache
+    from flowpilot_tui.services.models import PsaCache
+
+    earlier = make_provider(cw)  # board 1 and its statuses, as an earlier process read them
+    await earlier.get_ticket(48213)
+    await earlier.list_board_statuses(1)
+    async with store.write() as db:
+        await writeback_cache.keep_ticket(db, engineer.account_id, "demo-cw", earlier.known_ticket(48213), clock())
+        db.add(
+            PsaCache(
+                account_id=engineer.account_id,
+                connection_id=(await db.scalar(select(PsaCache.connection_id))),
+                kind="board_statuses",
+                key=1,
+                payload={"statuses": [s.__dict__ for s in await earlier.list_board_statuses(1)]},
+                fetched_at=clock(),
+            )
+        )
+    await earlier.aclose()
+    cw.state.tickets[48213].board_id, cw.state.tickets[48213].status_id = 2, 30  # moved to Projects since
+    fresh = make_provider(cw)
+    try:
+        since = len(cw.requests)
+        with pytest.raises(StatusChangeError, match="not an active status of its board 'Projects'"):
+            await service(store, engineer, fresh, clock).post(linked, "resolve", NOTE)
+    finally:
+        await fresh.aclose()
+    # the cached board let the PATCH go out; refused, the ticket and its board were read again, nothing more sent
+    assert api_methods(cw, since) == [
+        ("POST", "notes"),
+        ("PATCH", "48213"),
+        ("GET", "48213"),
+        ("GET", "statuses"),
+    ]
+    assert cw.state.tickets[48213].status_id == 30 and len(cw.notes_on(48213)) == 1
+    async with store.read() as db:
+        rows = {(r.kind, r.key): r.payload for r in (await db.scalars(select(PsaCache))).all()}
+    assert rows[("ticket", 48213)]["board_id"] == 2 and ("board_statuses", 1) not in rows  # the stale list dropped

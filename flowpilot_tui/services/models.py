@@ -253,3 +253,19 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(60))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
+
+
+class PsaCache(Base):
+    """What a connection's PSA said about slow-changing things, kept across processes (issue 15): a board's statuses
+    (`kind` "board_statuses", `key` the board id) and a ticket's board (`kind` "ticket", `key` the ticket id), with
+    when it was read. Only a hint: a status id the PSA refuses drops the row and is re-read before one retry."""
+
+    __tablename__ = "psa_cache"
+    __table_args__ = (UniqueConstraint("connection_id", "kind", "key", name="uq_psa_cache_entry"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("psa_connections.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    fetched_at: Mapped[datetime]

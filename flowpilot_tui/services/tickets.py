@@ -27,7 +27,7 @@ from flowpilot_tui.services.access import load_session
 from flowpilot_tui.services.errors import ConfigError, InvalidInput, NotFound
 from flowpilot_tui.services.identity import Actor
 from flowpilot_tui.services.models import AISession, ChatMessage, PSAConnection
-from flowpilot_tui.services.psa.base import TicketDetail, TicketListItem, TicketListPage, TicketNote
+from flowpilot_tui.services.psa.base import TicketDetail, TicketListItem, TicketListPage, TicketNote, TicketState
 from flowpilot_tui.services.sessions import MAX_TEXT, Clock, SessionService, utcnow
 from flowpilot_tui.services.store import Store
 from flowpilot_tui.services.views import SessionSummary
@@ -269,6 +269,7 @@ class TicketService:
         name, ticket_id, last, board = await self._link(session_id)
         provider = self.providers(self.connection_name(name))
         detail = await provider.get_ticket(ticket_id)
+        await self._share(name, detail)
         new = await provider.list_ticket_notes(ticket_id, after_id=last)
         if new:
             self.actor.require_writer()
@@ -279,6 +280,19 @@ class TicketService:
         return SyncResult(
             session_id, ticket_id, tuple(new), detail.status_name, detail.closed, ticket_warning(detail, board)
         )
+
+    async def _share(self, connection: str, ticket: TicketState) -> None:
+        """Remember the ticket's board for the next post from any FlowPilot process (services/writeback_cache.py):
+        a fresh `flowpilot post` then needs no ticket GET before the status change. Best effort; writers only."""
+        if not self.actor.can_write:
+            return
+        from flowpilot_tui.services import writeback_cache
+
+        try:
+            async with self.store.write() as db:
+                await writeback_cache.keep_ticket(db, self.actor.account_id, connection, ticket, self.clock())
+        except Exception:  # noqa: BLE001 - a cache write never fails a read
+            pass
 
     async def check_ticket(self, connection: str, ticket_id: int) -> str:
         """Read the ticket before a session is linked to it: a ticket that does not exist is refused now, not at post
@@ -291,14 +305,19 @@ class TicketService:
             if exc.status_code == 404:
                 raise NotFound(f"Ticket #{int(ticket_id)} does not exist in {connection}") from exc
             raise
+        await self._share(connection, ticket)
         return str(ticket.summary or "")
 
     async def live_status(self, session_id: str, *, just_read: bool = False) -> SyncResult:
-        """The linked ticket's live status (closed or moved by someone else is the warning); nothing is written.
+        """The linked ticket's live status (closed or moved by someone else is the warning); only its board is kept
+        (the shared PSA cache, for the next post).
         `just_read`: the caller read the ticket a moment ago (the post plan does), so that read is used again."""
         name, ticket_id, _last, board = await self._link(session_id)
         provider = self.providers(self.connection_name(name))
-        detail = (provider.known_ticket(ticket_id) if just_read else None) or await provider.get_ticket(ticket_id)
+        known = provider.known_ticket(ticket_id) if just_read else None
+        detail = known or await provider.get_ticket(ticket_id)
+        if known is None:
+            await self._share(name, detail)
         return SyncResult(session_id, ticket_id, (), detail.status_name, detail.closed, ticket_warning(detail, board))
 
 

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flowpilot_tui.services import audit, journal, post_gate, rules, wording
+from flowpilot_tui.services import audit, journal, post_gate, rules, wording, writeback_cache
 from flowpilot_tui.services.access import load_session
 from flowpilot_tui.services.errors import Conflict, DomainError, InvalidInput
 from flowpilot_tui.services.identity import Actor
@@ -388,6 +388,7 @@ class _Run:
         self.ticket_text: str | None = None  # what is on the ticket, when it differs from `text` (the session keeps it)
         self.progress: Progress | None = None
         self.follow_up_of: str | None = None  # a follow-up note: the stored text it adds to (no status, no flip)
+        self.primed_board: int | None = None  # the ticket's board as the shared PSA cache knew it
 
     # ---- orchestration ----------------------------------------------------------------------------------------
 
@@ -400,6 +401,7 @@ class _Run:
             note, resumed = await self._ensure_note(claim)
             status: StatusResult | None = None
             if self.link.target_status_id is not None:
+                await self._prime_cache()
                 status = await apply_status(
                     self.provider,
                     note,
@@ -410,15 +412,52 @@ class _Run:
                     progress=self.progress,
                 )
             await _stop_heartbeat(beat, stop_beating)
-            return await self._finish(claim, note, resumed, status)
+            outcome = await self._finish(claim, note, resumed, status)
         except (StatusVerificationError, StatusChangeError) as exc:
             await _stop_heartbeat(beat, stop_beating)
             await self._stop(claim, state="posted", error=str(exc), event="writeback.status_failed")
+            await self._keep_cache()
             raise
         except BaseException as exc:
             await _stop_heartbeat(beat, stop_beating)
             await self._stop(claim, state=None, error=str(exc) or type(exc).__name__, event="writeback.failed")
             raise
+        await self._keep_cache()
+        return outcome
+
+    async def _prime_cache(self) -> None:
+        """What other FlowPilot processes learnt about this ticket's board and its statuses (best effort)."""
+        try:
+            async with self.svc.store.read() as db:
+                self.primed_board = await writeback_cache.prime(
+                    db,
+                    self.svc.actor.account_id,
+                    self.link.connection_name or "",
+                    self.provider,
+                    self.ticket_id,
+                    self.svc.clock(),
+                )
+        except Exception:  # noqa: BLE001 - a cache miss only costs two reads
+            log.debug("reading the PSA cache failed", exc_info=True)
+
+    async def _keep_cache(self) -> None:
+        """Share what this post read (the ticket's board, the board's statuses) or dropped (best effort)."""
+        if self.link.target_status_id is None:
+            return
+        try:
+            async with self.svc.store.write() as db:
+                await writeback_cache.store(
+                    db,
+                    self.svc.actor.account_id,
+                    self.link.connection_name or "",
+                    self.provider,
+                    self.ticket_id,
+                    self.calls,
+                    self.svc.clock(),
+                    primed_board=self.primed_board,
+                )
+        except Exception:  # noqa: BLE001 - the post itself is done; the next one reads again
+            log.debug("writing the PSA cache failed", exc_info=True)
 
     def _say(self, message: str) -> None:
         if self.progress is not None:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from flowpilot_tui.services.psa.base import BoardStatus, PsaProvider, TicketState
-from flowpilot_tui.services.psa.errors import PsaCallError
+from flowpilot_tui.services.psa.errors import PsaCallError, PsaValidationError
 from flowpilot_tui.services.writeback_types import NoteRef, StatusChangeError, StatusVerificationError
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -75,7 +75,9 @@ async def apply_status(
 ) -> StatusResult:
     """PATCH the status and prove it by re-reading. Requests: the PATCH, one re-read, one delayed re-read (when
     `recheck_after_s` > 0); plus one ticket GET when this connection has not read the ticket yet (its board is
-    needed to check the target) and one status-list GET when the board's statuses are not cached."""
+    needed to check the target) and one status-list GET when the board's statuses are not cached (in this process
+    or in the shared cache, services/writeback_cache.py). A PATCH refused as invalid (the cached board or status
+    list may be stale) is retried once after re-reading the ticket and the board's statuses."""
     ticket_id = note.ticket_id
     try:
         known = provider.known_ticket(ticket_id)  # read by the confirm dialog's plan, an import, an earlier post
@@ -99,7 +101,24 @@ async def apply_status(
             if _in_target(fresh, target) and fresh.board_id == target.board_id:
                 return StatusResult(fresh.status_id, fresh.status_name, already=True)
         _say(progress, f"changing the status to {target.name}…")
-        await provider.set_status(ticket_id, target.id)
+        try:
+            await provider.set_status(ticket_id, target.id)
+        except PsaValidationError:  # maybe checked against a cached board or status list: re-read both, once
+            _say(progress, "status refused; re-reading the ticket and its board…")
+            before = await provider.get_ticket(ticket_id)
+            statuses = await provider.list_board_statuses(before.board_id, refresh=True)
+            fresh_target = next((s for s in statuses if s.id == target_id and not s.inactive), None)
+            if fresh_target is None:
+                raise StatusChangeError(
+                    f"Note #{note.external_note_id} is on ticket #{ticket_id}, but status #{target_id} is not an "
+                    f"active status of its board '{before.board_name}', so the status was not changed; fix "
+                    f"{pref_name} in the account preferences",
+                    note=note,
+                ) from None
+            target = fresh_target
+            if _in_target(before, target):
+                return StatusResult(before.status_id, before.status_name, already=True)
+            await provider.set_status(ticket_id, target.id)  # refused again: the error below says so
         _say(progress, "verifying the status…")
         after = await provider.get_ticket(ticket_id)
         _verify(after, target, note)

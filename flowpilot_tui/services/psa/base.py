@@ -111,6 +111,18 @@ class PsaProvider(Protocol):
         """Drop a board's cached statuses (a status id was refused, or the list is known to be stale)."""
         ...
 
+    def remember_ticket(self, ticket: TicketState) -> None:
+        """Take a ticket state another process read (the shared cache); what this provider read itself wins."""
+        ...
+
+    def remember_board_statuses(self, board_id: int, statuses: list[BoardStatus], ttl_s: float) -> None:
+        """Take a board's statuses another process read (the shared cache), valid `ttl_s` seconds more."""
+        ...
+
+    def cached_board_statuses(self, board_id: int) -> list[BoardStatus] | None:
+        """The board's statuses as cached right now, or None (not cached, expired, or dropped after a refusal)."""
+        ...
+
     async def post_note(self, ticket_id: int, text: str, visibility: NoteVisibility) -> PostedNote: ...
 
     async def list_recent_notes(self, ticket_id: int, limit: int = 25) -> list[PostedNote]:

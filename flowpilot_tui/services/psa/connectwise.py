@@ -163,6 +163,22 @@ class ConnectWiseProvider:
         """Drop the cached statuses of a board (a status id was refused: the list may be out of date)."""
         self._status_cache.pop(int(board_id), None)
 
+    def remember_ticket(self, ticket: TicketState) -> None:
+        """Take a ticket's state read by another process (the shared cache) unless this connection read it since."""
+        if ticket.id and ticket.board_id:
+            self._tickets.setdefault(int(ticket.id), ticket)
+
+    def remember_board_statuses(self, board_id: int, statuses: list[BoardStatus], ttl_s: float) -> None:
+        """Take a board's statuses read by another process (the shared cache), good for `ttl_s` more seconds."""
+        cached = self._status_cache.get(int(board_id))
+        if (cached is None or cached[0] <= time.monotonic()) and ttl_s > 0:
+            self._status_cache[int(board_id)] = (time.monotonic() + ttl_s, list(statuses))
+
+    def cached_board_statuses(self, board_id: int) -> list[BoardStatus] | None:
+        """The board's statuses as cached now (None when not cached or expired): what the shared cache stores."""
+        cached = self._status_cache.get(int(board_id))
+        return list(cached[1]) if cached and cached[0] > time.monotonic() else None
+
     def _remember(self, ticket: TicketState) -> TicketState:
         if ticket.id and ticket.board_id:
             self._tickets[ticket.id] = ticket
