@@ -1,18 +1,17 @@
 """Every other text field under terminal-style bursts on a slowed loop (see typing_harness): the new-session dialog,
 the session list and ticket picker searches, the template builder, the escalation reason and the time entry notes of
-Confirm & post. Backspace runs between
-typed runs, Enter / F2 right behind the text and key-ahead while a worker runs: the exact text is stored."""
+Confirm & post. Backspace runs between typed runs, Enter / F2 / ctrl+y right behind the text and key-ahead while a
+worker runs: the exact text is stored."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from textual import events
 from textual.app import App
 from textual.widgets import Button, Input, TextArea
 from tui_helpers import make_settings, settle, wait_until
-from typing_harness import burst, key_events, slowed_loop, until_drained
+from typing_harness import burst, slowed_loop, until_drained
 
 from flowpilot_tui.app import make_app
 from flowpilot_tui.screens.new_session import NewSession
@@ -111,10 +110,6 @@ async def _template(store, engineer, clock, db_url) -> tuple[Services, Any]:  # 
     return services, await services.scripts.save_draft_template(s.id, fix.id)
 
 
-def _end_then_erase(n: int) -> list[events.Key]:
-    return [events.Key("end", None), *key_events("\x7f" * n)]
-
-
 async def test_template_name_saved_by_f2_right_behind_the_typing_and_key_ahead_stays_unsaved(
     store, engineer, clock, db_url
 ):
@@ -125,9 +120,8 @@ async def test_template_name_saved_by_f2_right_behind_the_typing_and_key_ahead_s
         screen = app.screen
         name = screen.query_one("#tpl-name", Input)
         assert isinstance(screen, TemplateBuilder) and app.focused is name
-        keys = [*_end_then_erase(len(name.value)), *key_events("Restatr\x7f\x7frt print spooler")]
-        with slowed_loop():
-            burst(app, [*keys, events.Key("f2", None), *key_events(" (v2")])  # F2, then typing on at once
+        with slowed_loop():  # End, erase the name, retype it, F2 and typing on, all at once
+            burst(app, "<end>" + "\x7f" * len(name.value) + "Restatr\x7f\x7frt print spooler<f2> (v2")
             await until_drained(pilot, lambda: screen.saved is not None, "template saved")
             await until_drained(pilot, lambda: name.value == "Restart print spooler (v2", "name field")
             await settle(pilot)
@@ -153,7 +147,7 @@ async def test_template_parameters_and_body_typed_in_bursts_are_saved_exactly(st
             body.focus()
             await pilot.pause()
             burst(app, "Restart-Servcie\x7f\x7f\x7fice -Name Spooler -ComputerName {{Compt\x7futer}}")
-            burst(app, [events.Key("f2", None)])
+            burst(app, "<f2>")
             await until_drained(pilot, lambda: screen.saved is not None, "template saved")
             await settle(pilot)
         stored = await services.scripts.get_template(tpl.id)
@@ -225,7 +219,7 @@ async def test_time_entry_notes_typed_in_a_burst_then_ctrl_y_are_posted_exactly(
         field.focus()
         await pilot.pause()
         with slowed_loop():
-            burst(app, [*key_events("Rolled bakc\x7f\x7fck the DNS prxo\x7f\x7foxy"), events.Key("ctrl+y", None)])
+            burst(app, "Rolled bakc\x7f\x7fck the DNS prxo\x7f\x7foxy<ctrl+y>")
             await wait_until(pilot, lambda: any(m.startswith("Resolved") for m in notes(app)), "outcome")
             await settle(pilot)
         (entry,) = cw_env.time_entries_on(TICKET)

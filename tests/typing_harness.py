@@ -8,6 +8,7 @@ driver posts every parsed key at once and the app works through its queue.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,17 +20,25 @@ from textual.keys import _character_to_key
 SPECIAL = {"\r": "enter", "\n": "enter", "\x7f": "backspace", "\t": "tab"}
 
 
+NAMED = re.compile(r"<([a-z][a-z0-9_]*(?:\+[a-z0-9_]+)*)>")  # <end>, <f2>, <ctrl+y>: a key without a character
+
+
 def key_events(text: str) -> list[events.Key]:
-    """Key events for `text` as a terminal sends it ("\\r" Enter, "\\x7f" Backspace); `<end>`-style names not used."""
+    """Key events for `text` as a terminal sends it ("\\r" Enter, "\\x7f" Backspace, "<end>" / "<f2>" / "<ctrl+y>"
+    a named key); fresh events on every call (a Message is processed once)."""
     out = []
-    for ch in text:
-        name = SPECIAL.get(ch) or _character_to_key(ch)
-        out.append(events.Key(name, ch if ch.isprintable() else None))
+    for i, part in enumerate(NAMED.split(text)):
+        if i % 2:
+            out.append(events.Key(part, None))
+            continue
+        for ch in part:
+            name = SPECIAL.get(ch) or _character_to_key(ch)
+            out.append(events.Key(name, ch if ch.isprintable() else None))
     return out
 
 
 def burst(app: Any, text: str | list[events.Key]) -> None:
-    """Post all keys to the app at once, as the driver does after one read()."""
+    """Post all keys to the app at once, as the driver does after one read() (`text` as for `key_events`)."""
     for event in key_events(text) if isinstance(text, str) else text:
         app.post_message(event)
 
