@@ -247,14 +247,30 @@ def _child_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def baseline(runs: int) -> float:
-    """A `flowpilot --version` process: the interpreter + CLI start-up every retry pays."""
-    times = []
-    for _ in range(runs):
-        t = time.monotonic()
-        subprocess.run([sys.executable, "-m", "flowpilot_tui", "--version"], capture_output=True, check=True)
-        times.append(time.monotonic() - t)
-    return statistics.median(times)
+def baseline(runs: int) -> dict[str, tuple[float, float]]:
+    """CLI start-up every retry pays, as (wall, CPU) medians: a `flowpilot --version` process (interpreter + click)
+    and one that imports what `flowpilot post` loads before its first request (settings, database, services,
+    writeback, the ConnectWise client)."""
+    post_imports = (
+        "import flowpilot_tui.cli, flowpilot_tui.cli.notes, flowpilot_tui.config, flowpilot_tui.services.container, "
+        "flowpilot_tui.services.writeback, flowpilot_tui.services.post_gate, flowpilot_tui.services.redact; "
+        "from flowpilot_tui.services.psa.connectwise import load_httpx; load_httpx(); "
+        "import sqlalchemy.dialects.sqlite.aiosqlite"
+    )
+    commands = {
+        "--version": [sys.executable, "-m", "flowpilot_tui", "--version"],
+        "post imports": [sys.executable, "-c", post_imports],
+    }
+    out = {}
+    for name, command in commands.items():
+        walls, cpus = [], []
+        for _ in range(runs):
+            t, cpu = time.monotonic(), _child_cpu()
+            subprocess.run(command, capture_output=True, check=True)
+            walls.append(time.monotonic() - t)
+            cpus.append(_child_cpu() - cpu)
+        out[name] = (statistics.median(walls), statistics.median(cpus))
+    return out
 
 
 def main() -> int:
@@ -265,7 +281,10 @@ def main() -> int:
     print_request_counts()
     if args.skip_kill:
         return 0
-    print(f"\n`flowpilot --version` process start (median of {args.runs}): {baseline(args.runs):.2f} s")
+    print(f"\nCLI start-up (median of {max(5, args.runs)} processes):")
+    for name, (wall, cpu) in baseline(max(5, args.runs)).items():
+        print(f"  {name:<14} {wall * 1000:6.0f} ms wall, {cpu * 1000:6.0f} ms CPU")
+    print(f"  (load average at start: {os.getloadavg()[0]:.1f})")
     for delay in (2.0, 0.0):
         print(
             f"\nkill -9 during `flowpilot post`, then the same command at once (writeback.recheck_delay_s = {delay:g}):"
