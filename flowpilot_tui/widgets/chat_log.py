@@ -149,6 +149,7 @@ class ChatLog(VerticalScroll, can_focus=True):
             if self._stream is not None:
                 await self._stream.stop()
                 self.last_reply = "".join(self._reply_text)
+                self.refresh()  # a frame now: the last blocks may have been painted while their mount was awaited
             return
         if self._stream is None:
             await self.start_reply()
