@@ -20,6 +20,7 @@ from flowpilot_tui.services.models import (
 )
 from flowpilot_tui.widgets.chat_input import ChatInput
 from flowpilot_tui.widgets.chat_log import ChatLog
+from flowpilot_tui.widgets.chat_pane import ChatPane
 from flowpilot_tui.widgets.confirm_dialog import ConfirmDialog
 from flowpilot_tui.widgets.fact_editor import FactEditor
 from flowpilot_tui.widgets.facts_pane import FactsPane
@@ -451,3 +452,24 @@ async def test_opening_a_workspace_reads_the_session_once_for_every_pane(demo) -
         assert facts.facts and "Symptoms" in flat_in(app, "#pane-facts")
         assert ws.query_one(ChatLog).entries  # the history is shown
         assert reads.count(sid) == 1, reads
+
+
+async def test_a_click_on_a_footer_key_presses_it_and_the_keys_follow_the_pane(demo) -> None:
+    """The footer is one line of text (not a widget per key): a click on a key still runs it, a click on a key the
+    pane does not offer does nothing, and moving to another pane shows that pane's keys."""
+    from flowpilot_tui.widgets.app_footer import AppFooter
+
+    app = make_app(demo.settings, demo)
+    async with app.run_test(size=(220, 40)) as pilot:
+        await settle(pilot)
+        await open_session(pilot, OUTLOOK)
+        ws = app.screen
+        assert isinstance(ws, Workspace) and ws.focused is ws.query_one(ChatPane).input
+        footer = ws.query_one(AppFooter)
+        assert "Add fact" not in flat_in(app, "AppFooter")  # the chat input's keys, not the facts pane's
+        line = footer.text
+        x = line.index(" f3 Facts") + 2  # on the key itself
+        await pilot.click(AppFooter, offset=(x, 0))
+        await settle(pilot)
+        assert ws.focused is ws.query_one(FactsPane)  # the click pressed F3
+        assert "Add fact" in flat_in(app, "AppFooter")  # and the footer now offers the facts pane's keys
