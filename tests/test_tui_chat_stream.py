@@ -150,7 +150,7 @@ async def test_reply_stream_sends_whole_blocks_to_the_markdown_and_shows_the_ope
     app = One()
     async with app.run_test(size=(80, 24)) as pilot:
         md, tail = app.query_one(Markdown), app.query_one("#tail", Static)
-        stream = ReplyStream(md, 0.0, tail)
+        stream = ReplyStream(md, 0.0, tail, block_s=0.0)
         stream.write("First paragraph.\n\n```sh\nipconfig /all\n\nnslookup intra")
         await wait_until(pilot, lambda: "nslookup intra" in flat_in(app, "#tail"), "open block in the tail")
         assert md.source == "First paragraph.\n\n"  # the fence (blank line inside) is still open: not split

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
 ROLE_LABEL = {"user": "You", "assistant": "Assistant", "system": "Note", "tool": "Tool"}
 RICH_ROLE_STYLE = {"user": "bold cyan", "assistant": "bold blue", "system": "italic", "tool": "dim"}
 MARKDOWN_RECENT = 20  # newest assistant messages rendered as Markdown; older ones as plain text (cheap)
-REPLY_FRAME_S = 0.04  # the streamed reply's Markdown is updated at most once per 40 ms, and always at the end
+REPLY_FRAME_S = 0.04  # the streamed reply is updated at most once per 40 ms, and always at the end
+REPLY_BLOCK_S = 0.3  # whole blocks move from the tail into the reply's Markdown at most this often
+TAIL_STEP = 4  # the tail (the blocks not yet in the Markdown) grows this many lines at a time
 
 
 def header(role: str, when: str = "", note: str = "") -> Text:
@@ -216,10 +219,14 @@ class ReplyStream:
     returns only when no append is in flight, so the Markdown then holds exactly every chunk, and a full update can
     never be overtaken by a late append."""
 
-    def __init__(self, markdown: Markdown, frame_s: float, tail: Static | None = None) -> None:
+    def __init__(
+        self, markdown: Markdown, frame_s: float, tail: Static | None = None, block_s: float = REPLY_BLOCK_S
+    ) -> None:
         self.markdown = markdown
         self.frame_s = frame_s
         self.tail = tail
+        self.block_s = block_s
+        self._appended_at = -math.inf
         self.appends = 0  # Markdown updates made (one per frame at most)
         self._pending: list[str] = []
         self._open = ""  # the block being written (shown in `tail`, not yet in the Markdown)
@@ -236,10 +243,15 @@ class ReplyStream:
     async def _frame(self) -> None:
         text = self._open + "".join(self._pending)
         self._pending.clear()
-        cut = block_boundary(text) if self.tail is not None else len(text)
+        now = asyncio.get_running_loop().time()
+        if self.tail is None:
+            cut = len(text)
+        else:  # whole blocks, and not more often than block_s: each append re-lays out the whole screen
+            cut = block_boundary(text) if now - self._appended_at >= self.block_s else 0
         whole, self._open = text[:cut], text[cut:]
         if whole:
             self.appends += 1
+            self._appended_at = now
             await self.markdown.append(whole)
         self._show_tail()
 
@@ -253,9 +265,13 @@ class ReplyStream:
             console = self.tail.app.console
             width = max(self.tail.content_region.width or self.tail.app.size.width, 1)
             lines = len(console.render_lines(shown, console.options.update_width(width), pad=False))
-        # Re-laid out only when the tail's height changes: a layout pass of the whole screen per frame is the cost.
-        self.tail.update(shown, layout=lines != self._tail_lines)
-        self._tail_lines = lines
+        # Height reserved TAIL_STEP lines at a time, so a layout pass of the whole screen (the cost) comes every few
+        # lines, not with each line the tail grows by; in between the tail is only repainted.
+        height = -(-lines // TAIL_STEP) * TAIL_STEP
+        if height != self._tail_lines:
+            self.tail.styles.height = max(height, 1)
+        self.tail.update(shown, layout=False)
+        self._tail_lines = height
         if self.tail.display != bool(lines):  # an empty tail takes no line
             self.tail.display = bool(lines)
 
