@@ -2,7 +2,9 @@
 
 Why this shape: a window of history is ONE `Static` holding a Rich `Group` (not a widget per message); older
 windows load on demand ("Load earlier") as further single `Static`s. Only the reply being streamed is a live
-`Markdown` widget fed by one `ReplyStream` (frames of at most one append per 40 ms, then one full update).
+`Markdown` widget fed by one `ReplyStream`: frames of at most 40 ms; whole blocks go into the Markdown (at most
+every 0.3 s), the block still being written shows in a cheap `Static` tail; no full update unless the stored text
+differs from what streamed.
 The view is anchored to the bottom and follows new text until the engineer scrolls up. Every message body goes
 through `safe_text`: no markup, no terminal controls.
 """
