@@ -37,6 +37,7 @@ OUTCOME_KEYS = {
     "time_skipped_reason",
     "follow_up_text",  # issue 16: what a retry's edited text adds to the note on the ticket
     "follow_up_note_id",
+    "ticket_text_differs",
 }
 
 

@@ -692,6 +692,16 @@ async def test_a_retry_with_edited_text_can_post_the_difference_as_a_follow_up_n
     assert len(cw.notes_on(48213)) == 2 and (await sessions.get(linked)).summary.status == "resolved"
 
 
+async def test_a_retry_whose_edits_only_remove_text_says_the_ticket_differs_and_offers_nothing(wb, linked, cw) -> None:
+    cw.faults.silent_status_ignore = True
+    with pytest.raises(VerificationError):
+        await wb.post(linked, "resolve", NOTE)
+    cw.faults.silent_status_ignore = False
+    out = await wb.post(linked, "resolve", NOTE.rsplit("\n", 1)[0])  # the last line deleted
+    assert out.note_already_posted and out.ticket_text_differs and out.follow_up_text is None
+    assert "your edits add nothing new" in out.message and len(cw.notes_on(48213)) == 1
+
+
 async def test_post_follow_up_in_the_same_call_and_only_for_a_posted_note(wb, linked, cw, sessions) -> None:
     with pytest.raises(Conflict, match="needs a resolution note on the ticket first"):
         await wb.post_follow_up(linked, "resolve", NOTE)

@@ -459,6 +459,8 @@ class SessionScreen(Screen[None]):
         self.post_message(NotePosted(event.outcome, event.kind, self.session_id))
         if event.outcome.follow_up_text and event.outcome.follow_up_note_id is None:
             self._offer_follow_up(event)
+        elif event.outcome.ticket_text_differs:
+            self.notify(wording.ticket_differs(event.outcome), severity="warning", timeout=30, markup=False)
 
     def _offer_follow_up(self, event: PostDone) -> None:
         """The ticket holds an earlier version of the note: show the difference, post it only when asked."""

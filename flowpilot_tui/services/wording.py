@@ -188,6 +188,15 @@ def follow_up_offer(outcome: WritebackOutcome) -> str:
     )
 
 
+def ticket_differs(outcome: WritebackOutcome) -> str:
+    """The ticket holds an earlier version of the note and the confirmed text only removes from it."""
+    return (
+        f"Ticket #{outcome.ticket_id} holds a different text: note #{outcome.external_note_id} is an earlier version "
+        "of what you confirmed and was not posted again. Your edits only remove text, so there is nothing to add as "
+        "a follow-up note: edit the note on the ticket if they matter. The session keeps the text on the ticket."
+    )
+
+
 def follow_up_confirm(kind: str, ticket_id: int | None) -> str:
     """The confirmation before a follow-up note is posted: where it goes and who can see it."""
     customer = kind_spec(kind).customer_visible

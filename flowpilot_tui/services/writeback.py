@@ -749,6 +749,7 @@ class _Run:
             time_skipped_reason=None if self.time_result else self.time_skipped,
             follow_up_text=self._difference(),
             follow_up_note_id=note.external_note_id if self.follow_up_of is not None else None,
+            ticket_text_differs=self.unsent_edits and self.follow_up_of is None,
         )
 
     def _difference(self) -> str | None:

@@ -84,6 +84,9 @@ class WritebackOutcome:
     # of a follow-up note (posted with `post_follow_up` / `flowpilot post --post-follow-up`, never silently)
     follow_up_text: str | None = None
     follow_up_note_id: str | None = None  # the follow-up note posted for it
+    # the note already on the ticket is an earlier version of the confirmed text (the session keeps the ticket's);
+    # with no `follow_up_text` the edits only remove text, which only an edit on the ticket itself can do
+    ticket_text_differs: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
