@@ -148,13 +148,14 @@ class ChatLog(VerticalScroll, can_focus=True):
         self.anchor()
 
     async def write_chunk(self, text: str) -> None:
-        """A frame of the reply; "" (the service's end of text) ends the stream on screen at once: the last block
-        goes into the Markdown now, before the reply is stored (`finish_reply` then only checks it)."""
+        """A frame of the reply; "" (the service's end of text): all of it on screen at once, the rest in the tail,
+        before the reply is stored; `finish_reply` then moves the tail into the Markdown."""
         if not text:
             if self._stream is not None:
-                await self._stream.stop()
+                self._stream.show_all()  # one repaint of the tail, no Markdown mount or layout on this path
                 self.last_reply = "".join(self._reply_text)
-                self.refresh()  # a frame now: the last blocks may have been painted while their mount was awaited
+                if not self._stream.tail_shown:
+                    self.refresh()  # still a frame that carries the end (the last blocks may be painted already)
             return
         if self._stream is None:
             await self.start_reply()
@@ -229,6 +230,7 @@ class ReplyStream:
         self.tail = tail
         self.block_s = block_s
         self._appended_at = -math.inf
+        self._all_shown = False
         self.appends = 0  # Markdown updates made (one per frame at most)
         self._pending: list[str] = []
         self._open = ""  # the block being written (shown in `tail`, not yet in the Markdown)
@@ -246,7 +248,9 @@ class ReplyStream:
         text = self._open + "".join(self._pending)
         self._pending.clear()
         now = asyncio.get_running_loop().time()
-        if self.tail is None:
+        if self._all_shown:
+            cut = 0  # the end is on screen: nothing moves until stop()
+        elif self.tail is None:
             cut = len(text)
         else:  # whole blocks, and not more often than block_s: each append re-lays out the whole screen
             cut = block_boundary(text) if now - self._appended_at >= self.block_s else 0
@@ -292,6 +296,19 @@ class ReplyStream:
         if rest:
             self.appends += 1
             await self.markdown.append(rest)
+
+    @property
+    def tail_shown(self) -> bool:
+        return self.tail is not None and bool(self.tail.display)
+
+    def show_all(self) -> None:
+        """The text is complete: show what has not reached the Markdown in the tail now (a repaint, at most one
+        layout), and move nothing more until `stop()`."""
+        self._all_shown = True
+        if self.tail is not None:
+            self._open += "".join(self._pending)
+            self._pending.clear()
+            self._show_tail()
 
     async def stop(self) -> None:
         self._closing.set()
