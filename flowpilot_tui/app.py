@@ -18,7 +18,7 @@ from textual.worker import WorkerCancelled, WorkerError, WorkerFailed
 
 from flowpilot_tui import keymap, themes
 from flowpilot_tui.commands import FlowPilotCommands
-from flowpilot_tui.messages import FirstRunNeeded, ServicesReady
+from flowpilot_tui.messages import FirstRunNeeded, ServicesReady, TerminalClosed
 from flowpilot_tui.screens.live import LiveFeed
 
 if TYPE_CHECKING:
@@ -116,6 +116,14 @@ class FlowPilotApp(App[None]):
     async def action_quit(self) -> None:
         """Quit behind the keys already typed (ctrl+q is a priority binding): they reach their editor first, and
         the session screen saves them on close."""
+        from flowpilot_tui.widgets.ordered_keys import after_typed_keys
+
+        after_typed_keys(self, self._quit_now)
+
+    @on(TerminalClosed)
+    def terminal_closed(self) -> None:
+        """Nobody can type any more: keep what was typed (as on quit, behind the keys read before the end) and exit
+        rather than read a dead terminal."""
         from flowpilot_tui.widgets.ordered_keys import after_typed_keys
 
         after_typed_keys(self, self._quit_now)

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from flowpilot_tui.services.writeback_types import WritebackOutcome
 
 
+class TerminalClosed(Message):
+    """The terminal is gone (SSH dropped, the terminal window closed without a hang-up signal reaching us): the input
+    thread read end-of-file or EIO. The app saves what was typed and exits instead of reading a dead terminal."""
+
+
 @dataclass
 class ServicesReady(Message):
     """The database is open and the configured user resolved (or first-run set-up finished)."""

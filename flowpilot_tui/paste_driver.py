@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import threading
 from codecs import getincrementaldecoder
 
 from textual import log
@@ -20,6 +21,7 @@ from textual.drivers._byte_stream import ByteStream
 from textual.drivers.linux_driver import LinuxDriver
 from textual.drivers.web_driver import WebDriver, _ExitInput
 
+from flowpilot_tui.messages import TerminalClosed
 from flowpilot_tui.paste_parser import PasteParser
 
 
@@ -44,17 +46,29 @@ class PasteSafeDriver(LinuxDriver):
         ) -> None:
             for last, (_selector_key, mask) in loop_last(selector_events):
                 if mask & EVENT_READ:
-                    unicode_data = decode(read(fileno, 1024 * 4), final=final and last)
-                    if not unicode_data:
-                        break  # this can occur if stdin is piped
-                    for event in feed(unicode_data):
+                    try:
+                        data = read(fileno, 1024 * 4)
+                    except OSError:  # EIO: the terminal hung up
+                        data = b""
+                    if not data:
+                        # End of input: the terminal is gone (Textual's loop kept selecting a descriptor that is
+                        # always readable and never yields a byte: one core at 100% for a FlowPilot nobody sees).
+                        # Only no bytes at all: a read ending inside a UTF-8 character decodes to "" too.
+                        closed.set()
+                        break
+                    text = decode(data, final=final and last)
+                    for event in feed(text) if text else ():  # feed("") would mean end of input to the parser
                         self.process_message(event)
             for event in tick():
                 self.process_message(event)
 
+        closed = threading.Event()  # set by the reader at end of input
         try:
-            while not self.exit_event.is_set():
+            while not self.exit_event.is_set() and not closed.is_set():
                 process_selector_events(selector.select(0.1))
+            if closed.is_set():
+                self.process_message(TerminalClosed())  # the app saves the drafts and exits
+                return
             selector.unregister(self.fileno)
             process_selector_events(selector.select(0.1), final=True)
         finally:

@@ -218,6 +218,45 @@ async def test_the_app_reads_its_terminal_through_paste_parser_end_to_end() -> N
     assert described(got) == [("paste", LOG_TEXT), ("key", "z")]
 
 
+async def test_the_input_thread_ends_and_tells_the_app_when_the_terminal_goes_away() -> None:
+    """End of input (SSH dropped, terminal closed without a hang-up signal reaching us) ends the input thread with
+    TerminalClosed; Textual's loop kept selecting the always-readable descriptor, one core at 100% forever."""
+    from flowpilot_tui.messages import TerminalClosed
+
+    class FakeApp:
+        async def _post_message(self, message: Message) -> bool:
+            got.append(message)
+            if isinstance(message, events.Key) and message.key == "z":
+                done.set()
+            return True
+
+    got: list[Message] = []
+    done = threading.Event()
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTSTP, signal.SIGCONT)}
+    read_fd, write_fd = os.pipe()
+    try:
+        driver = driver_class()(FakeApp())  # type: ignore[misc, arg-type]
+        driver.fileno = read_fd
+        thread = threading.Thread(target=driver.run_input_thread, daemon=True)
+        thread.start()
+        os.write(write_fd, "é z".encode())
+        assert await asyncio.to_thread(done.wait, 30), "the input thread did not deliver the keys"
+        os.close(write_fd)  # the terminal is gone
+        write_fd = -1
+        await asyncio.to_thread(thread.join, 60)
+        alive = thread.is_alive()
+        driver.exit_event.set()  # (lets the old loop end, so a failing run does not spin on)
+    finally:
+        if write_fd >= 0:
+            os.close(write_fd)
+        os.close(read_fd)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert not alive, "the input thread kept reading a closed terminal"
+    assert isinstance(got[-1], TerminalClosed)
+    assert [m.character for m in got if isinstance(m, events.Key)] == ["é", " ", "z"]
+
+
 async def test_a_paste_into_the_preview_is_posted_exactly(store, engineer, clock, db_url):
     from flowpilot_tui.screens.confirm_post import ConfirmPost
     from flowpilot_tui.services import post_gate

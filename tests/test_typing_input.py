@@ -245,6 +245,21 @@ async def test_quit_right_after_typing_saves_every_key_as_the_draft(store, engin
     assert (await services.sessions.get_draft(sid, "resolve"))[0] == expected  # type: ignore[index]
 
 
+async def test_a_terminal_that_goes_away_mid_edit_saves_every_key_and_exits(store, engineer, clock, db_url):
+    """SSH drops: the driver reads end of input and posts TerminalClosed behind the keys it read before."""
+    from flowpilot_tui.messages import TerminalClosed
+
+    async with typing_into_preview(store, engineer, clock, db_url) as (services, sid, app, pilot, pane):
+        app.screen.autosave_delay = 3600  # type: ignore[attr-defined]  # only the save on close can keep the text
+        keys = edit_keys()
+        expected = apply_keys(pane.editor_text, keys)
+        with slowed_loop():
+            burst(app, keys)
+            app.post_message(TerminalClosed())
+            await wait_until(pilot, lambda: not app.is_running, "app exited")
+    assert (await services.sessions.get_draft(sid, "resolve"))[0] == expected  # type: ignore[index]
+
+
 async def test_a_preview_load_finishing_while_typing_keeps_the_typed_text(store, engineer, clock, db_url):
     async with typing_into_preview(store, engineer, clock, db_url) as (services, sid, app, pilot, pane):
         ws = app.screen
