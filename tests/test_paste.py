@@ -16,7 +16,7 @@ import pytest
 from textual import events
 from textual.message import Message
 from tui_helpers import make_settings, settle, wait_until
-from typing_harness import slowed_loop, until_drained
+from typing_harness import new_session_dialog, slowed_loop, until_drained
 
 from flowpilot_tui.app import make_app
 from flowpilot_tui.paste_parser import PasteParser, driver_class
@@ -182,40 +182,63 @@ async def test_a_multi_line_paste_into_a_fact_is_joined_not_cut(store, engineer,
 # ---- the driver ---------------------------------------------------------------------------------------------------
 
 
+class DriverOverPipe:
+    """The driver the app picks, its input thread reading a real pipe; messages it hands the app land in `got`
+    (`seen_z` is set once a "z" key arrived)."""
+
+    def __init__(self) -> None:
+        self.got: list[Message] = []
+        self.seen_z = threading.Event()
+        got, seen_z = self.got, self.seen_z
+
+        class FakeApp:  # the driver hands each message to the app's loop with `_post_message`
+            async def _post_message(self, message: Message) -> bool:
+                got.append(message)
+                if isinstance(message, events.Key) and message.key == "z":
+                    seen_z.set()
+                return True
+
+        cls = driver_class()
+        assert cls is not None
+        self.read_fd, self.write_fd = os.pipe()
+        self.driver = cls(FakeApp())  # type: ignore[arg-type]
+        self.driver.fileno = self.read_fd
+        self.thread = threading.Thread(target=self.driver.run_input_thread, daemon=True)
+
+    async def wait_for_z(self) -> None:
+        assert await asyncio.to_thread(self.seen_z.wait, 30), "the input thread did not deliver the keys"
+
+    def close_terminal(self) -> None:
+        os.close(self.write_fd)
+        self.write_fd = -1
+
+
+@contextlib.contextmanager
+def driver_over_pipe() -> Iterator[DriverOverPipe]:
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTSTP, signal.SIGCONT)}
+    pipe = DriverOverPipe()
+    try:
+        pipe.thread.start()
+        yield pipe
+    finally:
+        pipe.driver.exit_event.set()  # (ends the loop however the test went, so a failing run does not spin on)
+        pipe.thread.join(30)
+        if pipe.write_fd >= 0:
+            os.close(pipe.write_fd)
+        os.close(pipe.read_fd)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
 async def test_the_app_reads_its_terminal_through_paste_parser_end_to_end() -> None:
     """The driver the app picks runs its input thread over a real file descriptor with PasteParser."""
     from flowpilot_tui.app import FlowPilotApp
 
-    cls = driver_class()
-    assert cls is not None
     assert FlowPilotApp.get_driver_class(object.__new__(FlowPilotApp)) is driver_class()
-
-    class FakeApp:  # the driver hands each message to the app's loop with `_post_message`
-        async def _post_message(self, message: Message) -> bool:
-            got.append(message)
-            if isinstance(message, events.Key) and message.key == "z":
-                done.set()
-            return True
-
-    got: list[Message] = []
-    done = threading.Event()
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTSTP, signal.SIGCONT)}
-    read_fd, write_fd = os.pipe()
-    try:
-        driver = cls(FakeApp())  # type: ignore[arg-type]
-        driver.fileno = read_fd
-        thread = threading.Thread(target=driver.run_input_thread, daemon=True)
-        thread.start()
-        os.write(write_fd, (START + LOG + END + "z").encode())
-        assert await asyncio.to_thread(done.wait, 30), "the input thread did not deliver the keys"
-        driver.exit_event.set()
-        thread.join(30)
-    finally:
-        os.close(write_fd)
-        os.close(read_fd)
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-    assert described(got) == [("paste", LOG_TEXT), ("key", "z")]
+    with driver_over_pipe() as pipe:
+        os.write(pipe.write_fd, (START + LOG + END + "z").encode())
+        await pipe.wait_for_z()
+    assert described(pipe.got) == [("paste", LOG_TEXT), ("key", "z")]
 
 
 async def test_the_input_thread_ends_and_tells_the_app_when_the_terminal_goes_away() -> None:
@@ -223,38 +246,15 @@ async def test_the_input_thread_ends_and_tells_the_app_when_the_terminal_goes_aw
     TerminalClosed; Textual's loop kept selecting the always-readable descriptor, one core at 100% forever."""
     from flowpilot_tui.messages import TerminalClosed
 
-    class FakeApp:
-        async def _post_message(self, message: Message) -> bool:
-            got.append(message)
-            if isinstance(message, events.Key) and message.key == "z":
-                done.set()
-            return True
-
-    got: list[Message] = []
-    done = threading.Event()
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTSTP, signal.SIGCONT)}
-    read_fd, write_fd = os.pipe()
-    try:
-        driver = driver_class()(FakeApp())  # type: ignore[misc, arg-type]
-        driver.fileno = read_fd
-        thread = threading.Thread(target=driver.run_input_thread, daemon=True)
-        thread.start()
-        os.write(write_fd, "é z".encode())
-        assert await asyncio.to_thread(done.wait, 30), "the input thread did not deliver the keys"
-        os.close(write_fd)  # the terminal is gone
-        write_fd = -1
-        await asyncio.to_thread(thread.join, 60)
-        alive = thread.is_alive()
-        driver.exit_event.set()  # (lets the old loop end, so a failing run does not spin on)
-    finally:
-        if write_fd >= 0:
-            os.close(write_fd)
-        os.close(read_fd)
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
+    with driver_over_pipe() as pipe:
+        os.write(pipe.write_fd, "é z".encode())
+        await pipe.wait_for_z()
+        pipe.close_terminal()
+        await asyncio.to_thread(pipe.thread.join, 60)
+        alive = pipe.thread.is_alive()
     assert not alive, "the input thread kept reading a closed terminal"
-    assert isinstance(got[-1], TerminalClosed)
-    assert [m.character for m in got if isinstance(m, events.Key)] == ["é", " ", "z"]
+    assert isinstance(pipe.got[-1], TerminalClosed)
+    assert [m.character for m in pipe.got if isinstance(m, events.Key)] == ["é", " ", "z"]
 
 
 async def test_a_paste_into_the_preview_is_posted_exactly(store, engineer, clock, db_url):
@@ -426,14 +426,7 @@ def test_the_windows_driver_reads_console_input_through_paste_parser(windows_dri
 
 
 async def test_a_hostile_multi_line_paste_into_the_new_session_title_is_one_clean_line(store, engineer, clock, db_url):
-    from flowpilot_tui.screens.new_session import NewSession
-
-    services = Services(make_settings(db_url), store, engineer, clock)
-    app = make_app(services.settings, services)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+n")
-        await wait_until(pilot, lambda: isinstance(app.screen, NewSession), "new-session dialog")
+    async with new_session_dialog(store, engineer, clock, db_url) as (services, app, pilot):
         with slowed_loop():  # typed, a Backspace, the paste, then Enter: one read each, as a terminal sends them
             terminal(app, PasteParser(), *"Disk:x", "\x7f", START + "full\r\x1b[31m/var\x1b[0m 100%\r\x11" + END, "\r")
             await wait_until(pilot, lambda: isinstance(app.screen, Workspace), "workspace of the new session")

@@ -11,7 +11,7 @@ import pytest
 from textual.app import App
 from textual.widgets import Button, Input, TextArea
 from tui_helpers import make_settings, settle, wait_until
-from typing_harness import burst, slowed_loop, until_drained
+from typing_harness import burst, new_session_dialog, slowed_loop, until_drained
 
 from flowpilot_tui.app import make_app
 from flowpilot_tui.screens.new_session import NewSession
@@ -48,12 +48,7 @@ async def _titles(services: Services) -> list[str]:
 async def test_new_session_title_typed_in_a_burst_with_backspaces_and_enter_is_stored_exactly(
     store, engineer, clock, db_url
 ):
-    services = Services(make_settings(db_url), store, engineer, clock)
-    app = make_app(services.settings, services)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+n")
-        await wait_until(pilot, lambda: isinstance(app.screen, NewSession), "new-session dialog")
+    async with new_session_dialog(store, engineer, clock, db_url) as (services, app, pilot):
         with slowed_loop():
             burst(app, "Printer offk\x7fline on floor 2" + "\x7f" * 7 + "the 2nd floor\r")  # Enter right behind
             await wait_until(pilot, lambda: not isinstance(app.screen, NewSession), "dialog closed")

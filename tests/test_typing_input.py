@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import pytest
 from textual import events
 from tui_helpers import make_settings, settle, wait_until
 from typing_harness import burst, key_events, slowed_loop, until_drained
@@ -234,19 +235,10 @@ async def test_f6_lists_redactions_from_any_pane(store, engineer, clock, db_url)
             await wait_until(pilot, lambda: app.screen is ws, "back in the workspace")
 
 
-async def test_quit_right_after_typing_saves_every_key_as_the_draft(store, engineer, clock, db_url):
-    async with typing_into_preview(store, engineer, clock, db_url) as (services, sid, app, pilot, pane):
-        app.screen.autosave_delay = 3600  # type: ignore[attr-defined]  # only the save on close can keep the text
-        keys = edit_keys()
-        expected = apply_keys(pane.editor_text, keys)
-        with slowed_loop():
-            burst(app, [*keys, events.Key("ctrl+q", None)])  # ctrl+q (priority) right behind the text
-            await wait_until(pilot, lambda: not app.is_running, "app exited")
-    assert (await services.sessions.get_draft(sid, "resolve"))[0] == expected  # type: ignore[index]
-
-
-async def test_a_terminal_that_goes_away_mid_edit_saves_every_key_and_exits(store, engineer, clock, db_url):
-    """SSH drops: the driver reads end of input and posts TerminalClosed behind the keys it read before."""
+@pytest.mark.parametrize("ending", ["ctrl+q", "terminal closed"])
+async def test_quit_right_after_typing_saves_every_key_as_the_draft(store, engineer, clock, db_url, ending):
+    """ctrl+q (a priority binding) right behind the text, or the terminal going away (SSH dropped: the driver reads
+    end of input and posts TerminalClosed behind the keys it read before)."""
     from flowpilot_tui.messages import TerminalClosed
 
     async with typing_into_preview(store, engineer, clock, db_url) as (services, sid, app, pilot, pane):
@@ -254,8 +246,11 @@ async def test_a_terminal_that_goes_away_mid_edit_saves_every_key_and_exits(stor
         keys = edit_keys()
         expected = apply_keys(pane.editor_text, keys)
         with slowed_loop():
-            burst(app, keys)
-            app.post_message(TerminalClosed())
+            if ending == "ctrl+q":
+                burst(app, [*keys, events.Key("ctrl+q", None)])
+            else:
+                burst(app, keys)
+                app.post_message(TerminalClosed())
             await wait_until(pilot, lambda: not app.is_running, "app exited")
     assert (await services.sessions.get_draft(sid, "resolve"))[0] == expected  # type: ignore[index]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from textual import events
@@ -83,3 +83,21 @@ async def until_drained(pilot: Any, predicate: Callable[[], bool], what: str) ->
         await pilot.pause()
         await asyncio.sleep(0.005)
     assert predicate(), f"{what}: not reached after every key was handled"
+
+
+@asynccontextmanager
+async def new_session_dialog(store: Any, engineer: Any, clock: Any, db_url: str) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """The app on the session list with the New session dialog open (ctrl+n): (services, app, pilot)."""
+    from tui_helpers import make_settings, settle, wait_until
+
+    from flowpilot_tui.app import make_app
+    from flowpilot_tui.screens.new_session import NewSession
+    from flowpilot_tui.services.container import Services
+
+    services = Services(make_settings(db_url), store, engineer, clock)
+    app = make_app(services.settings, services)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewSession), "new-session dialog")
+        yield services, app, pilot
