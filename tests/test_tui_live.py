@@ -68,6 +68,28 @@ async def select_row(pilot: Any, sid: str) -> None:
         await pilot.press("down")
 
 
+async def outlook_preview(pilot: Any, app: Any) -> Workspace:
+    """Open the demo Outlook session and focus its loaded preview editor (F5)."""
+    await settle(pilot)
+    await open_session(pilot, OUTLOOK)
+    ws = app.screen
+    assert isinstance(ws, Workspace)
+    await pilot.press("f5")
+    await wait_until(pilot, lambda: ws.current.loaded, "the preview text")
+    return ws
+
+
+async def saved_draft(pilot: Any, services: Services, sid: str) -> Any:
+    """The resolve draft once the workspace's debounced autosave has written it (a condition, not a fixed wait:
+    settling the app can return before the debounce timer fires on a quiet machine)."""
+    for _ in range(300):
+        draft = await services.sessions.get_draft(sid, "resolve")
+        if draft is not None:
+            return draft
+        await pilot.pause(0.1)
+    return None
+
+
 def app_for(services: Services) -> Any:
     """The app, recording every notification it shows (toasts expire; the record does not, so no test races a
     toast's timeout on a slow machine)."""
@@ -126,12 +148,7 @@ async def test_a_draft_being_typed_is_kept_and_the_engineer_is_told_who_changed_
         sid = await outlook_id(alice)
         app_b = app_for(bob)
         async with app_b.run_test(size=(140, 40), notifications=True) as pb:
-            await settle(pb)
-            await open_session(pb, OUTLOOK)
-            ws = app_b.screen
-            assert isinstance(ws, Workspace)
-            await pb.press("f5")  # the preview editor
-            await wait_until(pb, lambda: ws.current.loaded, "the preview text")
+            ws = await outlook_preview(pb, app_b)
             area = ws.query_one("#pv-text", TextArea)
             assert area.has_focus
             await pb.press(*"Bob adds: restart the laptop. ")
@@ -147,8 +164,7 @@ async def test_a_draft_being_typed_is_kept_and_the_engineer_is_told_who_changed_
             )
             assert area.text == typed  # the editor was never reloaded over the engineer's keys
             assert "STALE: the session changed after this text was edited" in flat_in(app_b, "#pane-preview")
-            await settle(pb)
-            draft = await bob.sessions.get_draft(sid, "resolve")
+            draft = await saved_draft(pb, bob, sid)  # the autosave after the typing pause
             assert draft is not None and draft[0] == typed  # and it reached the database
 
 
@@ -301,12 +317,7 @@ async def test_the_engineer_with_a_draft_is_told_who_edited_a_fact_and_when(db_u
         fact = (await alice.sessions.get(sid)).facts[0]
         app = app_for(alice)
         async with app.run_test(size=(140, 40), notifications=True) as pilot:
-            await settle(pilot)
-            await open_session(pilot, OUTLOOK)
-            ws = app.screen
-            assert isinstance(ws, Workspace)
-            await pilot.press("f5")
-            await wait_until(pilot, lambda: ws.current.loaded, "the preview text")
+            ws = await outlook_preview(pilot, app)
             await pilot.press(*"Alice adds: reset the MFA method. ")
             typed = ws.query_one("#pv-text", TextArea).text
 
