@@ -16,7 +16,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 from textual.worker import WorkerCancelled, WorkerError, WorkerFailed
 
-from flowpilot_tui import keymap, themes
+from flowpilot_tui import heap, keymap, themes
 from flowpilot_tui.commands import FlowPilotCommands
 from flowpilot_tui.messages import FirstRunNeeded, ServicesReady, TerminalClosed
 from flowpilot_tui.screens.live import LiveFeed
@@ -111,7 +111,7 @@ class FlowPilotApp(App[None]):
             self.switch_screen(SessionList(event.services))
         else:
             self.push_screen(SessionList(event.services))
-        self.call_after_refresh(_freeze_startup_heap)
+        self.call_after_refresh(heap.freeze_once, "start-up")  # see heap.py: no full-collection pauses
 
     async def action_quit(self) -> None:
         """Quit behind the keys already typed (ctrl+q is a priority binding): they reach their editor first, and
@@ -157,22 +157,6 @@ async def drain_workers(app: App[Any]) -> None:
     for worker in running:
         with contextlib.suppress(WorkerCancelled, WorkerFailed, WorkerError):  # how it ended is not our concern here
             await worker.wait()
-
-
-def _freeze_startup_heap() -> None:
-    """What start-up allocated (modules, Textual, SQLAlchemy, the open database) lives as long as the app: out of the
-    collector's reach, a full collection no longer walks it (it was a 160 ms pause of the event loop, several times
-    that on a loaded machine, landing in the middle of a live update or a key press). Once per process: a second app
-    in the same process (tests) would freeze the first one's garbage for good."""
-    import gc
-
-    global _heap_frozen
-    if not _heap_frozen:
-        _heap_frozen = True
-        gc.freeze()
-
-
-_heap_frozen = False
 
 
 def _utcnow() -> datetime:

@@ -7,16 +7,14 @@ every command calls the same services the TUI calls.
 
 from __future__ import annotations
 
-import gc
 import sys
 
 import click
 
-from flowpilot_tui import __version__
+from flowpilot_tui import __version__, heap
 from flowpilot_tui.cli import account, notes, scripts, sessions, setup, tickets
 from flowpilot_tui.cli.runtime import Ctx, load_settings
 
-GC_THRESHOLD = 50_000
 EXIT_CODES_HELP = """Exit codes: 0 ok, 1 unexpected error, 2 usage or config error (or cancelled), 3 not found,
 4 conflict, 5 PSA error, 6 PSA accepted but status not verified, 7 permission denied."""
 
@@ -32,10 +30,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     """
     ctx.obj = Ctx(debug)
     if ctx.invoked_subcommand is not None:
-        # A command is a short process whose time goes into importing SQLAlchemy, httpx and the services (tens of
-        # thousands of long-lived objects): with the default threshold (700) the collector walks them over and
-        # over while they load, ~10% of a `flowpilot post`. Rarer young-generation passes; the TUI keeps the default.
-        gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+        heap.for_short_command()  # importing is most of a command's time (heap.py); the TUI keeps the default
     if ctx.invoked_subcommand is None:
         settings = load_settings()
         from flowpilot_tui.app import run_app

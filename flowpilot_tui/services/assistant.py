@@ -11,13 +11,12 @@ Guarantees the UI relies on:
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
 import math
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from flowpilot_tui import heap
 from flowpilot_tui.services import slash_commands as slash
 from flowpilot_tui.services.access import load_session
 from flowpilot_tui.services.assistant_prompt import build_request
@@ -118,7 +117,9 @@ class AssistantService:
             return TurnResult(error=exc.message)
         if self.offline:
             return TurnResult(user_message=user_msg)
-        with no_full_gc():  # until the reply is stored: the text on screen first, the collector's pause after
+        with (
+            heap.no_full_collection()
+        ):  # until the reply is stored: the text on screen first, the collector's pause after
             return await self._claude_turn(session_id, user_msg, on_text)
 
     async def _command(self, session_id: str, text: str) -> TurnResult:
@@ -256,28 +257,6 @@ class AssistantService:
             )
         except DomainError:
             return None
-
-
-_full_gc_held = 0
-_saved_threshold = gc.get_threshold()
-
-
-@contextlib.contextmanager
-def no_full_gc() -> Iterator[None]:
-    """No full (generation 2) collection during a model turn: one walks every object of the process, a pause of
-    0.1-0.4 s on the UI's loop, mid-stream or between the last byte and the final text. Young generations are
-    still collected; the full one runs when it is next due after the turn."""
-    global _full_gc_held, _saved_threshold
-    if _full_gc_held == 0:
-        _saved_threshold = gc.get_threshold()
-        gc.set_threshold(_saved_threshold[0], _saved_threshold[1], 1_000_000)
-    _full_gc_held += 1
-    try:
-        yield
-    finally:
-        _full_gc_held -= 1
-        if _full_gc_held == 0:
-            gc.set_threshold(*_saved_threshold)
 
 
 class Frames:

@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from flowpilot_tui import heap
 
 if TYPE_CHECKING:
     from flowpilot_tui.config import LlmSettings
@@ -23,23 +24,12 @@ def is_configured(llm: LlmSettings, factory: ClientFactory | None = None) -> boo
     return llm.provider == "anthropic" and (llm.api_key is not None or factory is not None)
 
 
-_frozen = False
-
-
 def import_sdk() -> None:
     """Load the SDK (seconds of CPU on a busy machine); call it via `asyncio.to_thread` so the UI keeps running.
-
-    Then the objects alive so far (the SDK's ~400,000 module-level objects, the app's widgets) are moved out of the
-    garbage collector's reach (`gc.freeze`): otherwise each full collection walks them all — a 0.4 s pause of the
-    event loop, in the middle of a streamed reply, every few seconds of allocation. The price: cyclic garbage that
-    already exists at this moment is never freed (young garbage is collected first)."""
-    global _frozen
+    Its ~400,000 module-level objects then leave the collector's reach (heap.py: no 0.4 s pauses mid-stream)."""
     import anthropic  # noqa: F401
 
-    if not _frozen:
-        _frozen = True
-        gc.collect(1)
-        gc.freeze()
+    heap.freeze_once("model SDK")
 
 
 def make_client(llm: LlmSettings) -> Any:
