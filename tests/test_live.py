@@ -77,7 +77,10 @@ async def test_every_session_write_is_audited_with_who_and_when(sessions, engine
     await theirs.delete_fact(s.id, extra.id)
     fix = await theirs.propose_fix(s.id, "Clear cached credentials", steps=["Open Credential Manager"])
     await theirs.decide_fix(s.id, fix.id, "one_off")
-    await ScriptService(store, bob, LlmSettings(), clock).one_off(s.id, fix.id)
+    scripts = ScriptService(store, bob, LlmSettings(), clock)
+    await scripts.one_off(s.id, fix.id)
+    tpl = await scripts.save_draft_template(s.id, fix.id)
+    await scripts.save_template(tpl.id, tpl.name, tpl.shell, tpl.parameters, tpl.body)
     await theirs.append_message(s.id, "user", "Did that help?")
     await theirs.pause(s.id)
     await theirs.resume(s.id)
@@ -101,6 +104,8 @@ async def test_every_session_write_is_audited_with_who_and_when(sessions, engine
         ("fix.propose", "bob"),
         ("fix.decide", "bob"),
         ("script.create", "bob"),
+        ("template.draft", "bob"),
+        ("template.build", "bob"),
         ("chat.message", "bob"),
         ("session.pause", "bob"),
         ("session.resume", "bob"),

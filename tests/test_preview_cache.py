@@ -113,7 +113,7 @@ async def _add_script(service: SessionService, session_id: str) -> None:
         now = service.clock()
         db.add(Script(session_id=session_id, fix_id=None, shell="powershell", body="Repair-Office", created_at=now))
         await db.flush()
-        await bump_state_version(db, session_id, now)
+        await bump_state_version(db, service.actor, session_id, now, "script.create", {})
 
 
 async def _first_fact_id(sessions: SessionService, session_id: str) -> int:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from flowpilot_tui.services import audit
 from flowpilot_tui.services.errors import NotFound
 from flowpilot_tui.services.identity import Actor
 from flowpilot_tui.services.models import AISession
@@ -27,8 +29,13 @@ async def load_session(db: AsyncSession, actor: Actor, session_id: str) -> AISes
     return row
 
 
-async def bump_state_version(db: AsyncSession, session_id: str, now: datetime) -> int:
-    """Atomic `state_version + 1` in SQL, in the caller's transaction, so concurrent writers never lose a bump."""
+async def bump_state_version(
+    db: AsyncSession, actor: Actor, session_id: str, now: datetime, action: str, detail: dict[str, Any]
+) -> int:
+    """Atomic `state_version + 1` in SQL, in the caller's transaction, so concurrent writers never lose a bump; and
+    the audit event saying who made the change (`action`, `detail`), in the same transaction: every change of the
+    session's state is one another engineer's FlowPilot can name ("Dana Ortiz edited a fact 12 s ago")."""
+    audit.add_event(db, actor, session_id, action, detail, now)
     result = await db.execute(
         update(AISession)
         .where(AISession.id == session_id)

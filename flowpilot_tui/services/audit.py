@@ -17,14 +17,16 @@ from flowpilot_tui.services.models import AuditEvent
 from flowpilot_tui.services.psa.base import PsaCall
 
 # Session writes another engineer's FlowPilot reports live ("Dana Ortiz edited a fact 12 s ago"); each is recorded in
-# the same transaction as the write, with the actor and the time. Posts are `writeback.<outcome>`, take-overs
-# `session.takeover` (handoff.py).
+# the same transaction as the write, with the actor and the time (every state_version bump records one: access.py).
+# Posts are `writeback.<outcome>`, take-overs `session.takeover` (handoff.py).
 FACT_ADDED = "fact.add"
 FACT_EDITED = "fact.edit"
 FACT_DELETED = "fact.delete"
 FIX_PROPOSED = "fix.propose"
 FIX_DECIDED = "fix.decide"
 SCRIPT_CREATED = "script.create"
+TEMPLATE_DRAFTED = "template.draft"
+TEMPLATE_BUILT = "template.build"
 CHAT_MESSAGE = "chat.message"
 STATUS_PREFIX = "session."  # session.pause, session.resume, session.request_escalation
 

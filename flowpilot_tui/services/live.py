@@ -282,6 +282,8 @@ _PHRASES: dict[str, tuple[str, str, str]] = {  # action: (topic, one, several wi
     audit.FIX_PROPOSED: ("fix", "proposed a fix", "proposed {n} fixes"),
     audit.FIX_DECIDED: ("fix", "decided on the fix", "decided on {n} fixes"),
     audit.SCRIPT_CREATED: ("fix", "generated a script", "generated {n} scripts"),
+    audit.TEMPLATE_DRAFTED: ("fix", "drafted a script template", "drafted {n} script templates"),
+    audit.TEMPLATE_BUILT: ("fix", "built a script template", "built {n} script templates"),
     audit.CHAT_MESSAGE: ("chat", "wrote in the chat", "wrote {n} chat messages"),
     audit.STATUS_PREFIX + "pause": ("status", "paused the session", "paused the session"),
     audit.STATUS_PREFIX + "resume": ("status", "resumed the session", "resumed the session"),

@@ -220,9 +220,8 @@ class ScriptService:
             )
             db.add(script)
             await db.flush()
-            await bump_state_version(db, row.id, now)
-            audit.add_event(
-                db, self.actor, row.id, audit.SCRIPT_CREATED, {"script_id": script.id, "fix_id": fix.id}, now
+            await bump_state_version(
+                db, self.actor, row.id, now, audit.SCRIPT_CREATED, {"script_id": script.id, "fix_id": fix.id}
             )
             return ScriptView(
                 script.id, row.id, fix.id, fix.title, shell, draft.body, draft.generator, now, draft.fallback_reason
@@ -297,7 +296,9 @@ class ScriptService:
             )
             db.add(tpl)
             await db.flush()
-            await bump_state_version(db, row.id, now)
+            await bump_state_version(
+                db, self.actor, row.id, now, audit.TEMPLATE_DRAFTED, {"template_id": tpl.id, "fix_id": fix.id}
+            )
             return TemplateView.of(tpl, draft.fallback_reason)
 
     async def save_template(
@@ -341,7 +342,9 @@ class ScriptService:
             await db.flush()
             if tpl.session_id is not None:
                 await load_session(db, self.actor, tpl.session_id)
-                await bump_state_version(db, tpl.session_id, now)
+                await bump_state_version(
+                    db, self.actor, tpl.session_id, now, audit.TEMPLATE_BUILT, {"template_id": tpl.id}
+                )
             return TemplateView.of(tpl)
 
     async def _load_template(self, db: AsyncSession, template_id: int) -> ScriptTemplate:

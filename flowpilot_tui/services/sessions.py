@@ -342,9 +342,8 @@ class SessionService:
         )
         db.add(fact)
         await db.flush()
-        await bump_state_version(db, row.id, now)
-        audit.add_event(
-            db, self.actor, row.id, audit.FACT_ADDED, {"fact_id": fact.id, "kind": kind, "source": source}, now
+        await bump_state_version(
+            db, self.actor, row.id, now, audit.FACT_ADDED, {"fact_id": fact.id, "kind": kind, "source": source}
         )
         return FactView.of(fact)
 
@@ -380,9 +379,8 @@ class SessionService:
                 fact.outcome = clean_text(outcome, "Outcome", required=False) or None
             fact.updated_at = now
             await db.flush()
-            await bump_state_version(db, fact.session_id, now)
-            audit.add_event(
-                db, self.actor, fact.session_id, audit.FACT_EDITED, {"fact_id": fact.id, "kind": fact.kind}, now
+            await bump_state_version(
+                db, self.actor, fact.session_id, now, audit.FACT_EDITED, {"fact_id": fact.id, "kind": fact.kind}
             )
             return FactView.of(fact)
 
@@ -393,9 +391,8 @@ class SessionService:
             fact = await self._load_fact(db, session_id, fact_id)
             await db.delete(fact)
             await db.flush()
-            await bump_state_version(db, fact.session_id, now)
-            audit.add_event(
-                db, self.actor, fact.session_id, audit.FACT_DELETED, {"fact_id": fact.id, "kind": fact.kind}, now
+            await bump_state_version(
+                db, self.actor, fact.session_id, now, audit.FACT_DELETED, {"fact_id": fact.id, "kind": fact.kind}
             )
 
     # ---- suggested fixes --------------------------------------------------------------------------------------
@@ -454,9 +451,8 @@ class SessionService:
         )
         db.add(fix)
         await db.flush()
-        await bump_state_version(db, row.id, now)
-        audit.add_event(
-            db, self.actor, row.id, audit.FIX_PROPOSED, {"fix_id": fix.id, "title": title[:120], "source": source}, now
+        await bump_state_version(
+            db, self.actor, row.id, now, audit.FIX_PROPOSED, {"fix_id": fix.id, "title": title[:120], "source": source}
         )
         return FixView.of(fix)
 
@@ -481,8 +477,9 @@ class SessionService:
             fix.user_decision = decision
             fix.decided_at = now
             await db.flush()
-            await bump_state_version(db, row.id, now)
-            audit.add_event(db, self.actor, row.id, audit.FIX_DECIDED, {"fix_id": fix.id, "decision": decision}, now)
+            await bump_state_version(
+                db, self.actor, row.id, now, audit.FIX_DECIDED, {"fix_id": fix.id, "decision": decision}
+            )
             return FixView.of(fix)
 
     # ---- drafts -----------------------------------------------------------------------------------------------
