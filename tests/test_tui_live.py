@@ -27,6 +27,7 @@ from flowpilot_tui.screens.workspace import Workspace
 from flowpilot_tui.services import demo as demo_data
 from flowpilot_tui.services.container import Services, open_services
 from flowpilot_tui.services.handoff import HandoffService
+from flowpilot_tui.services.sessions import SessionService
 from flowpilot_tui.services.store import Store
 
 OUTLOOK = "Outlook keeps"
@@ -321,8 +322,15 @@ async def test_the_engineer_with_a_draft_is_told_who_edited_a_fact_and_when(db_u
             await pilot.press(*"Alice adds: reset the MFA method. ")
             typed = ws.query_one("#pv-text", TextArea).text
 
-            await dana.sessions.edit_fact(sid, fact.id, text="Prompt loops every 5 minutes since Monday")
-            clock.now += timedelta(seconds=12)  # alice's FlowPilot hears of it 12 s (or more) after Dana's write
+            def stamp_then_12_s_later() -> Any:  # Dana's write is stamped now; every later reading is 12 s on
+                stamped = clock()
+                clock.now += timedelta(seconds=12)
+                return stamped
+
+            # (advanced inside the write, before its commit: advancing after it raced alice's live re-read)
+            await SessionService(dana.sessions.store, dana.sessions.actor, stamp_then_12_s_later).edit_fact(
+                sid, fact.id, text="Prompt loops every 5 minutes since Monday"
+            )
             await wait_until(pilot, lambda: "edited a fact" in notes(app), "the notification")
             found = re.search(
                 r"Dana Ortiz \(demo\) edited a fact (\d+) s ago \(alice's session\)\. Your draft is kept\.", notes(app)
