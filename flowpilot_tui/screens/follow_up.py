@@ -53,7 +53,11 @@ class FollowUpOffer(ModalScreen[bool]):
             yield confirm
             with Horizontal(id="fu-buttons"):
                 yield Button("Not now (Esc)", id="fu-skip")
-                yield Button(OFFER, id="fu-post", variant="warning")
+                post = Button(OFFER, id="fu-post", variant="warning")
+                # Textual ignores Enter on a button for its 0.2 s press effect: Tab, Enter typed ahead at the
+                # confirmation (the same button, pressed a moment before) was dropped and nothing was posted.
+                post.active_effect_duration = 0
+                yield post
 
     @on(Button.Pressed, "#fu-post")
     def post_pressed(self) -> None:
