@@ -80,15 +80,17 @@ async def outlook_preview(pilot: Any, app: Any) -> Workspace:
     return ws
 
 
-async def saved_draft(pilot: Any, services: Services, sid: str) -> Any:
-    """The resolve draft once the workspace's debounced autosave has written it (a condition, not a fixed wait:
-    settling the app can return before the debounce timer fires on a quiet machine)."""
+async def saved_draft(pilot: Any, services: Services, sid: str, text: str) -> Any:
+    """The resolve draft once the workspace's debounced autosave has written `text` (a condition, not a fixed wait:
+    settling can return before the debounce timer fires, and on a loaded machine a pause mid-typing saves a part
+    first); the last draft read if it never does."""
+    draft = None
     for _ in range(300):
         draft = await services.sessions.get_draft(sid, "resolve")
-        if draft is not None:
-            return draft
+        if draft is not None and draft[0] == text:
+            break
         await pilot.pause(0.1)
-    return None
+    return draft
 
 
 def app_for(services: Services) -> Any:
@@ -165,7 +167,7 @@ async def test_a_draft_being_typed_is_kept_and_the_engineer_is_told_who_changed_
             )
             assert area.text == typed  # the editor was never reloaded over the engineer's keys
             assert "STALE: the session changed after this text was edited" in flat_in(app_b, "#pane-preview")
-            draft = await saved_draft(pb, bob, sid)  # the autosave after the typing pause
+            draft = await saved_draft(pb, bob, sid, typed)  # the autosave after the typing pause
             assert draft is not None and draft[0] == typed  # and it reached the database
 
 
