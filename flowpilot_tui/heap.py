@@ -5,7 +5,9 @@ once a model is called, the SDK's ~400,000 module-level objects), and a full col
 - `freeze_once(moment)`: move what is alive now out of the collector's reach (`gc.freeze`), once per moment per
   process (after start-up, after the SDK import). A second app in one process (tests) must not freeze the first
   one's garbage for good; cyclic garbage alive at that moment is never freed.
-- `no_full_collection()`: no generation-2 pass while it is held (a model turn); young ones still run.
+- `no_full_collection()` / `hold_full_collection()`: no generation-2 pass while one is held (a model turn; in the
+  TUI until the reply's final frame is painted: the pass a turn defers, 0.2-0.35 s with a busy core, otherwise
+  lands between the last byte and that frame); young ones still run.
 - `for_short_command()`: a CLI command is a short process that spends its time importing: rarer young passes.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 SHORT_COMMAND_THRESHOLD = 50_000  # young-generation allocations between passes in a CLI command (default 700)
 
@@ -29,19 +31,35 @@ def freeze_once(moment: str) -> None:
         gc.freeze()
 
 
-@contextlib.contextmanager
-def no_full_collection() -> Iterator[None]:
+def hold_full_collection() -> Callable[[], None]:
+    """Hold off generation-2 passes; returns the release (calling it again does nothing)."""
     global _full_held, _saved_threshold
     if _full_held == 0:
         _saved_threshold = gc.get_threshold()
         gc.set_threshold(_saved_threshold[0], _saved_threshold[1], 1_000_000)
     _full_held += 1
-    try:
-        yield
-    finally:
+    released = False
+
+    def release() -> None:
+        global _full_held
+        nonlocal released
+        if released:
+            return
+        released = True
         _full_held -= 1
         if _full_held == 0:
             gc.set_threshold(*_saved_threshold)
+
+    return release
+
+
+@contextlib.contextmanager
+def no_full_collection() -> Iterator[None]:
+    release = hold_full_collection()
+    try:
+        yield
+    finally:
+        release()
 
 
 def for_short_command() -> None:

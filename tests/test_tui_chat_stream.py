@@ -161,3 +161,62 @@ async def test_reply_stream_sends_whole_blocks_to_the_markdown_and_shows_the_ope
         await stream.stop()
         assert md.source == "First paragraph.\n\n```sh\nipconfig /all\n\nnslookup intranet\n```\n\nLast **words**"
         assert not tail.display
+
+
+async def test_no_full_collection_runs_between_the_last_byte_and_the_final_frame(
+    online, fake_anthropic: FakeAnthropic
+) -> None:
+    """A full garbage collection is a 0.2-0.35 s pause on a busy core: held off while the reply streams and until
+    the frame with its final text is painted, then allowed again (also when the engineer leaves mid-stream)."""
+    import gc
+
+    normal = gc.get_threshold()
+    generator_falls_back(fake_anthropic)
+    fake_anthropic.reply(message(text_block("First I would check the adapter, then the resolver.")), hold_after=3)
+    app = make_app(online.settings, online)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await open_session(pilot, OUTLOOK)
+        await pilot.press(*"What next?", "enter")
+        log = app.screen.query_one(ChatLog)
+        await wait_until(pilot, lambda: fake_anthropic.held.is_set(), "the reply stalls mid-stream")
+        assert gc.get_threshold()[2] > normal[2]  # held while streaming
+        full = "First I would check the adapter, then the resolver."
+        held_at_final_frame: list[bool] = []  # per frame painted once the Markdown holds the whole reply
+        display = app._display
+
+        def recording(screen, update):  # type: ignore[no-untyped-def]
+            display(screen, update)
+            replies = log.query(".reply")
+            if update is not None and replies and replies.last(Markdown).source == full:
+                held_at_final_frame.append(gc.get_threshold()[2] > normal[2])
+
+        app._display = recording  # type: ignore[method-assign]
+        fake_anthropic.release()
+        await wait_until(pilot, lambda: not log.streaming and bool(held_at_final_frame), "the final frame")
+        await settle(pilot)
+        assert log.query_one(".reply", Markdown).source == full
+        assert "the resolver." in flat_in(app, "#chat-log")
+        assert held_at_final_frame[:1] == [True]  # the service's turn was over by then; its hold alone was not
+        assert gc.get_threshold() == normal  # allowed again once the final frame is on screen
+
+
+async def test_leaving_mid_stream_lets_full_collections_run_again(online, fake_anthropic: FakeAnthropic) -> None:
+    import gc
+
+    normal = gc.get_threshold()
+    generator_falls_back(fake_anthropic)
+    fake_anthropic.reply(message(text_block("First I would check the adapter, then the resolver.")), hold_after=3)
+    app = make_app(online.settings, online)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await open_session(pilot, OUTLOOK)
+        await pilot.press(*"What next?", "enter")
+        log = app.screen.query_one(ChatLog)
+        await wait_until(pilot, lambda: log.streaming and fake_anthropic.held.is_set(), "the reply stalls")
+        assert gc.get_threshold()[2] > normal[2]
+        await pilot.press("escape", "escape")  # cancel the reply, then leave the workspace
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ != "Workspace", "back at the list")
+        fake_anthropic.release()
+        await settle(pilot)
+        assert gc.get_threshold() == normal

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
@@ -21,7 +22,9 @@ from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Static
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
+from flowpilot_tui import heap
 from flowpilot_tui.safe_text import plain, strip_controls
 from flowpilot_tui.services.assistant_tools import cards_of
 from flowpilot_tui.services.views import MessageView
@@ -86,6 +89,8 @@ class ChatLog(VerticalScroll, can_focus=True):
         self._reply: Markdown | None = None
         self._reply_text: list[str] = []
         self.last_reply: str | None = None  # the newest reply's text once its stream has ended on screen
+        self._settling: Worker[None] | None = None  # the ended reply's tail moving into its Markdown
+        self._release_gc: Callable[[], None] | None = None  # no full collection until the final frame (heap.py)
 
     def compose(self) -> Any:
         notice = Static("", id="notice")
@@ -137,6 +142,8 @@ class ChatLog(VerticalScroll, can_focus=True):
     async def start_reply(self) -> None:
         from textual.widgets import Markdown
 
+        await self.settled()
+        self._release_gc = heap.hold_full_collection()
         await self.mount(Static(header("assistant"), classes="history"))
         self._reply = Markdown("", classes="reply", open_links=False)
         tail = Static("", classes="reply-tail")
@@ -165,29 +172,62 @@ class ChatLog(VerticalScroll, can_focus=True):
         self._stream.write(text)
 
     async def finish_reply(self, final: str | None, *, interrupted: bool = False, error: str | None = None) -> None:
-        """Drain the stream (the Markdown then holds every chunk, appended a whole block at a time); the text on
-        screen is exactly the reply: the stored text, or for a cancelled reply every chunk that arrived. Only when
-        the stored text differs from what streamed is the Markdown rebuilt (a full update re-mounts every block)."""
+        """End the reply; the text on screen is exactly the reply: the stored text, or for a cancelled reply every
+        chunk that arrived. The stream drains in a task of its own (`settled()` waits for it): moving the last
+        blocks into the Markdown mounts widgets for 60-400 ms on a loaded machine, and awaited here it held up the
+        screen's queue, so the frame with the complete text (in the tail) came only after it. Only when the stored
+        text differs from what streamed is the Markdown rebuilt (a full update re-mounts every block)."""
         if self._stream is None and not (final or error):
             return
         if self._stream is None:
             await self.start_reply()
         assert self._stream is not None and self._reply is not None
-        await self._stream.stop()
+        stream, reply = self._stream, self._reply
+        self._stream = None
+        self._reply = None
         text = strip_controls(final) if final is not None else "".join(self._reply_text)
-        if self._reply.source != text:
-            await self._reply.update(text)
         self.last_reply = text
         self.entries.append(("assistant", text))
         if interrupted or error:
             note = "(interrupted — partial reply kept)" if interrupted else f"(failed: {error})"
             await self.mount(Static(plain(note, style="italic yellow"), classes="history"))
-        self._stream = None
-        self._reply = None
+        self._settling = self.run_worker(self._settle(stream, reply, text), group="reply-settle", exit_on_error=False)
+
+    async def _settle(self, stream: ReplyStream, reply: Markdown, text: str) -> None:
+        try:
+            if stream.tail_shown:
+                stream.show_all()
+                await self._next_frame()  # the frame with all of the text (in the tail) first, then the move
+            with self.app.batch_update():  # the tail goes in the same frame as the blocks arrive: no doubled text
+                await stream.stop()
+                if reply.source != text:
+                    await reply.update(text)
+            await self._next_frame()
+        finally:
+            self._let_gc_run()  # the deferred full collection now runs after the final frame, not before it
+
+    async def _next_frame(self) -> None:
+        with contextlib.suppress(TimeoutError):  # bounded: a suspended app paints no frame
+            await asyncio.wait_for(self.wait_for_refresh(), 1.0)
+
+    def _let_gc_run(self) -> None:
+        if self._release_gc is not None:
+            self._release_gc()
+            self._release_gc = None
+
+    async def settled(self) -> None:
+        """Wait until an ended reply's Markdown holds its text (and the tail is gone)."""
+        if self._settling is not None:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await self._settling.wait()
+            self._settling = None
 
     def on_unmount(self) -> None:
         if self._stream is not None:
             self._stream.abandon()
+        if self._settling is not None:
+            self._settling.cancel()  # (workers of a removed widget are cancelled anyway; this one said so)
+        self._let_gc_run()
 
 
 def block_boundary(text: str) -> int:
@@ -291,11 +331,11 @@ class ReplyStream:
                 await asyncio.wait_for(self._closing.wait(), self.frame_s)
         rest = self._open + "".join(self._pending)  # the end: the open block and whatever came in the last frame
         self._pending.clear()
-        self._open = ""
-        self._show_tail()
         if rest:
             self.appends += 1
             await self.markdown.append(rest)
+        self._open = ""
+        self._show_tail()  # the tail empties once its text is in the Markdown (in one batch, see ChatLog._settle)
 
     @property
     def tail_shown(self) -> bool:
