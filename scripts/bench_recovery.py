@@ -34,10 +34,12 @@ TICKET = 48213
 async def _count(mode: str, *, recheck_delay_s: float) -> int:
     """API requests (discovery excluded) of one verified resolve post (note + status, no time entry).
 
-    mode: "warm" — after the confirm dialog's read in the same process (TUI, interactive CLI); "cold" — a fresh
-    `post --yes` process, nothing known (the first post on this connection); "fresh_shared" — a fresh `post --yes`
-    process after other processes posted on the same board and read this ticket (link, sync or live status): what
-    the shared PSA cache in the database (services/writeback_cache.py) holds."""
+    mode: "warm" — after the confirm dialog's read in the same process (TUI, interactive CLI); "linked" — a fresh
+    `post --yes` process, the first post on this connection, the session linked to the ticket in another process
+    (a link reads the ticket and its board's statuses into the shared PSA cache, services/writeback_cache.py);
+    "fresh_shared" — a fresh `post --yes` process after other processes posted on the same board and read this
+    ticket (sync or live status); "cold" — a fresh process, nothing known (linked while ConnectWise was
+    unreachable, so unchecked)."""
     from flowpilot_tui.emulators.connectwise import (
         DEMO_CLIENT_ID,
         DEMO_PRIVATE_KEY,
@@ -78,6 +80,11 @@ async def _count(mode: str, *, recheck_delay_s: float) -> int:
             return WritebackService(store, actor, lambda _n: provider, sleep=no_sleep, recheck_after_s=recheck_delay_s)
 
         try:
+            if mode == "linked":
+                linker = process()
+                tickets = TicketService(store, actor, lambda _n: linker, cast(Any, {"demo-cw": None}))
+                await tickets.check_ticket("demo-cw", TICKET)  # what the link dialog / `sessions new` runs
+                await linker.aclose()
             if mode == "fresh_shared":
                 other = await sessions.create("VPN DNS", connection_name="demo-cw", ticket_id=48214)
                 earlier = process()
@@ -104,7 +111,7 @@ def count_requests_per_verified_post() -> dict[str, int]:
     """HTTP requests one verified post makes, per `_count` mode, with the default delayed re-check and with it off
     (`writeback.recheck_delay_s = 0`)."""
     out = {}
-    for mode in ("warm", "cold", "fresh_shared"):
+    for mode in ("warm", "linked", "fresh_shared", "cold"):
         out[mode] = asyncio.run(_count(mode, recheck_delay_s=2.0))
         out[f"{mode}_no_recheck"] = asyncio.run(_count(mode, recheck_delay_s=0))
     return out
@@ -115,11 +122,12 @@ def print_request_counts() -> None:
     print("Requests per verified post (note + status, no time entry; API requests at the emulator):")
     rows = (
         ("warm", "after the confirm dialog's read (TUI, interactive CLI)"),
+        ("linked", "fresh `post --yes`, first post on the connection, linked elsewhere"),
         ("fresh_shared", "fresh `post --yes` process, ticket + board in the shared cache"),
-        ("cold", "fresh `post --yes` process, first post on the connection"),
+        ("cold", "fresh `post --yes`, nothing known (an unchecked link)"),
     )
     for key, label in rows:
-        print(f"  {label + ':':<66} {c[key]}  (re-check off: {c[key + '_no_recheck']})")
+        print(f"  {label + ":":<70} {c[key]}  (re-check off: {c[key + '_no_recheck']})")
 
 
 KILL_POINTS = ("before-send", "after-note-post", "before-patch", "after-patch", "before-verify")

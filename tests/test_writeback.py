@@ -757,6 +757,32 @@ async def test_a_fresh_process_posts_with_what_earlier_processes_read_four_reque
     assert api_methods(cw, since) == [("POST", "notes"), ("PATCH", "48213"), ("GET", "48213"), ("GET", "48213")]
 
 
+async def test_the_first_post_on_a_connection_after_a_checked_link_makes_four_requests(
+    store, engineer, linked, cw, clock
+) -> None:
+    """Linking reads the ticket (a ticket that does not exist is refused) and, once per board, its statuses: the
+    first post from a fresh process then reads neither; a second link on the same board reads no statuses."""
+    from flowpilot_tui.services.tickets import TicketService
+
+    linker = make_provider(cw)  # the link dialog / `sessions new --ticket` in another process
+    tickets = TicketService(store, engineer, lambda _n: linker, {"demo-cw": None}, clock)  # type: ignore[dict-item]
+    since = len(cw.requests)
+    await tickets.check_ticket("demo-cw", 48213)
+    assert api_methods(cw, since) == [("GET", "48213"), ("GET", "statuses")]
+    since = len(cw.requests)
+    await tickets.check_ticket("demo-cw", 48214)  # same board: its statuses are in the shared cache
+    assert api_methods(cw, since) == [("GET", "48214")]
+    await linker.aclose()
+    fresh = make_provider(cw)  # a new `flowpilot post --yes` process, the first post on this connection
+    try:
+        since = len(cw.requests)
+        out = await service(store, engineer, fresh, clock).post(linked, "resolve", NOTE)
+    finally:
+        await fresh.aclose()
+    assert out.verified_status_id == 17 and cw.state.tickets[48213].status_id == 17
+    assert api_methods(cw, since) == [("POST", "notes"), ("PATCH", "48213"), ("GET", "48213"), ("GET", "48213")]
+
+
 async def test_a_stale_cached_board_never_sets_a_wrong_status_it_is_re_read_and_dropped(
     store, engineer, sessions, linked, cw, clock
 ) -> None:

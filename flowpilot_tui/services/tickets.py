@@ -34,6 +34,7 @@ from flowpilot_tui.services.views import SessionSummary
 
 if TYPE_CHECKING:
     from flowpilot_tui.config import ConnectWiseConnection
+    from flowpilot_tui.services.psa.base import PsaProvider
 
 Providers = Callable[[str], Any]
 SOURCE = "psa"
@@ -226,6 +227,9 @@ class TicketService:
             for note in notes:
                 await self._add_note(db, row, int(ticket_id), note)
             summary = await self.sessions._summary(db, row.id)
+        known = provider.known_ticket(int(ticket_id))
+        if known is not None:
+            await self._share(name, known, provider)
         return ImportResult(summary, True, len(facts), len(notes))
 
     async def _add_note(self, db: Any, row: AISession, ticket_id: int, note: TicketNote) -> None:
@@ -281,16 +285,27 @@ class TicketService:
             session_id, ticket_id, tuple(new), detail.status_name, detail.closed, ticket_warning(detail, board)
         )
 
-    async def _share(self, connection: str, ticket: TicketState) -> None:
+    async def _share(self, connection: str, ticket: TicketState, provider: PsaProvider | None = None) -> None:
         """Remember the ticket's board for the next post from any FlowPilot process (services/writeback_cache.py):
-        a fresh `flowpilot post` then needs no ticket GET before the status change. Best effort; writers only."""
+        a fresh `flowpilot post` then needs no ticket GET before the status change. With `provider` (a link or an
+        import: the session will be posted from) the board's statuses too, read now unless the cache holds them, so
+        that post makes 4 requests even when it is the first on the connection. Best effort; writers only."""
         if not self.actor.can_write:
             return
         from flowpilot_tui.services import writeback_cache
 
+        acct, now = self.actor.account_id, self.clock()
         try:
+            statuses = None
+            if provider is not None and ticket.board_id:
+                async with self.store.read() as db:
+                    fresh = await writeback_cache.statuses_fresh(db, acct, connection, ticket.board_id, now)
+                if not fresh:
+                    statuses = await provider.list_board_statuses(ticket.board_id)
             async with self.store.write() as db:
-                await writeback_cache.keep_ticket(db, self.actor.account_id, connection, ticket, self.clock())
+                await writeback_cache.keep_ticket(db, acct, connection, ticket, now)
+                if statuses:
+                    await writeback_cache.keep_statuses(db, acct, connection, ticket.board_id, statuses, now)
         except Exception:  # noqa: BLE001 - a cache write never fails a read
             pass
 
@@ -299,13 +314,14 @@ class TicketService:
         time. Returns its summary. An unreachable PSA raises its PsaError (the caller may link it unchecked)."""
         from flowpilot_tui.services.psa.errors import PsaCallError
 
+        provider = self.providers(self.connection_name(connection))
         try:
-            ticket = await self.providers(self.connection_name(connection)).get_ticket(int(ticket_id))
+            ticket = await provider.get_ticket(int(ticket_id))
         except PsaCallError as exc:
             if exc.status_code == 404:
                 raise NotFound(f"Ticket #{int(ticket_id)} does not exist in {connection}") from exc
             raise
-        await self._share(connection, ticket)
+        await self._share(connection, ticket, provider)
         return str(ticket.summary or "")
 
     async def live_status(self, session_id: str, *, just_read: bool = False) -> SyncResult:

@@ -98,6 +98,28 @@ async def keep_ticket(db: AsyncSession, account_id: int, connection: str, ticket
         await _put(db, account_id, conn_id, TICKET, int(ticket.id), asdict(ticket), now)
 
 
+async def statuses_fresh(db: AsyncSession, account_id: int, connection: str, board_id: int, now: datetime) -> bool:
+    """Whether the shared cache holds the board's statuses, still fresh."""
+    conn_id = await _connection_id(db, account_id, connection)
+    if conn_id is None:
+        return True  # nowhere to keep them: nothing to read
+    fetched = await db.scalar(
+        select(PsaCache.fetched_at).where(
+            PsaCache.connection_id == conn_id, PsaCache.kind == STATUSES, PsaCache.key == int(board_id)
+        )
+    )
+    return fetched is not None and fetched + STATUS_TTL > now
+
+
+async def keep_statuses(
+    db: AsyncSession, account_id: int, connection: str, board_id: int, statuses: list[BoardStatus], now: datetime
+) -> None:
+    """A board's statuses read outside a post (when a ticket on it is linked or imported)."""
+    conn_id = await _connection_id(db, account_id, connection)
+    if conn_id is not None and statuses:
+        await _put(db, account_id, conn_id, STATUSES, int(board_id), {"statuses": [asdict(s) for s in statuses]}, now)
+
+
 async def _put(
     db: AsyncSession, account_id: int, conn_id: int, kind: str, key: int, payload: dict[str, Any] | None, now: datetime
 ) -> None:
