@@ -127,7 +127,7 @@ def print_request_counts() -> None:
         ("cold", "fresh `post --yes`, nothing known (an unchecked link)"),
     )
     for key, label in rows:
-        print(f"  {label + ":":<70} {c[key]}  (re-check off: {c[key + '_no_recheck']})")
+        print(f"  {label + ':':<70} {c[key]}  (re-check off: {c[key + '_no_recheck']})")
 
 
 KILL_POINTS = ("before-send", "after-note-post", "before-patch", "after-patch", "before-verify")
