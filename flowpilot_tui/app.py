@@ -16,7 +16,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 from textual.worker import WorkerCancelled, WorkerError, WorkerFailed
 
-from flowpilot_tui import heap, keymap, themes
+from flowpilot_tui import heap, keymap, retention, themes
 from flowpilot_tui.commands import FlowPilotCommands
 from flowpilot_tui.messages import FirstRunNeeded, ServicesReady, TerminalClosed
 from flowpilot_tui.screens.live import LiveFeed
@@ -59,6 +59,7 @@ class FlowPilotApp(App[None]):
         themes.register(self)
         self.theme = themes.initial_theme(self, self.settings.theme)
         self.theme_changed_signal.subscribe(self, lambda theme: themes.remember(theme.name))
+        self.screen_change_signal.subscribe(self, retention.release_closed_screens)  # see retention.py
         self.set_keymap(self.settings.keymap)
         unknown = keymap.unknown_ids(self.settings.keymap)
         if unknown:

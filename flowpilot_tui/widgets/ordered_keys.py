@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from textual import events
 from textual.widgets import Input, TextArea
 
+from flowpilot_tui.retention import forget_app_watchers
+
 if TYPE_CHECKING:
     from textual.app import App
     from textual.widget import Widget
@@ -75,7 +77,11 @@ class OrderedInput(OrderedKeys, Input):
 
 
 class OrderedTextArea(OrderedKeys, TextArea):
-    """A multi-line text area whose keys act in the order typed."""
+    """A multi-line text area whose keys act in the order typed, and that is freed once removed."""
+
+    def on_unmount(self) -> None:
+        """TextArea's theme watcher kept every closed workspace's and dialog's text areas alive (retention.py)."""
+        forget_app_watchers(self)
 
 
 def after_typed_keys(app: App[Any], callback: Callable[..., object], *args: object) -> None:
