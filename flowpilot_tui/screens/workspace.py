@@ -113,12 +113,13 @@ class Workspace(SessionScreen):
         with Horizontal(id="ws-body"):
             yield ChatPane(
                 id="pane-chat",
+                classes="pane",
                 read_only_reason="" if self.can_write else VIEWER_REASON,
                 cursor_blink=self.services.settings.ui.cursor_blink,
             )
             with Vertical(id="ws-middle"):
-                yield FactsPane(id="pane-facts", can_write=self.can_write)
-                yield FixCard(id="pane-fix", can_write=self.can_write)
+                yield FactsPane(id="pane-facts", classes="pane", can_write=self.can_write)
+                yield FixCard(id="pane-fix", classes="pane", can_write=self.can_write)
             yield self.make_preview(id="pane-preview", classes="pane")
         yield AppFooter()
 
@@ -126,9 +127,6 @@ class Workspace(SessionScreen):
         self._panes = tuple(self.query_one(f"#pane-{pane}") for pane in PANES)
         for pane in self._panes:
             pane.border_title = PANE_TITLES[pane.id or ""]
-        self.query_one("#pane-chat").add_class("pane")
-        self.query_one("#pane-facts").add_class("pane")
-        self.query_one("#pane-fix").add_class("pane")
         self._layout(self.app.size.width)
         self._assistant_status()
         self.focus_pane(self.pane)

@@ -32,8 +32,10 @@ class ChatPane(Vertical):
     class EarlierRequested(Message):
         pass
 
-    def __init__(self, *, read_only_reason: str = "", cursor_blink: bool = True, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(
+        self, *, read_only_reason: str = "", cursor_blink: bool = True, id: str | None = None, classes: str = ""
+    ) -> None:
+        super().__init__(id=id, classes=classes)
         self.read_only_reason = read_only_reason
         self.cursor_blink = cursor_blink
 

@@ -54,8 +54,8 @@ class FactsPane(OptionList):
         fact: FactView | None
         kind: str | None = None
 
-    def __init__(self, *, can_write: bool, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, can_write: bool, id: str | None = None, classes: str = "") -> None:
+        super().__init__(id=id, classes=classes)
         self.can_write = can_write
         self.facts: dict[str, FactView] = {}
 

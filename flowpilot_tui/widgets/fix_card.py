@@ -51,8 +51,8 @@ class FixCard(VerticalScroll, can_focus=True):
     class HistoryRequested(Message):
         pass
 
-    def __init__(self, *, can_write: bool, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, can_write: bool, id: str | None = None, classes: str = "") -> None:
+        super().__init__(id=id, classes=classes)
         self.can_write = can_write
         self.fix: FixView | None = None
         self.history_count = 0
