@@ -11,13 +11,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 from textual.worker import WorkerCancelled, WorkerError, WorkerFailed
 
 from flowpilot_tui import heap, keymap, retention, themes
 from flowpilot_tui.commands import FlowPilotCommands
+from flowpilot_tui.key_gate import KeyGate
 from flowpilot_tui.messages import FirstRunNeeded, ServicesReady, TerminalClosed
 from flowpilot_tui.screens.live import LiveFeed
 
@@ -44,6 +45,13 @@ class FlowPilotApp(App[None]):
         self.clock = clock or (services.clock if services else None) or _utcnow
         self.animation_level = settings.ui.animations
         self.live_feed = LiveFeed(self)  # one change feed for every screen (screens/live.py)
+        self.key_gate = KeyGate(self, super().on_event)  # one key in flight at a time (key_gate.py)
+
+    async def on_event(self, event: events.Event) -> None:
+        if not KeyGate.gates(event):
+            await super().on_event(event)
+        elif not self.key_gate.hold(event):
+            await self.key_gate.deliver(event)
 
     def get_driver_class(self) -> type[Driver]:
         """Input is parsed by PasteParser (a paste arrives whole, in order, and never acts as keys) on the terminal,

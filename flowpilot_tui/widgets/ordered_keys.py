@@ -91,7 +91,10 @@ def after_typed_keys(app: App[Any], callback: Callable[..., object], *args: obje
     the focused widget's queue; the text then misses its last characters (F9 right after typing posted the old
     text). Posting the callback to that same queue runs it after them, in order. Use it for actions that read or
     replace the text (confirm, copy, toggle, regenerate, quit), not for pane switching: keys typed after F2–F5 must
-    reach the new pane."""
+    reach the new pane. Keys the App still holds back (key_gate.py) come first."""
+    gate = getattr(app, "key_gate", None)
+    if gate is not None and gate.then(lambda: after_typed_keys(app, callback, *args)):
+        return
     target = app.focused
     if target is None:
         app.call_later(callback, *args)

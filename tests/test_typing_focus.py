@@ -1,0 +1,26 @@
+"""Keys typed right behind a key that moves focus (Tab, Shift+Tab) go to the field focused by then: the App hands a
+key to a widget only once the key before it was applied (a burst used to put "48213" typed after Tab into the
+title)."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+from typing_harness import burst, new_session_dialog, slowed_loop, until_drained
+
+
+async def test_keys_typed_behind_tab_go_to_the_next_field(store, engineer, clock, db_url) -> None:
+    async with new_session_dialog(store, engineer, clock, db_url) as (services, app, pilot):
+        title, ticket = app.screen.query_one("#title", Input), app.screen.query_one("#ticket", Input)
+        with slowed_loop():
+            burst(app, "Printer offline\t48213")
+            await until_drained(pilot, lambda: ticket.value == "48213", "ticket number typed after Tab")
+        assert (title.value, ticket.value) == ("Printer offline", "48213")
+
+
+async def test_shift_tab_in_a_burst_returns_to_the_title(store, engineer, clock, db_url) -> None:
+    async with new_session_dialog(store, engineer, clock, db_url) as (services, app, pilot):
+        title, ticket = app.screen.query_one("#title", Input), app.screen.query_one("#ticket", Input)
+        with slowed_loop():
+            burst(app, "Disk full\t77<shift+tab><end> on C:")
+            await until_drained(pilot, lambda: title.value == "Disk full on C:", "title typed after Shift+Tab")
+        assert (title.value, ticket.value) == ("Disk full on C:", "77")
