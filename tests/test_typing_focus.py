@@ -24,3 +24,15 @@ async def test_shift_tab_in_a_burst_returns_to_the_title(store, engineer, clock,
             burst(app, "Disk full\t77<shift+tab><end> on C:")
             await until_drained(pilot, lambda: title.value == "Disk full on C:", "title typed after Shift+Tab")
         assert (title.value, ticket.value) == ("Disk full on C:", "77")
+
+
+async def test_keys_typed_behind_a_dialog_closing_and_reopening_reach_the_new_dialog(store, engineer, clock, db_url):
+    """Esc closes the dialog (its queue goes with it), ctrl+n opens a fresh one: the title typed right behind lands
+    there, and nothing stalls."""
+    from flowpilot_tui.screens.workspace import Workspace
+
+    async with new_session_dialog(store, engineer, clock, db_url) as (services, app, pilot):
+        with slowed_loop():
+            burst(app, "Printer<escape><ctrl+n>Scanner jams\r")
+            await until_drained(pilot, lambda: isinstance(app.screen, Workspace), "workspace of the new session")
+        assert [s.title for s in (await services.sessions.list_sessions()).items] == ["Scanner jams"]
