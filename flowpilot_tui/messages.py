@@ -56,6 +56,8 @@ class SessionLoaded(Message):
 
     detail: SessionDetail
     focus_fact: int | None = None  # a fact just added/edited: highlight and scroll to it
+    opening: Message | None = None  # on opening: what the screen read beside it (the chat history), same frame
+    preview: Message | None = None  # on opening, when it needs no model: the preview's text, same frame
 
 
 @dataclass

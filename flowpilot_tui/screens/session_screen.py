@@ -9,6 +9,7 @@ post as workers (they call services and post result messages, never touching wid
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,7 @@ class PreviewLoaded(Message):
     data: KindText | None
     detail: SessionDetail | None
     error: str = ""
+    loads: int | None = None  # the opening's text: how many loads of `kind` had started when it began
 
 
 @dataclass
@@ -96,6 +98,7 @@ class SessionScreen(Screen[None]):
         self.preview_error = ""
         self.autosave_delay = AUTOSAVE_DELAY
         self._save_timer: Timer | None = None
+        self._text_loads: Counter[Kind] = Counter()  # loads of each kind's text started (see open_session)
 
     def make_preview(self, **kwargs: object) -> PreviewPane:
         blink = self.services.settings.ui.cursor_blink
@@ -116,7 +119,41 @@ class SessionScreen(Screen[None]):
     def start_preview(self) -> None:
         """Opening: one read of the session feeds every pane (SessionLoaded), then the preview's text."""
         self.render_preview()
-        self.load_preview(self.kind, whole_session=True)
+        self.open_session(self.kind)
+
+    @work(group="open", exit_on_error=False)
+    async def open_session(self, kind: Kind) -> None:
+        """The one read on opening: the session, what the subclass shows beside it (`read_on_open`) and, when no
+        model can be asked (the offline generator), the preview's text, all applied in one frame: every separate
+        arrival cost a layout and a full repaint of the screen. With a model configured the panes do not wait for
+        it: the text follows as its own load."""
+        loads = self._text_loads[kind]
+        try:
+            detail = await self.services.sessions.get(self.session_id)
+        except DomainError as exc:
+            self.post_message(PreviewLoaded(kind, None, None, error=one_line(exc.message)))
+            return
+        opening = await self.read_on_open()
+        if self.services.generation.uses_claude:
+            self.post_message(SessionLoaded(detail, opening=opening))
+            self.post_message(await self._read_text(detail, kind, loads))
+        else:
+            preview = await self._read_text(detail, kind, loads)
+            self.post_message(SessionLoaded(detail, opening=opening, preview=preview))
+
+    async def _read_text(self, detail: SessionDetail, kind: Kind, loads: int) -> PreviewLoaded:
+        try:
+            data = await fetch_text(self.services.sessions, self.services.generation, detail, kind)
+        except DomainError as exc:
+            return PreviewLoaded(kind, None, None, error=one_line(exc.message), loads=loads)
+        return PreviewLoaded(kind, data, detail, loads=loads)
+
+    async def read_on_open(self) -> Message | None:
+        """What a subclass reads on opening beside the session (applied by `apply_opening` in the same frame)."""
+        return None
+
+    async def apply_opening(self, opening: Message) -> None:
+        """Show what `read_on_open` returned."""
 
     def render_preview(self) -> None:
         d = self.detail
@@ -154,8 +191,13 @@ class SessionScreen(Screen[None]):
         self.post_message(SessionLoaded(detail))
 
     @on(SessionLoaded)
-    def session_loaded(self, event: SessionLoaded) -> None:
-        self.apply_detail(event.detail, event.focus_fact)
+    async def session_loaded(self, event: SessionLoaded) -> None:
+        with self.app.batch_update():  # on opening, the panes, the history and the text fill in one frame
+            self.apply_detail(event.detail, event.focus_fact)
+            if event.opening is not None:
+                await self.apply_opening(event.opening)
+            if isinstance(event.preview, PreviewLoaded):
+                self.preview_loaded(event.preview)
 
     # ---- loading ----------------------------------------------------------------------------------------------
 
@@ -166,6 +208,7 @@ class SessionScreen(Screen[None]):
         """Read the session and the text for `kind`; `whole_session` also shows the detail in every pane, as soon
         as it is read (the text may still be generated: the panes do not wait for the model)."""
         sessions = self.services.sessions
+        self._text_loads[kind] += 1  # a text the opening read before this load started does not replace it
         try:
             if discard_draft:
                 await sessions.discard_draft(self.session_id, kind)
@@ -180,6 +223,10 @@ class SessionScreen(Screen[None]):
 
     @on(PreviewLoaded)
     def preview_loaded(self, event: PreviewLoaded) -> None:
+        if event.loads is not None and event.loads != self._text_loads[event.kind]:
+            if event.detail is not None:
+                self._keep(event.detail)
+            return  # the opening's text, superseded by a load started since (a regenerate, a reload)
         if event.data is None:
             self.preview_error = f"could not load: {event.error}"
             self.notify(f"Preview: {event.error}", severity="error", markup=False)

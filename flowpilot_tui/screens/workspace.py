@@ -130,8 +130,7 @@ class Workspace(SessionScreen):
         self._layout(self.app.size.width)
         self._assistant_status()
         self.focus_pane(self.pane)
-        self.start_preview()  # the one read of the session on opening (then the ticket's status, see apply_detail)
-        self.load_history()
+        self.start_preview()  # the one read of the session and its history on opening (then the ticket's status)
         self.live.start()
         if self.notice:
             self.notify(self.notice, timeout=12, markup=False)
@@ -207,16 +206,19 @@ class Workspace(SessionScreen):
             return
         self.post_message(SessionLoaded(detail))
 
-    @work(exclusive=True, group="history-open", exit_on_error=False)
-    async def load_history(self) -> None:
-        """The newest messages (one more than shown: whether earlier ones exist, without reading the session)."""
+    async def read_on_open(self) -> HistoryLoaded | None:
+        """The newest messages (one more than shown: whether earlier ones exist), shown with the session."""
         window = min(INITIAL_HISTORY, self.services.settings.ui.history_window)
         try:
             messages = await self.services.sessions.list_messages(self.session_id, limit=window + 1)
         except DomainError as exc:
             self.post_message(ServiceFailed(exc.message))
-            return
-        self.post_message(HistoryLoaded(messages[-window:], len(messages) > window))
+            return None
+        return HistoryLoaded(messages[-window:], len(messages) > window)
+
+    async def apply_opening(self, opening: Message) -> None:
+        if isinstance(opening, HistoryLoaded):
+            await self.history_loaded(opening)
 
     async def _reload(self, focus_fact: int | None = None, *, focus_newest_fact: bool = False) -> None:
         try:
