@@ -94,6 +94,27 @@ async def test_repeat_preview_is_served_from_cache_without_a_model_call(
     assert "cached" in second.header()
 
 
+async def test_a_text_only_cache_hit_gives_the_same_note_and_header_and_follows_the_state(
+    make_service: Callable[..., GenerationService],
+    fake_anthropic: FakeAnthropic,
+    sessions: SessionService,
+    session_id: str,
+) -> None:
+    """What the preview pane and the CLI ask for (`with_redactions=False`): served from the cache without building
+    the bundle, yet the same text and header; a state write still regenerates."""
+    fake_anthropic.reply(reply_for("escalate")).reply(reply_for("escalate"))
+    service = make_service()
+    first = await service.preview(session_id, "escalate", with_redactions=False)
+    hit = await service.preview(session_id, "escalate", with_redactions=False)
+    assert fake_anthropic.request_count == 1 and hit.from_cache and not first.from_cache
+    assert (hit.markdown, hit.header()) == (first.markdown, (await service.preview(session_id, "escalate")).header())
+    assert hit.redaction_count == 1 and hit.redactions == []  # the count is kept; the originals are not read
+
+    await sessions.add_fact(session_id, "tried", "Office quick repair: no change")
+    after = await service.preview(session_id, "escalate", with_redactions=False)
+    assert fake_anthropic.request_count == 2 and not after.from_cache and after.state_version > hit.state_version
+
+
 async def test_regenerate_bypasses_the_cache(
     make_service: Callable[..., GenerationService],
     fake_anthropic: FakeAnthropic,
@@ -259,8 +280,11 @@ async def test_other_accounts_session_is_not_found_and_bad_kind_is_rejected(
     session_id: str,
 ) -> None:
     foreign = GenerationService(store, outsider, LlmSettings(), clock)
+    await make_service(claude=False).preview(session_id, "resolve")  # cached for the owner's account
     with pytest.raises(NotFound, match=f"Session {session_id} not found"):
         await foreign.preview(session_id, "resolve")
+    with pytest.raises(NotFound, match=f"Session {session_id} not found"):
+        await foreign.preview(session_id, "resolve", with_redactions=False)
     with pytest.raises(InvalidInput):
         await make_service(claude=False).preview(session_id, "summary")  # type: ignore[arg-type]
     async with store.read() as db:

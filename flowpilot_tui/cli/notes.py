@@ -54,7 +54,7 @@ def preview(session_id: str, kind: str, regenerate: bool, as_json: bool) -> None
     from flowpilot_tui.cli import output
 
     async def body(s: Services) -> None:
-        p = await s.generation.preview(session_id, kind, regenerate=regenerate)  # type: ignore[arg-type]
+        p = await s.generation.preview(session_id, kind, regenerate=regenerate, with_redactions=False)  # type: ignore[arg-type]
         if as_json:
             output.emit_json(preview_json(session_id, p))
         else:

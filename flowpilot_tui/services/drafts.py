@@ -140,7 +140,7 @@ async def fetch_text(
         source = f"the note saved when the session was {spec.outcome} (read-only)"
         return KindText(strip_controls(stored), "final", source, None, loaded=True)
     try:
-        preview = await generation.preview(session_id, kind, regenerate=regenerate)
+        preview = await generation.preview(session_id, kind, regenerate=regenerate, with_redactions=False)
     except DomainError as exc:
         reason = f"generator unavailable: {one_line(exc.message)}"
     except Exception as exc:  # noqa: BLE001 - a generator bug must not cost the engineer the pane

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from flowpilot_tui.services.access import load_session
 from flowpilot_tui.services.errors import InvalidInput
 from flowpilot_tui.services.generation import cache
 from flowpilot_tui.services.generation.bundle import build_bundle
@@ -93,12 +94,22 @@ class GenerationService:
         *,
         regenerate: bool = False,
         on_progress: Callable[[str], None] | None = None,
+        with_redactions: bool = True,
     ) -> GeneratedPreview:
-        """The preview for the session's current state: cached unless `regenerate` or the state changed."""
+        """The preview for the session's current state: cached unless `regenerate` or the state changed.
+
+        `with_redactions=False` (the note's text and header only, as the preview pane and the CLI show it): a cache
+        hit reads the session's row and the cache row, not the whole redacted bundle (five queries and a redaction
+        pass over every fact, fix, script and recent message, on every workspace open)."""
         if kind not in KINDS:
             raise InvalidInput(f"Unknown preview kind {kind!r}; use one of: {', '.join(KINDS)}")
         key = self.generator_key()  # the cache is checked before any client is built
         async with self.store.read() as db:
+            if not regenerate and not with_redactions:
+                row = await load_session(db, self.actor, session_id)  # scoped: another account's is NotFound
+                hit = await cache.load(db, row.id, kind, row.state_version, key)
+                if hit is not None:
+                    return hit
             bundle = await build_bundle(db, self.actor, session_id)
             cached = None if regenerate else await cache.load(db, bundle.session_id, kind, bundle.state_version, key)
         if cached is not None:
