@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from support import FixedClock
 from textual.widgets import Input, Tabs
-from tui_helpers import demo_services, flat, flat_in, open_session, screen_lines, screen_segments, settle
+from tui_helpers import demo_services, flat, flat_in, open_session, screen_lines, screen_segments, settle, wait_until
 
 from flowpilot_tui.app import make_app
 from flowpilot_tui.screens.workspace import Workspace
@@ -275,8 +275,14 @@ async def test_narrow_terminal_switches_panes_as_tabs(demo) -> None:
     async with wide.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         await open_session(pilot, OUTLOOK)
-        assert not wide.screen.query_one(Tabs).display
-        assert wide.screen.query_one(FactsPane).region.width and wide.screen.query_one("#pane-chat").region.width
+        ws = wide.screen
+        assert not [tabs for tabs in ws.query(Tabs) if tabs.display]  # wide: side by side, no tab bar
+        assert ws.query_one(FactsPane).region.width and ws.query_one("#pane-chat").region.width
+        await pilot.resize_terminal(80, 24)  # the tab bar appears once the terminal turns narrow
+        await wait_until(pilot, lambda: bool(ws.query(Tabs)) and ws.query_one(Tabs).display, "tab bar")
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: ws.query_one(FactsPane).region.width > 70, "facts pane as a tab")
+        assert ws.query_one(Tabs).active == "tab-facts" and not ws.query_one("#pane-chat").region.width
 
 
 async def test_long_history_is_windowed_and_loads_earlier_on_demand(demo) -> None:

@@ -103,13 +103,13 @@ class Workspace(SessionScreen):
         self.own = OwnWrites(self, OWN_WRITE_GROUPS)
         self.live = LiveWatch(self, services)
         self._panes: tuple[Widget, ...] = ()  # the four panes, in PANES order (set on mount)
+        self._tabs: Tabs | None = None  # the pane tabs of a narrow terminal (mounted the first time it is narrow)
         self._ticket_read = False  # the linked ticket's live status was asked for (once, on opening)
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(id="ws-header")
         if not self.can_write:
             yield Static(VIEWER_REASON + ": chat, facts, fix decisions and posting are disabled.", classes="readonly")
-        yield Tabs(*(Tab(p.title(), id=f"tab-{p}") for p in PANES), id="ws-tabs")
         with Horizontal(id="ws-body"):
             yield ChatPane(
                 id="pane-chat",
@@ -166,6 +166,10 @@ class Workspace(SessionScreen):
         a screen class restyles every widget below it (hundreds with a long chat) on each F2–F5."""
         narrow = width < NARROW
         self.set_class(narrow, "-narrow")  # changes only on a resize
+        if narrow and self._tabs is None:
+            # composed only once needed: hidden when wide, its nine nodes cost style and mount work on every open
+            self._tabs = Tabs(*(Tab(p.title(), id=f"tab-{p}") for p in PANES), id="ws-tabs", active=f"tab-{self.pane}")
+            self.mount(self._tabs, before="#ws-body")
         shown = PANE_NODES[self.pane]
         for node in ("pane-chat", "ws-middle", "pane-facts", "pane-fix", "pane-preview"):
             self.query_one(f"#{node}").display = not narrow or node in shown
@@ -534,7 +538,8 @@ class Workspace(SessionScreen):
 
     def focus_pane(self, pane: str) -> None:
         self.pane = pane
-        self.query_one(Tabs).active = f"tab-{pane}"
+        if self._tabs is not None and self._tabs.is_mounted:
+            self._tabs.active = f"tab-{pane}"
         self._layout(self.app.size.width)
         widget = self.query_one(f"#pane-{pane}")
         if pane == "chat":
