@@ -19,6 +19,7 @@ from textual.widgets import Static
 
 from flowpilot_tui import keymap
 from flowpilot_tui.widgets.app_footer import AppFooter
+from flowpilot_tui.widgets.rendered_lines import RenderedLines
 
 INTRO = (
     'Remap keys in config.toml under [keymap], e.g.  "chat.newline" = "ctrl+j,alt+enter".  Every key is also a '
@@ -54,7 +55,7 @@ class HelpScreen(Screen[None]):
     DEFAULT_CSS = """
     HelpScreen #help-body { padding: 0 1; }
     HelpScreen #help-columns { height: auto; }
-    HelpScreen #help-columns > Static { width: 1fr; margin-right: 1; }
+    HelpScreen #help-columns > RenderedLines { width: 1fr; margin-right: 1; }
     HelpScreen.-narrow #help-columns { layout: vertical; }
     """
 
@@ -69,7 +70,7 @@ class HelpScreen(Screen[None]):
             yield Static(Text(INTRO), classes="hint")
             with Horizontal(id="help-columns"):
                 for scopes in COLUMNS:
-                    yield Static(Group(*(keys_table(scope, user_map) for scope in scopes)))
+                    yield RenderedLines(Group(*(keys_table(scope, user_map) for scope in scopes)))
         yield AppFooter()
 
     def on_mount(self) -> None:

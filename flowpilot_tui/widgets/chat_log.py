@@ -28,7 +28,7 @@ from flowpilot_tui import heap
 from flowpilot_tui.safe_text import plain, strip_controls
 from flowpilot_tui.services.assistant_tools import cards_of
 from flowpilot_tui.services.views import MessageView
-from flowpilot_tui.widgets.history_block import HistoryBlock
+from flowpilot_tui.widgets.rendered_lines import RenderedLines
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
@@ -123,7 +123,7 @@ class ChatLog(VerticalScroll, can_focus=True):
         if not messages:
             return
         markdown_from = len(messages) if earlier else max(0, len(messages) - MARKDOWN_RECENT)
-        block = HistoryBlock(render_messages(messages, markdown_from), classes="history")
+        block = RenderedLines(render_messages(messages, markdown_from), classes="history")
         pairs = [(m.role, m.content) for m in messages]
         if earlier:
             await self.mount(block, after=self.query_one("#earlier"))

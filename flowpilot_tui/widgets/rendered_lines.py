@@ -1,9 +1,10 @@
-"""A window of chat history drawn line by line: rendered once per width, only the lines on screen are drawn.
+"""A long Rich renderable drawn line by line: rendered once per width, and only the rows on screen are drawn.
 
 Why not a `Static`: Textual asks a Static for its height in every layout pass and draws the whole renderable to show
-the lines in view; a window of 50 messages (Markdown included) is ~300 lines, and a workspace opens with several
-layout passes (panes filling, the scrollbar appearing), so the same lines were wrapped and drawn 4-6 times per open
-(8-15 ms each). Here the lines of a width are kept, and a frame draws only the rows visible in the chat pane.
+the rows in view. A window of 50 chat messages (Markdown included) is ~300 lines, and a workspace opens with several
+layout passes (panes filling, a scrollbar appearing), so the same lines were wrapped and drawn 4-6 times per open
+(8-15 ms each); the F1 key tables (Rich tables measure every cell) likewise. Here the lines of a width are kept.
+Use it for content that is replaced, not edited in place (no text selection inside it).
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
     from textual.geometry import Size
 
-KEEP = 3  # widths kept: the pane with and without a scrollbar, and one resize
+KEEP = 3  # widths kept: with and without a scrollbar, and one resize
 
 
-class HistoryBlock(Widget):
-    DEFAULT_CSS = "HistoryBlock { height: auto; }"
+class RenderedLines(Widget):
+    DEFAULT_CSS = "RenderedLines { height: auto; }"
 
     def __init__(self, renderable: RenderableType, *, classes: str = "") -> None:
         super().__init__(classes=classes)
