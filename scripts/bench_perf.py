@@ -629,7 +629,9 @@ def main() -> None:
         return not only or part in only
 
     burner = None if args.no_burner else subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    print(f"CPU burner: {'off' if burner is None else f'pid {burner.pid}'}; {os.cpu_count()} cores", flush=True)
+    kept = os.environ.get("FLOWPILOT_BENCH_BURNER")  # the parent run's burner keeps running for this child
+    state = f"pid {burner.pid}" if burner is not None else (f"the parent's (pid {kept})" if kept else "off")
+    print(f"CPU burner: {state}; {os.cpu_count()} cores", flush=True)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["XDG_DATA_HOME"] = str(Path(tmp) / "data")
@@ -679,6 +681,7 @@ def main() -> None:
                         str(args.delay),
                     ],
                     check=False,
+                    env={**os.environ, "FLOWPILOT_BENCH_BURNER": str(burner.pid) if burner is not None else ""},
                 )
             if want("cli"):
                 cli_figures(db_url, long_id, args.runs)
