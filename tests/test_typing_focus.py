@@ -4,26 +4,28 @@ title)."""
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 from typing_harness import burst, new_session_dialog, slowed_loop, until_drained
 
 
-async def test_keys_typed_behind_tab_go_to_the_next_field(store, engineer, clock, db_url) -> None:
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ("Printer offline\t48213", ("Printer offline", "48213")),  # Tab: the ticket field
+        ("Disk full\t77<shift+tab><end> on C:", ("Disk full on C:", "77")),  # Shift+Tab: back to the title
+    ],
+    ids=["tab", "shift+tab"],
+)
+async def test_keys_typed_behind_a_focus_move_go_to_the_field_focused_by_then(
+    store, engineer, clock, db_url, keys, expected
+) -> None:
     async with new_session_dialog(store, engineer, clock, db_url) as (services, app, pilot):
         title, ticket = app.screen.query_one("#title", Input), app.screen.query_one("#ticket", Input)
         with slowed_loop():
-            burst(app, "Printer offline\t48213")
-            await until_drained(pilot, lambda: ticket.value == "48213", "ticket number typed after Tab")
-        assert (title.value, ticket.value) == ("Printer offline", "48213")
-
-
-async def test_shift_tab_in_a_burst_returns_to_the_title(store, engineer, clock, db_url) -> None:
-    async with new_session_dialog(store, engineer, clock, db_url) as (services, app, pilot):
-        title, ticket = app.screen.query_one("#title", Input), app.screen.query_one("#ticket", Input)
-        with slowed_loop():
-            burst(app, "Disk full\t77<shift+tab><end> on C:")
-            await until_drained(pilot, lambda: title.value == "Disk full on C:", "title typed after Shift+Tab")
-        assert (title.value, ticket.value) == ("Disk full on C:", "77")
+            burst(app, keys)
+            await until_drained(pilot, lambda: (title.value, ticket.value) == expected, "both fields as typed")
+        assert (title.value, ticket.value) == expected
 
 
 async def test_keys_typed_behind_a_dialog_closing_and_reopening_reach_the_new_dialog(store, engineer, clock, db_url):
