@@ -8,7 +8,9 @@ put the ticket number into the title), and those typed after Enter opens a dialo
 until the key in flight has been handled makes focus moves, dialogs and bindings act in the order typed.
 
 How it knows a key was handled: a callback queued on the target behind the key runs after it; if the key bubbles
-on, the next callback is queued on the parent behind it, up to the App. A watchdog releases a key whose chain broke
+on, the next callback is queued on the parent behind it, up to the App. A key the App handles itself (a priority
+binding: F2-F5, F9…) is done once a callback queued on the App behind it runs: Textual moves focus from a callback,
+so the keys read with F5 used to reach the pane F5 left. A watchdog releases a key whose chain broke
 (a widget removed mid-way drops its queue) so input can never stall.
 """
 
@@ -68,17 +70,21 @@ class KeyGate:
         widget, follow it until it is done."""
         target: MessagePump = self.app.focused or self.app.screen
         await self.handle(event)
-        if not event.is_forwarded:
-            self._release(event)
-            return
         self.in_flight, self.since = event, time.monotonic()
-        if not target.call_later(self._step, event, target):
+        if not event.is_forwarded:
+            # the App ran a priority binding: what it queued on the App (Widget.focus() sets focus from a callback,
+            # a screen push mounts from one) runs before the next key is handed on
+            if not self.app.call_later(self._release, event):
+                self._release(event)
+        elif not target.call_later(self._step, event, target):
             self._release(event)
 
     def _step(self, event: Gated, node: MessagePump) -> None:
-        """`node` has handled `event`; if it bubbled on, wait for the parent too."""
+        """`node` has handled `event`: wait for its parent too, up to the App. Always the whole way: a stopped event
+        may still reach the App (Textual stops a key at the screen yet hands it to the App, whose `_on_key` runs
+        the screen's bindings: `/` focusing the search let the next key land in the table)."""
         parent = node._parent
-        if event._stop_propagation or parent is None or node is self.app:
+        if parent is None or node is self.app:
             self._release(event)
         elif not parent.call_later(self._step, event, parent):
             self._release(event)

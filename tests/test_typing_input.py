@@ -267,3 +267,18 @@ async def test_a_preview_load_finishing_while_typing_keeps_the_typed_text(store,
             ws.load_preview("resolve")  # e.g. a reload after a worker, racing the keys
             await until_equal(pilot, lambda: pane.editor_text, expected, "edited text")
         assert ws.current.text == expected and ws.current.is_draft
+
+
+async def test_keys_typed_behind_a_pane_key_reach_the_pane_it_opens(store, engineer, clock, db_url):
+    """F2 / F5 (priority bindings) move focus through a deferred callback: the keys of the same read must wait for it,
+    else the first of them still went to the pane being left (End applied in the chat, the text in the preview)."""
+    from flowpilot_tui.widgets.chat_pane import ChatPane
+
+    async with typing_into_preview(store, engineer, clock, db_url) as (services, sid, app, pilot, pane):
+        before, chat = pane.editor_text, app.screen.query_one(ChatPane).input
+        with slowed_loop():
+            burst(app, "<f2>printer<f5><end> (checked)<f2> is offline")
+            await until_drained(pilot, lambda: chat.text == "printer is offline", "chat line typed around F5")
+        lines = before.split("\n")
+        assert chat.text == "printer is offline"
+        assert pane.editor_text == "\n".join([lines[0] + " (checked)", *lines[1:]])
