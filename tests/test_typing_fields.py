@@ -86,6 +86,21 @@ async def test_list_search_edited_while_a_search_runs_shows_what_was_typed(store
         assert search.value == "vpn" and _shown(app) == ["VPN drops every hour"]
 
 
+async def test_slash_search_enter_enter_typed_at_once_opens_the_session_searched_for(store, engineer, clock, db_url):
+    """Slash focuses the search from a callback and Enter focuses the list from another: typed in one burst, the first
+    letter used to land in the list ("angup") and the second Enter opened the row shown before the search."""
+    services = Services(make_settings(db_url), store, engineer, clock)
+    await services.sessions.create("Hangup check: scanner offline")
+    await services.sessions.create("Printer offline")  # the newest: the first row until the search is applied
+    app = make_app(services.settings, services)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: len(_shown(app)) == 2, "both sessions listed")
+        with slowed_loop():
+            burst(app, "/Hangup\r\r")
+            await until_drained(pilot, lambda: isinstance(app.screen, Workspace), "the workspace opened")
+        assert app.screen.session_id == (await services.sessions.list_sessions(search="Hangup")).items[0].id
+
+
 # ---- the template builder ------------------------------------------------------------------------------------------
 
 

@@ -62,6 +62,8 @@ class SessionList(Screen[None]):
         self._shown = 0
         self._total_for: tuple[str | None, str] | None = None
         self._loaded_search: str | None = None  # the search text of the last load
+        self._rows_for: tuple[str | None, str] | None = None  # the (status, search) the rows on screen answer
+        self._open_when_shown = False  # Enter came before the rows of the current search: open its first row then
 
     def compose(self) -> ComposeResult:
         actor = self.services.actor
@@ -160,8 +162,12 @@ class SessionList(Screen[None]):
         self.page_offset, self.more, self._next_after = page.offset, page.has_more, page.next_after
         self._shown = len(page.items)
         self.query_one(SessionTable).show(page.items)
+        self._rows_for = (event.status, event.search)
         self._show_pager(len(page.items), event.search, event.status)
         self.refresh_bindings()
+        if self._open_when_shown and self._rows_for == (self.status, self.search):
+            self._open_when_shown = False
+            self.action_open()
 
     def _show_pager(self, shown_rows: int, search: str, status: str | None) -> None:
         current = self.page_offset // PAGE_SIZE + 1
@@ -214,8 +220,17 @@ class SessionList(Screen[None]):
 
     @on(DataTable.RowSelected)
     def row_selected(self, event: DataTable.RowSelected) -> None:
+        if self._rows_stale():
+            return
         if event.row_key.value:
             self.open_session(event.row_key.value)
+
+    def _rows_stale(self) -> bool:
+        """The rows on screen answer an earlier search or filter than the one typed (typed ahead of the read): an
+        Enter now would open a session the engineer did not search for, so it opens the first row once shown."""
+        stale = self._rows_for != (self.status, self.search)
+        self._open_when_shown = stale
+        return stale
 
     # ---- actions ----------------------------------------------------------------------------------------------
 
@@ -231,6 +246,8 @@ class SessionList(Screen[None]):
         return True
 
     def action_open(self) -> None:
+        if self._rows_stale():
+            return
         session_id = self.query_one(SessionTable).selected_id
         if session_id:
             self.open_session(session_id)
