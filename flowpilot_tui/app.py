@@ -16,7 +16,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 from textual.worker import WorkerCancelled, WorkerError, WorkerFailed
 
-from flowpilot_tui import heap, keymap, retention, themes
+from flowpilot_tui import hangup, heap, keymap, retention, themes
 from flowpilot_tui.commands import FlowPilotCommands
 from flowpilot_tui.key_gate import KeyGate
 from flowpilot_tui.messages import FirstRunNeeded, ServicesReady, TerminalClosed
@@ -46,6 +46,7 @@ class FlowPilotApp(App[None]):
         self.animation_level = settings.ui.animations
         self.live_feed = LiveFeed(self)  # one change feed for every screen (screens/live.py)
         self.key_gate = KeyGate(self, super().on_event)  # one key in flight at a time (key_gate.py)
+        self._undo_signals: Callable[[], None] = lambda: None
 
     async def on_event(self, event: events.Event) -> None:
         if not KeyGate.gates(event):
@@ -68,6 +69,8 @@ class FlowPilotApp(App[None]):
         self.theme = themes.initial_theme(self, self.settings.theme)
         self.theme_changed_signal.subscribe(self, lambda theme: themes.remember(theme.name))
         self.screen_change_signal.subscribe(self, retention.release_closed_screens)  # see retention.py
+        if not self.is_headless:  # a hang-up or SIGTERM saves the drafts first (hangup.py); tests keep pytest's
+            self._undo_signals = hangup.install(self.post_message)
         self.set_keymap(self.settings.keymap)
         unknown = keymap.unknown_ids(self.settings.keymap)
         if unknown:
@@ -152,6 +155,7 @@ class FlowPilotApp(App[None]):
             self.push_screen(HelpScreen(self.settings.keymap))
 
     async def on_unmount(self) -> None:
+        self._undo_signals()
         await drain_workers(self)  # no worker may still be inside a service call when its clients close
         await self.live_feed.close()
         if self.services is not None and self._owns_services:

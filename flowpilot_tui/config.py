@@ -82,6 +82,8 @@ class UiSettings(BaseModel):
     cursor_blink: bool = True
     animations: Literal["none", "basic", "full"] = "basic"
     history_window: int = Field(default=200, ge=20, le=5000)
+    # a preview edit is saved as the draft this long after the last key (and always on leaving, quitting, hang-up)
+    autosave_s: float = Field(default=0.5, ge=0.05, le=3600)
 
 
 class WritebackSettings(BaseModel):

@@ -36,8 +36,6 @@ if TYPE_CHECKING:
     from flowpilot_tui.services.views import SessionDetail
     from flowpilot_tui.services.writeback_types import PostPlan, WritebackOutcome
 
-AUTOSAVE_DELAY = 0.5  # seconds of typing pause before a draft is written
-
 
 @dataclass
 class PreviewLoaded(Message):
@@ -96,7 +94,7 @@ class SessionScreen(Screen[None]):
         self.posting = False  # a post flow is open (plan, modal, request): no second one, no regenerate
         self.post_running = False  # the request is in flight: the editor is locked
         self.preview_error = ""
-        self.autosave_delay = AUTOSAVE_DELAY
+        self.autosave_delay = services.settings.ui.autosave_s
         self._save_timer: Timer | None = None
         self._text_loads: Counter[Kind] = Counter()  # loads of each kind's text started (see open_session)
 
