@@ -70,6 +70,15 @@ class KeyGate:
         widget, follow it until it is done."""
         target: MessagePump = self.app.focused or self.app.screen
         await self.handle(event)
+        while event.is_forwarded and self.pending and self._typed_into(target, event):
+            # a run of characters for the text field that has focus goes on at once (an unbracketed paste of 2,000
+            # characters took 3.1 s one by one, 1.4 s without the gate): they change nothing but its text, in order
+            follower = self.pending[0]
+            if not (isinstance(follower, events.Key) and self._typed_into(target, follower)):
+                break
+            self.pending.popleft()
+            event = follower
+            await self.handle(event)
         self.in_flight, self.since = event, time.monotonic()
         if not event.is_forwarded:
             # the App ran a priority binding: what it queued on the App (Widget.focus() sets focus from a callback,
@@ -78,6 +87,16 @@ class KeyGate:
                 self._release(event)
         elif not target.call_later(self._step, event, target):
             self._release(event)
+
+    def _typed_into(self, target: MessagePump, event: Gated) -> bool:
+        """A character the focused text field inserts (no binding of its own for it; its containers' and the App's
+        bindings do not see keys it consumes)."""
+        if not (isinstance(event, events.Key) and event.is_printable) or self.app.focused is not target:
+            return False
+        widget: Any = target
+        if any(binding.priority for binding in widget._bindings.key_to_bindings.get(event.key, ())):
+            return False
+        return bool(widget.check_consume_key(event.key, event.character))
 
     def _step(self, event: Gated, node: MessagePump) -> None:
         """`node` has handled `event`: wait for its parent too, up to the App. Always the whole way: a stopped event
