@@ -2,8 +2,8 @@
 the app as a vanished terminal does: the keys read so far are applied, every draft is saved, then it exits.
 
 Why: both signals' default action kills the process at once, so a preview edit still waiting for its autosave
-(0.5 s after the last key) and the chat line being typed were lost. The handler only posts `TerminalClosed`; the
-App does the rest on its own loop (app.py).
+(`ui.autosave_s` after the last key) was lost. An unsent chat line is not kept across any exit yet. The handler
+only posts `TerminalClosed`; the App does the rest on its own loop (app.py).
 """
 
 from __future__ import annotations

@@ -48,20 +48,13 @@ class KeyGate:
     def gates(event: events.Event) -> TypeGuard[Gated]:
         return isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded
 
-    def hold(self, event: Gated) -> bool:
-        """True if `event` must wait for the key in flight (it is queued and handed on later, in order)."""
+    def hold(self, item: Gated | Callable[[], object]) -> bool:
+        """True if `item` must wait for the key in flight: it is queued and handed on (an event) or called (a
+        callback: a message that must act after everything typed before it, the terminal going away) in order.
+        False when nothing is in flight: the caller goes on at once."""
         if self.in_flight is None and not self.pending:
             return False
-        self.pending.append(event)
-        self._arm_watchdog()
-        return True
-
-    def then(self, callback: Callable[[], object]) -> bool:
-        """Queue `callback` behind the keys still held (True), or False when none are: a message that must act after
-        everything typed before it (the terminal going away) waits its turn."""
-        if self.in_flight is None and not self.pending:
-            return False
-        self.pending.append(callback)
+        self.pending.append(item)
         self._arm_watchdog()
         return True
 

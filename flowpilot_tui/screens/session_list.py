@@ -220,17 +220,17 @@ class SessionList(Screen[None]):
 
     @on(DataTable.RowSelected)
     def row_selected(self, event: DataTable.RowSelected) -> None:
-        if self._rows_stale():
+        if self._defer_open_until_rows():
             return
         if event.row_key.value:
             self.open_session(event.row_key.value)
 
-    def _rows_stale(self) -> bool:
-        """The rows on screen answer an earlier search or filter than the one typed (typed ahead of the read): an
-        Enter now would open a session the engineer did not search for, so it opens the first row once shown."""
-        stale = self._rows_for != (self.status, self.search)
-        self._open_when_shown = stale
-        return stale
+    def _defer_open_until_rows(self) -> bool:
+        """True when the rows on screen answer an earlier search or filter than the one typed (typed ahead of the
+        read): an Enter now would open a session the engineer did not search for, so the open waits for the rows
+        (show_page opens the first). Also what clears a deferred open once the rows are current."""
+        self._open_when_shown = self._rows_for != (self.status, self.search)
+        return self._open_when_shown
 
     # ---- actions ----------------------------------------------------------------------------------------------
 
@@ -246,7 +246,7 @@ class SessionList(Screen[None]):
         return True
 
     def action_open(self) -> None:
-        if self._rows_stale():
+        if self._defer_open_until_rows():
             return
         session_id = self.query_one(SessionTable).selected_id
         if session_id:

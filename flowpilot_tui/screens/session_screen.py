@@ -134,14 +134,19 @@ class SessionScreen(Screen[None]):
         opening = await self.read_on_open()
         if self.services.generation.uses_claude:
             self.post_message(SessionLoaded(detail, opening=opening))
-            self.post_message(await self._read_text(detail, kind, loads))
+            self.post_message(await self._read_text(detail, kind, loads=loads))
         else:
-            preview = await self._read_text(detail, kind, loads)
+            preview = await self._read_text(detail, kind, loads=loads)
             self.post_message(SessionLoaded(detail, opening=opening, preview=preview))
 
-    async def _read_text(self, detail: SessionDetail, kind: Kind, loads: int) -> PreviewLoaded:
+    async def _read_text(
+        self, detail: SessionDetail, kind: Kind, *, loads: int | None = None, regenerate: bool = False
+    ) -> PreviewLoaded:
+        """The text for `kind` as a PreviewLoaded (an error becomes its `error`, never an exception)."""
         try:
-            data = await fetch_text(self.services.sessions, self.services.generation, detail, kind)
+            data = await fetch_text(
+                self.services.sessions, self.services.generation, detail, kind, regenerate=regenerate
+            )
         except DomainError as exc:
             return PreviewLoaded(kind, None, None, error=one_line(exc.message), loads=loads)
         return PreviewLoaded(kind, data, detail, loads=loads)
@@ -211,13 +216,12 @@ class SessionScreen(Screen[None]):
             if discard_draft:
                 await sessions.discard_draft(self.session_id, kind)
             detail = await sessions.get(self.session_id)
-            if whole_session:
-                self.post_message(SessionLoaded(detail))
-            data = await fetch_text(sessions, self.services.generation, detail, kind, regenerate=regenerate)
         except DomainError as exc:
             self.post_message(PreviewLoaded(kind, None, None, error=one_line(exc.message)))
             return
-        self.post_message(PreviewLoaded(kind, data, detail))
+        if whole_session:
+            self.post_message(SessionLoaded(detail))
+        self.post_message(await self._read_text(detail, kind, regenerate=regenerate))
 
     @on(PreviewLoaded)
     def preview_loaded(self, event: PreviewLoaded) -> None:

@@ -93,7 +93,7 @@ def after_typed_keys(app: App[Any], callback: Callable[..., object], *args: obje
     replace the text (confirm, copy, toggle, regenerate, quit), not for pane switching: keys typed after F2–F5 must
     reach the new pane. Keys the App still holds back (key_gate.py) come first."""
     gate = getattr(app, "key_gate", None)
-    if gate is not None and gate.then(lambda: after_typed_keys(app, callback, *args)):
+    if gate is not None and gate.hold(lambda: after_typed_keys(app, callback, *args)):
         return
     target = app.focused
     if target is None:
