@@ -55,9 +55,9 @@ class PreviewScreen(SessionScreen):
         yield self.make_preview(id="preview")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.start_preview()
+    async def on_mount(self) -> None:
         self.preview.text_area.focus()
+        await self.start_preview()
 
 
 class PreviewHarness(App[None]):

@@ -80,8 +80,11 @@ class DraftSaved(Message):
     pass
 
 
+OPEN_WAIT_S = 0.5  # how long a new screen's first frame waits for the opening read (start_preview)
+
+
 class SessionScreen(Screen[None]):
-    """Subclasses compose a `PreviewPane` (see `make_preview`) and call `start_preview()` on mount."""
+    """Subclasses compose a `PreviewPane` (see `make_preview`) and await `start_preview()` on mount."""
 
     def __init__(self, services: Services, session_id: str, *, kind: Kind = "resolve") -> None:
         super().__init__()
@@ -97,6 +100,7 @@ class SessionScreen(Screen[None]):
         self.autosave_delay = services.settings.ui.autosave_s
         self._save_timer: Timer | None = None
         self._text_loads: Counter[Kind] = Counter()  # loads of each kind's text started (see open_session)
+        self._open_waiter: asyncio.Future[tuple[Message, ...]] | None = None  # start_preview awaits the opening
 
     def make_preview(self, **kwargs: object) -> PreviewPane:
         blink = self.services.settings.ui.cursor_blink
@@ -114,10 +118,37 @@ class SessionScreen(Screen[None]):
     def is_stale(self) -> bool:
         return self.drafts.is_stale(self.kind, self.detail.summary.state_version if self.detail else None)
 
-    def start_preview(self) -> None:
-        """Opening: one read of the session feeds every pane (SessionLoaded), then the preview's text."""
+    async def start_preview(self) -> None:
+        """Opening: one read of the session feeds every pane (SessionLoaded), then the preview's text.
+
+        Awaited from `on_mount`, before the screen's first layout and paint: what the read returns in time
+        (OPEN_WAIT_S) is applied here, so the first frame shows the session. Painting empty panes first and the
+        session after cost two more layouts and full repaints (about half of an opening). A slower read (a busy
+        database) does not hold the screen: the panes show empty and fill when it arrives."""
         self.render_preview()
+        waiter: asyncio.Future[tuple[Message, ...]] = asyncio.get_running_loop().create_future()
+        self._open_waiter = waiter
         self.open_session(self.kind)
+        try:
+            arrived = await asyncio.wait_for(waiter, OPEN_WAIT_S)
+        except TimeoutError:
+            return  # wait_for cancelled the waiter: the worker posts what it reads as messages
+        finally:
+            self._open_waiter = None
+        for message in arrived:
+            if isinstance(message, SessionLoaded):
+                await self.session_loaded(message)
+            elif isinstance(message, PreviewLoaded):
+                self.preview_loaded(message)
+
+    def _opened(self, *messages: Message) -> None:
+        """The opening read's results: to `start_preview` while it waits, otherwise as messages."""
+        waiter = self._open_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(messages)
+            return
+        for message in messages:
+            self.post_message(message)
 
     @work(group="open", exit_on_error=False)
     async def open_session(self, kind: Kind) -> None:
@@ -129,15 +160,15 @@ class SessionScreen(Screen[None]):
         try:
             detail = await self.services.sessions.get(self.session_id)
         except DomainError as exc:
-            self.post_message(PreviewLoaded(kind, None, None, error=one_line(exc.message)))
+            self._opened(PreviewLoaded(kind, None, None, error=one_line(exc.message)))
             return
         opening = await self.read_on_open()
         if self.services.generation.uses_claude:
-            self.post_message(SessionLoaded(detail, opening=opening))
+            self._opened(SessionLoaded(detail, opening=opening))
             self.post_message(await self._read_text(detail, kind, loads=loads))
         else:
             preview = await self._read_text(detail, kind, loads=loads)
-            self.post_message(SessionLoaded(detail, opening=opening, preview=preview))
+            self._opened(SessionLoaded(detail, opening=opening, preview=preview))
 
     async def _read_text(
         self, detail: SessionDetail, kind: Kind, *, loads: int | None = None, regenerate: bool = False

@@ -123,14 +123,14 @@ class Workspace(SessionScreen):
             yield self.make_preview(id="pane-preview", classes="pane")
         yield AppFooter()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self._panes = tuple(self.query_one(f"#pane-{pane}") for pane in PANES)
         for pane in self._panes:
             pane.border_title = PANE_TITLES[pane.id or ""]
         self._layout(self.app.size.width)
         self._assistant_status()
         self.focus_pane(self.pane)
-        self.start_preview()  # the one read of the session and its history on opening (then the ticket's status)
+        await self.start_preview()  # the one read of the session and its history, before the first frame
         self.live.start()
         if self.notice:
             self.notify(self.notice, timeout=12, markup=False)
