@@ -24,7 +24,6 @@ from datetime import datetime
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from flowpilot_tui import keymap
@@ -34,6 +33,7 @@ from flowpilot_tui.services.redact import RedactedItem, find_secrets
 from flowpilot_tui.services.time_entry import TimeEntryDraft, TimePlan, unset_reason
 from flowpilot_tui.services.writeback_types import PostPlan
 from flowpilot_tui.widgets.ordered_keys import OrderedInput
+from flowpilot_tui.widgets.screen_base import Dialog
 
 MAX_LISTED = 6
 HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -66,7 +66,7 @@ def at(day: datetime, hhmm: str) -> datetime | None:
     return day.replace(hour=int(m[1]), minute=int(m[2]), second=0, microsecond=0) if m else None
 
 
-class ConfirmPost(ModalScreen[PostConsent | None]):
+class ConfirmPost(Dialog[PostConsent | None]):
     """Dismisses with a PostConsent only after an explicit confirm; Esc, Cancel and anything else give None."""
 
     DEFAULT_CSS = """

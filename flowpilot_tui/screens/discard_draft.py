@@ -5,14 +5,14 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import plain
+from flowpilot_tui.widgets.screen_base import Dialog
 
 
-class DiscardDraft(ModalScreen[bool]):
+class DiscardDraft(Dialog[bool]):
     """True = discard the draft and regenerate; default focus and Esc keep the draft."""
 
     DEFAULT_CSS = """

@@ -12,20 +12,20 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
 from flowpilot_tui.messages import ServiceFailed, ServicesReady
 from flowpilot_tui.safe_text import plain
 from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui.widgets.ordered_keys import OrderedInput
+from flowpilot_tui.widgets.screen_base import FreshScreen
 
 if TYPE_CHECKING:
     from flowpilot_tui.config import Settings
     from flowpilot_tui.services.store import Store
 
 
-class FirstRun(Screen[None]):
+class FirstRun(FreshScreen[None]):
     def __init__(self, settings: Settings, store: Store, clock: Callable[[], datetime]) -> None:
         super().__init__()
         self.settings = settings

@@ -10,19 +10,19 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import plain
 from flowpilot_tui.services import wording
 from flowpilot_tui.services.writeback_types import WritebackOutcome
+from flowpilot_tui.widgets.screen_base import Dialog
 
 OFFER = "Post the difference as a follow-up note…"
 CONFIRM = "Post the follow-up note"
 
 
-class FollowUpOffer(ModalScreen[bool]):
+class FollowUpOffer(Dialog[bool]):
     DEFAULT_CSS = """
     FollowUpOffer { align: center middle; }
     FollowUpOffer > #fu-box {

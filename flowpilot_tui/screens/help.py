@@ -14,12 +14,12 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
 from flowpilot_tui import keymap
 from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui.widgets.rendered_lines import RenderedLines
+from flowpilot_tui.widgets.screen_base import FreshScreen
 
 INTRO = (
     'Remap keys in config.toml under [keymap], e.g.  "chat.newline" = "ctrl+j,alt+enter".  Every key is also a '
@@ -50,7 +50,7 @@ def keys_table(scope: str, user_map: dict[str, str]) -> Table:
     return table
 
 
-class HelpScreen(Screen[None]):
+class HelpScreen(FreshScreen[None]):
     BINDINGS = keymap.bindings("help")
     DEFAULT_CSS = """
     HelpScreen #help-body { padding: 0 1; }
@@ -69,8 +69,10 @@ class HelpScreen(Screen[None]):
             yield Static(Text("FlowPilot keys  (Esc closes)", style="bold"))
             yield Static(Text(INTRO), classes="hint")
             with Horizontal(id="help-columns"):
-                for scopes in COLUMNS:
-                    yield RenderedLines(Group(*(keys_table(scope, user_map) for scope in scopes)))
+                remaps = tuple(sorted(user_map.items()))  # the tables are a function of the keymap and the remaps
+                for column, scopes in enumerate(COLUMNS):
+                    tables = Group(*(keys_table(scope, user_map) for scope in scopes))
+                    yield RenderedLines(tables, shared=("help", column, remaps))
         yield AppFooter()
 
     def on_mount(self) -> None:

@@ -16,12 +16,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
 from flowpilot_tui import keymap
 from flowpilot_tui.errors import DomainError, NotFound
 from flowpilot_tui.widgets.ordered_keys import OrderedInput
+from flowpilot_tui.widgets.screen_base import Dialog
 
 TicketCheck = Callable[[str, int], Awaitable[object]]
 
@@ -33,7 +33,7 @@ class NewSessionRequest:
     ticket_id: int | None
 
 
-class NewSession(ModalScreen[NewSessionRequest | None]):
+class NewSession(Dialog[NewSessionRequest | None]):
     BINDINGS = keymap.bindings("dialog", only=["dialog.cancel"])
 
     def __init__(self, connections: list[str], check_ticket: TicketCheck | None = None) -> None:

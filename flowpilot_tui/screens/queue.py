@@ -16,7 +16,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import ColumnKey
 
@@ -25,6 +24,7 @@ from flowpilot_tui.safe_text import one_line, plain
 from flowpilot_tui.screens.live import LiveWatch, SessionsChanged, on_top
 from flowpilot_tui.services.errors import Conflict, DomainError
 from flowpilot_tui.widgets.app_footer import AppFooter
+from flowpilot_tui.widgets.screen_base import FreshScreen
 from flowpilot_tui.widgets.session_table import status_text
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def age_text(seconds: int) -> str:
     return f"{days}d {hours}h"
 
 
-class QueueScreen(Screen[None]):
+class QueueScreen(FreshScreen[None]):
     BINDINGS = keymap.bindings("queue")
     PALETTE_SCOPES = {"queue": None}
     CSS = """

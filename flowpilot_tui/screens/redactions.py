@@ -8,12 +8,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import plain, strip_controls
 from flowpilot_tui.services.redact import RedactedItem
+from flowpilot_tui.widgets.screen_base import Dialog
 
 
 def redactions_table(items: Sequence[RedactedItem]) -> Table:
@@ -26,7 +26,7 @@ def redactions_table(items: Sequence[RedactedItem]) -> Table:
     return table
 
 
-class RedactionsScreen(ModalScreen[None]):
+class RedactionsScreen(Dialog[None]):
     DEFAULT_CSS = """
     RedactionsScreen { align: center middle; }
     RedactionsScreen > #rd-box { width: 100; max-width: 95%; height: auto; max-height: 90%; border: thick $warning;

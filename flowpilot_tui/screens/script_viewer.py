@@ -11,11 +11,11 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import one_line, strip_controls
+from flowpilot_tui.widgets.screen_base import Dialog
 from flowpilot_tui.widgets.script_area import ScriptArea
 
 SHELL_NAMES = {"powershell": "PowerShell", "bash": "bash"}
@@ -30,7 +30,7 @@ def banner_text(flags: list[Any]) -> Text:
     return Text("\n".join(lines))
 
 
-class ScriptViewer(ModalScreen[None]):
+class ScriptViewer(Dialog[None]):
     DEFAULT_CSS = """
     ScriptViewer { align: center middle; }
     ScriptViewer > #script-dialog {

@@ -13,7 +13,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, Select, Static
 
@@ -25,6 +24,7 @@ from flowpilot_tui.services.errors import DomainError
 from flowpilot_tui.services.models import SESSION_STATUSES
 from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui.widgets.ordered_keys import OrderedInput
+from flowpilot_tui.widgets.screen_base import FreshScreen
 from flowpilot_tui.widgets.session_table import SessionTable
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class TotalCounted(Message):
     search: str
 
 
-class SessionList(Screen[None]):
+class SessionList(FreshScreen[None]):
     BINDINGS = keymap.bindings("list")
     PALETTE_SCOPES = {"list": None}
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 
 from flowpilot_tui.messages import NotePosted, SessionLoaded
@@ -28,6 +27,7 @@ from flowpilot_tui.services import wording
 from flowpilot_tui.services.drafts import DraftBook, Kind, KindText, fetch_text, other_kind
 from flowpilot_tui.services.errors import ConfigError, DomainError
 from flowpilot_tui.widgets.preview_pane import VIEWER_REASON, PreviewPane, PreviewView
+from flowpilot_tui.widgets.screen_base import FreshScreen
 
 if TYPE_CHECKING:
     from flowpilot_tui.services.container import Services
@@ -83,7 +83,7 @@ class DraftSaved(Message):
 OPEN_WAIT_S = 0.5  # how long a new screen's first frame waits for the opening read (start_preview)
 
 
-class SessionScreen(Screen[None]):
+class SessionScreen(FreshScreen[None]):
     """Subclasses compose a `PreviewPane` (see `make_preview`) and await `start_preview()` on mount."""
 
     def __init__(self, services: Services, session_id: str, *, kind: Kind = "resolve") -> None:

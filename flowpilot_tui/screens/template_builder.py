@@ -15,7 +15,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
 from flowpilot_tui import keymap
@@ -24,6 +23,7 @@ from flowpilot_tui.screens.script_viewer import banner_text
 from flowpilot_tui.services.errors import DomainError
 from flowpilot_tui.services.script_safety import destructive_flags
 from flowpilot_tui.widgets.ordered_keys import OrderedInput, OrderedTextArea
+from flowpilot_tui.widgets.screen_base import Dialog
 from flowpilot_tui.widgets.script_area import ScriptArea
 
 
@@ -43,7 +43,7 @@ def text_to_params(text: str) -> list[dict[str, str]]:
     return params
 
 
-class TemplateBuilder(ModalScreen[Any]):
+class TemplateBuilder(Dialog[Any]):
     DEFAULT_CSS = """
     TemplateBuilder { align: center middle; }
     TemplateBuilder > #tpl-dialog {

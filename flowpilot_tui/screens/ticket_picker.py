@@ -17,7 +17,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from flowpilot_tui import keymap
@@ -25,6 +24,7 @@ from flowpilot_tui.safe_text import one_line, plain
 from flowpilot_tui.services.errors import DomainError
 from flowpilot_tui.widgets.app_footer import AppFooter
 from flowpilot_tui.widgets.ordered_keys import OrderedInput
+from flowpilot_tui.widgets.screen_base import FreshScreen
 from flowpilot_tui.widgets.ticket_table import TicketTable
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def _failure(exc: BaseException) -> str:
     return f"Unexpected {type(exc).__name__} while talking to the PSA; nothing was changed."
 
 
-class TicketPicker(Screen[str | None]):
+class TicketPicker(FreshScreen[str | None]):
     """Dismisses with the id of the session to open (new or existing), or None."""
 
     DEFAULT_CSS = """

@@ -141,8 +141,12 @@ class Workspace(SessionScreen):
         """Mark the pane that holds focus (its border), restyling only the pane nodes whose mark changes.
 
         A class change restyles the node and everything below it, and `:focus-within` restyles every node of the
-        focused pane and of the blurred one: with a long chat that was most of the cost of an F2–F5.
+        focused pane and of the blurred one: with a long chat that was most of the cost of an F2–F5. A blur because
+        a dialog opened over the workspace keeps the mark (focus comes back to it): no restyle, and the dimmed
+        workspace behind the dialog stays as it was (its backdrop is not drawn twice, see screen_base.py).
         """
+        if not self.is_active:
+            return
         panes = self._panes
         node: DOMNode | None = self.focused
         while node is not None and node not in panes:

@@ -9,8 +9,10 @@ enabled) is compared with what is shown: equal means nothing happens. Determinis
 It looks like Textual's Footer (same component classes and theme variables, the palette key on the right) and a
 click on a key presses it, as there.
 
-Context: a screen's footer stays painted under a modal dialog; it is hidden while another screen is on top (so a
-dialog never appears to offer the list's keys) and shown again when its screen is back on top.
+Context: a screen's footer stays painted under a modal dialog; it is blank while another screen is on top (so a
+dialog never appears to offer the list's keys) and shows its keys again when its screen is back on top. Blank, not
+hidden: hiding is a layout of the screen beneath (its scrollbars repaint), which made a dialog draw its dimmed
+backdrop twice while opening.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class AppFooter(Widget, can_focus=False):
     """
 
     _rebuild_pending = False
+    covered = False  # another screen is on top of ours: draw no keys
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -72,8 +75,10 @@ class AppFooter(Widget, can_focus=False):
         self.app.screen_change_signal.unsubscribe(self)
 
     def _screen_changed(self, top: Screen) -> None:
-        """Hidden (not removed: no relayout, nothing to redraw) while another screen is on top of ours."""
-        self.visible = top is self.screen
+        covered = top is not self.screen
+        if covered != self.covered:
+            self.covered = covered
+            self.refresh()  # a repaint of one line, no layout
 
     def bindings_changed(self, screen: Screen) -> None:
         if not screen.app.app_focus:
@@ -123,6 +128,9 @@ class AppFooter(Widget, can_focus=False):
         return text
 
     def render(self) -> Text:
+        if self.covered:
+            self._spans = []
+            return Text()
         width = self.size.width
         right = Text()
         if self.palette is not None:  # as Textual draws it: "▏^p Commands " at the right edge

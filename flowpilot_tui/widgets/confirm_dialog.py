@@ -9,15 +9,15 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import plain
 from flowpilot_tui.widgets.ordered_keys import OrderedInput
+from flowpilot_tui.widgets.screen_base import Dialog
 
 
-class ConfirmDialog(ModalScreen["str | None"]):
+class ConfirmDialog(Dialog["str | None"]):
     """Dismisses with the reason text ("" without a field) on confirm, None on cancel."""
 
     BINDINGS = keymap.bindings("dialog")

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
 from flowpilot_tui import keymap
@@ -19,6 +18,7 @@ from flowpilot_tui.services.models import FACT_KINDS
 from flowpilot_tui.services.views import FactView
 from flowpilot_tui.widgets.facts_pane import KIND_TITLE
 from flowpilot_tui.widgets.ordered_keys import OrderedInput
+from flowpilot_tui.widgets.screen_base import Dialog
 
 
 class FactInput(OrderedInput):
@@ -32,7 +32,7 @@ class FactEdit:
     outcome: str
 
 
-class FactEditor(ModalScreen[FactEdit | None]):
+class FactEditor(Dialog[FactEdit | None]):
     BINDINGS = keymap.bindings("dialog", only=["dialog.cancel"])
 
     def __init__(self, fact: FactView | None = None, kind: str | None = None) -> None:

@@ -9,13 +9,13 @@ from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import plain
 from flowpilot_tui.services.views import FixView
 from flowpilot_tui.widgets.fix_card import decision_text
+from flowpilot_tui.widgets.screen_base import Dialog
 
 
 def fix_entry(fix: FixView) -> Group:
@@ -33,7 +33,7 @@ def fix_entry(fix: FixView) -> Group:
     return Group(*lines)
 
 
-class FixHistory(ModalScreen[None]):
+class FixHistory(Dialog[None]):
     BINDINGS = keymap.bindings("dialog", only=["dialog.cancel"])
 
     def __init__(self, fixes: tuple[FixView, ...]) -> None:

@@ -6,18 +6,18 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from flowpilot_tui import keymap
 from flowpilot_tui.safe_text import one_line, plain
 from flowpilot_tui.widgets.chat_log import ROLE_LABEL
+from flowpilot_tui.widgets.screen_base import Dialog
 
 SHOWN = 100
 
 
-class MessagePicker(ModalScreen[str | None]):
+class MessagePicker(Dialog[str | None]):
     BINDINGS = keymap.bindings("dialog", only=["dialog.cancel"])
 
     def __init__(self, entries: list[tuple[str, str]]) -> None:

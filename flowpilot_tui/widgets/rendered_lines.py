@@ -5,6 +5,9 @@ the rows in view. A window of 50 chat messages (Markdown included) is ~300 lines
 layout passes (panes filling, a scrollbar appearing), so the same lines were wrapped and drawn 4-6 times per open
 (8-15 ms each); the F1 key tables (Rich tables measure every cell) likewise. Here the lines of a width are kept.
 Use it for content that is replaced, not edited in place (no text selection inside it).
+
+Content that is the same on every open (the F1 tables) names a `shared` key: its lines are kept across instances
+(per width and theme), so the second open of that screen draws no table at all.
 """
 
 from __future__ import annotations
@@ -20,14 +23,17 @@ if TYPE_CHECKING:
     from textual.geometry import Size
 
 KEEP = 3  # widths kept: with and without a scrollbar, and one resize
+SHARED_KEEP = 12  # shared renders kept (a few screens × widths × themes)
+_shared: OrderedDict[tuple[object, ...], list[Strip]] = OrderedDict()
 
 
 class RenderedLines(Widget):
     DEFAULT_CSS = "RenderedLines { height: auto; }"
 
-    def __init__(self, renderable: RenderableType, *, classes: str = "") -> None:
+    def __init__(self, renderable: RenderableType, *, classes: str = "", shared: object = None) -> None:
         super().__init__(classes=classes)
         self.renderable = renderable
+        self.shared = shared  # a key naming this exact content (hashable), or None: see the module docstring
         self._lines: OrderedDict[int, list[Strip]] = OrderedDict()
 
     def lines(self, width: int) -> list[Strip]:
@@ -36,8 +42,17 @@ class RenderedLines(Widget):
             self._lines.move_to_end(width)
             return strips
         app = self.app
-        options = app.console_options.update_width(width).update(highlight=False)
-        strips = [Strip(line) for line in app.console.render_lines(self.renderable, options, pad=False)]
+        key = None if self.shared is None else (self.shared, width, app.theme, app.ansi_color)
+        strips = _shared.get(key) if key is not None else None
+        if strips is None:
+            options = app.console_options.update_width(width).update(highlight=False)
+            strips = [Strip(line) for line in app.console.render_lines(self.renderable, options, pad=False)]
+            if key is not None:
+                _shared[key] = strips
+                while len(_shared) > SHARED_KEEP:
+                    _shared.popitem(last=False)
+        elif key is not None:
+            _shared.move_to_end(key)
         self._lines[width] = strips
         while len(self._lines) > KEEP:
             self._lines.popitem(last=False)

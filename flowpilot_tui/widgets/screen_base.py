@@ -1,0 +1,97 @@
+"""Bases for every screen and dialog: two of Textual's costs of opening one, paid once instead of again and again.
+
+- **The first resume does not restyle.** Textual restyles every node of a screen when it is pushed, a moment after
+  mounting styled each of them (a workspace: 20-30 ms of the UI thread, a dialog 5-10 ms). A screen shown again
+  (after a dialog, after a pop) is restyled as before: a theme may have changed meanwhile.
+- **A dialog's backdrop is drawn again only when it changed.** Textual draws a modal's dimmed backdrop by rendering
+  the whole screen beneath and re-colouring each of its segments, on every repaint of the dialog: two or three
+  times while it opens (15-40 ms each at 120×36), mostly for the dialog's own layout. Here it is kept, and drawn
+  again when the screen beneath changed (`FreshScreen.content_version` moves with its widgets' repaint requests
+  and its layouts: a reply streaming in beneath still shows) or the size, theme or tint did. Beneath a dialog, a
+  screen is not laid out again for the dialog's own first resize (nothing changed; it only repainted scrollbars).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual import messages
+from textual._context import visible_screen_stack
+from textual.screen import ModalScreen, Screen
+
+if TYPE_CHECKING:
+    from textual import events
+    from textual.geometry import Size
+    from textual.strip import Strip
+
+ResultType = TypeVar("ResultType")
+
+
+class FreshScreen(Screen[ResultType]):
+    """A full screen whose first resume skips the restyle of the nodes it just mounted; `content_version` moves whenever
+    what it shows may have changed (a dialog over it then draws its backdrop again)."""
+
+    content_version = 0
+    _resumed_once = False
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        if not self._resumed_once:
+            self._resumed_once = True
+            event.refresh_styles = False  # mounting styled every node a moment ago
+
+    async def _on_update(self, message: messages.Update) -> None:
+        if message.widget is not self:  # the screen's own refresh (on resume) repaints the same content
+            self.content_version += 1
+
+    async def _on_layout(self, message: messages.Layout) -> None:
+        self.content_version += 1
+
+    def _refresh_layout(self, size: Size | None = None, scroll: bool = False) -> None:
+        self.content_version += 1
+        super()._refresh_layout(size, scroll)
+
+    def _screen_resized(self, size: Size) -> None:
+        """A dialog's first resize lays out every screen beneath it again. Beneath a dialog, already laid out at
+        this size and with no layout pending, that changed nothing but repainted its scrollbars, and so redrew
+        the dialog's backdrop."""
+        if self.app.screen is not self and self._compositor.size == size and not self._layout_required:
+            return
+        super()._screen_resized(size)
+
+
+class Dialog(ModalScreen[ResultType]):
+    """A modal screen over a dimmed, drawn-once copy of the screen beneath."""
+
+    _resumed_once = False
+    _backdrop: tuple[tuple[Any, ...], list[Strip]] | None = None
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        if not self._resumed_once:
+            self._resumed_once = True
+            event.refresh_styles = False
+
+    def _backdrop_key(self) -> tuple[Any, ...] | None:
+        """What the backdrop shows depends on; None when that cannot be told (Textual then draws it every time)."""
+        stack = self.app.screen_stack
+        if self not in stack or stack.index(self) == 0:
+            return None
+        beneath = stack[stack.index(self) - 1]
+        if not isinstance(beneath, FreshScreen):  # another dialog, or a screen of Textual's: no paint count
+            return None
+        app = self.app
+        return (id(beneath), beneath.content_version, self.size, self.styles.background, app.theme, app.ansi_color)
+
+    def _render_content(self) -> None:
+        """Textual's render of the screen's own content (the backdrop), kept while its key holds."""
+        key = self._backdrop_key()
+        cached = self._backdrop
+        if key is not None and cached is not None and cached[0] == key:
+            try:
+                visible_screen_stack.get().pop()  # as Screen.render does: the screen beneath is accounted for
+            except (LookupError, IndexError):
+                pass
+            self._render_cache = type(self._render_cache)(self.size, cached[1])
+            self._dirty_regions.clear()
+            return
+        super()._render_content()
+        self._backdrop = None if key is None else (key, self._render_cache.lines)
