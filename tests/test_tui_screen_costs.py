@@ -160,3 +160,27 @@ async def test_help_shows_this_apps_remaps_after_another_app_opened_it(db_url, c
                 assert kept == drawn and all(isinstance(seg, Segment) for line in kept for seg in line)
     finally:
         await second.close()
+
+
+async def test_facts_and_the_note_rewrap_when_the_panes_narrow(store, engineer, clock, db_url) -> None:
+    """The first sizing no longer re-measures facts or rewraps the note (they were drawn at that width); a real
+    change of width still must, or the wrapped lines are cut off."""
+    from flowpilot_tui.widgets.preview_pane import PreviewPane
+
+    services = Services(make_settings(db_url), store, engineer, clock)
+    session = await services.sessions.create("VPN drops every hour")
+    long_fact = "The client log shows the tunnel renegotiating at exactly sixty minutes and failing on the rekey"
+    await services.sessions.add_fact(session.id, "symptom", long_fact)
+    app = make_app(services.settings, services)
+    async with app.run_test(size=(180, 36)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SessionList), "session list")
+        await app.push_screen(Workspace(services, session.id))
+        await wait_until(pilot, lambda: isinstance(app.screen, Workspace) and app.screen.current.loaded, "loaded")
+        await settle(pilot)
+        note = app.screen.query_one(PreviewPane).editor_text
+        sentence = " ".join(note.split()[:12])
+        assert long_fact in flat_in(app, "#pane-facts") and sentence in flat_in(app, "#pv-text")
+        await pilot.resize_terminal(110, 36)
+        await settle(pilot)
+        assert long_fact in flat_in(app, "#pane-facts")
+        assert sentence in flat_in(app, "#pv-text")

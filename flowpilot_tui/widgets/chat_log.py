@@ -74,7 +74,7 @@ def card_line(title: str, detail: str) -> str:
 
 class ChatLog(VerticalScroll, can_focus=True):
     DEFAULT_CSS = """
-    ChatLog { height: 1fr; padding: 0 1; }
+    ChatLog { height: 1fr; padding: 0 1; scrollbar-gutter: stable; }
     ChatLog > .history { height: auto; }
     ChatLog > #earlier { width: 100%; height: 1; min-width: 0; border: none; margin-bottom: 1; }
     ChatLog > #notice { height: auto; margin-bottom: 1; color: $text-muted; text-style: italic; }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import events
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -58,6 +59,20 @@ class FactsPane(OptionList):
         super().__init__(id=id, classes=classes)
         self.can_write = can_write
         self.facts: dict[str, FactView] = {}
+
+    _measured_width: int | None = None  # the width the options' lines were measured at
+
+    def _update_lines(self) -> None:
+        if not self._line_cache.lines:
+            self._measured_width = self.scrollable_content_region.width
+        super()._update_lines()
+
+    def _on_resize(self, event: events.Resize) -> None:  # type: ignore[override]  # Textual dispatches by name
+        """A resize that leaves the width the facts were measured and drawn at (a pane's first sizing, a height
+        change) keeps them: OptionList's handler (not run then) redrew and re-measured every fact a second time on
+        each opening."""
+        if self._line_cache.lines and self._measured_width == self.scrollable_content_region.width:
+            event.prevent_default()
 
     def show(self, facts: tuple[FactView, ...], focus_fact: int | None = None) -> None:
         """Replace the content, keeping the highlighted fact (or moving to `focus_fact`, just saved)."""

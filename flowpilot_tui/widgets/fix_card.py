@@ -38,6 +38,7 @@ def decision_text(fix: FixView) -> str:
 class FixCard(VerticalScroll, can_focus=True):
     BINDINGS = keymap.bindings("fix")
     DEFAULT_CSS = """
+    FixCard { scrollbar-gutter: stable; }
     FixCard > #fix-body { height: auto; }
     FixCard > #fix-keys { dock: bottom; height: auto; background: $panel; padding: 0 1; }
     """

@@ -8,10 +8,10 @@ confirm, copy, redactions); the owner reads `editor_text` when it handles them, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.widget import Widget
@@ -22,9 +22,25 @@ from flowpilot_tui.services import rules, wording
 from flowpilot_tui.services.drafts import Kind, KindText
 from flowpilot_tui.widgets.ordered_keys import OrderedTextArea, after_typed_keys
 
+if TYPE_CHECKING:
+    from textual.geometry import Size
+
 
 class NoteEditor(OrderedTextArea):
-    """The note editor: a TextArea whose keys act in the order typed (see ordered_keys)."""
+    """The note editor: a TextArea whose keys act in the order typed (see ordered_keys).
+
+    Wrapped when its size is set, before it is drawn: TextArea rewraps on the Resize event that follows, after the
+    first frame drew the note wrapped for the old width (unwrapped, on opening), so every opening drew it twice."""
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        resized = super()._size_updated(size, virtual_size, container_size, layout)
+        if self.soft_wrap and self.wrapped_document._width != self.wrap_width:
+            self._rewrap_and_refresh_virtual_size()
+        return resized
+
+    def _on_resize(self, event: events.Resize) -> None:  # type: ignore[override]  # Textual dispatches by name
+        if self.soft_wrap and self.wrapped_document._width == self.wrap_width:
+            event.prevent_default()  # already wrapped at this width (above): TextArea's rewrap would redraw it
 
 
 VIEWER_REASON = "Read-only (viewer): you can read and copy this text; editing, regenerating and posting are disabled."
