@@ -51,10 +51,11 @@ class FreshScreen(Screen[ResultType]):
         super()._refresh_layout(size, scroll)
 
     def _screen_resized(self, size: Size) -> None:
-        """A dialog's first resize lays out every screen beneath it again. Beneath a dialog, already laid out at
-        this size and with no layout pending, that changed nothing but repainted its scrollbars, and so redrew
-        the dialog's backdrop."""
-        if self.app.screen is not self and self._compositor.size == size and not self._layout_required:
+        """Textual lays a screen out again for its first Resize event, right after the resume laid it out at that
+        size (a second full layout and repaint of every opening), and every screen beneath a dialog for the
+        dialog's first resize (which repainted their scrollbars, and so the dialog's backdrop). Laid out at this
+        size already, with no layout pending, there is nothing to do."""
+        if self._compositor.size == size and not (self._layout_required or self._layout_widgets):
             return
         super()._screen_resized(size)
 
