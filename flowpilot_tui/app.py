@@ -148,6 +148,15 @@ class FlowPilotApp(App[None]):
                 screen.capture()  # the keys just applied join the draft the screen saves on close
         self.exit()
 
+    def action_command_palette(self) -> None:
+        """Textual's palette, opened the cheaper way dialogs are (widgets/palette.py)."""
+        from textual.command import CommandPalette
+
+        from flowpilot_tui.widgets.palette import Palette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(Palette(id="--command-palette"))
+
     def action_help(self) -> None:
         from flowpilot_tui.screens.help import HelpScreen
 

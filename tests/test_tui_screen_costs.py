@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from textual.geometry import Region
 from textual.screen import ModalScreen
 from tui_helpers import demo_services, flat, flat_in, make_settings, settle, wait_until
@@ -95,15 +96,24 @@ def _textual_backdrop(dialog: ModalScreen) -> list[tuple[str, str]]:  # type: ig
     return _backdrop_lines(dialog)
 
 
-async def test_a_dialog_backdrop_is_what_textual_draws_after_a_theme_change_and_a_resize(db_url, clock) -> None:
+@pytest.mark.parametrize("dialog_kind", ["confirm dialog", "command palette"])
+async def test_a_dialog_backdrop_is_what_textual_draws_after_a_theme_change_and_a_resize(
+    db_url, clock, dialog_kind
+) -> None:
+    from textual.command import CommandPalette
+
     services = await demo_services(db_url, clock)
     try:
         app = make_app(services.settings, services)
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_until(pilot, lambda: isinstance(app.screen, SessionList), "session list")
             await settle(pilot)
-            app.push_screen(ConfirmDialog("Delete session", "Delete this session?", "Delete"))
-            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "dialog")
+            if dialog_kind == "command palette":
+                await pilot.press("ctrl+p")
+                await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), "palette")
+            else:
+                app.push_screen(ConfirmDialog("Delete session", "Delete this session?", "Delete"))
+                await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "dialog")
             await settle(pilot)
             dialog = app.screen
             for change in ("as opened", "theme", "resize"):

@@ -60,8 +60,9 @@ class FreshScreen(Screen[ResultType]):
         super()._screen_resized(size)
 
 
-class Dialog(ModalScreen[ResultType]):
-    """A modal screen over a dimmed, drawn-once copy of the screen beneath."""
+class KeptBackdrop:
+    """For a modal screen class: its first resume skips the restyle, and its dimmed backdrop (the screen beneath)
+    is drawn again only when that screen changed."""
 
     _resumed_once = False
     _backdrop: tuple[tuple[Any, ...], list[Strip]] | None = None
@@ -71,18 +72,18 @@ class Dialog(ModalScreen[ResultType]):
             self._resumed_once = True
             event.refresh_styles = False
 
-    def _backdrop_key(self) -> tuple[Any, ...] | None:
+    def _backdrop_key(self: Any) -> tuple[Any, ...] | None:
         """What the backdrop shows depends on; None when that cannot be told (Textual then draws it every time)."""
         stack = self.app.screen_stack
         if self not in stack or stack.index(self) == 0:
             return None
         beneath = stack[stack.index(self) - 1]
-        if not isinstance(beneath, FreshScreen):  # another dialog, or a screen of Textual's: no paint count
+        if not isinstance(beneath, FreshScreen):  # another dialog, or a screen of Textual's: no content version
             return None
         app = self.app
         return (id(beneath), beneath.content_version, self.size, self.styles.background, app.theme, app.ansi_color)
 
-    def _render_content(self) -> None:
+    def _render_content(self: Any) -> None:
         """Textual's render of the screen's own content (the backdrop), kept while its key holds."""
         key = self._backdrop_key()
         cached = self._backdrop
@@ -94,5 +95,9 @@ class Dialog(ModalScreen[ResultType]):
             self._render_cache = type(self._render_cache)(self.size, cached[1])
             self._dirty_regions.clear()
             return
-        super()._render_content()
+        super()._render_content()  # type: ignore[misc]
         self._backdrop = None if key is None else (key, self._render_cache.lines)
+
+
+class Dialog(KeptBackdrop, ModalScreen[ResultType]):
+    """A modal screen over a dimmed copy of the screen beneath, drawn again only when that screen changed."""
