@@ -10,7 +10,7 @@ from typing import Any
 from fake_anthropic import FakeAnthropic, message, text_block, tool_use_block
 from support import FixedClock, make_actor
 from textual.pilot import Pilot
-from tui_helpers import make_settings, settle
+from tui_helpers import flat_in, make_settings, settle
 
 from flowpilot_tui.app import make_app
 from flowpilot_tui.screens.workspace import Workspace
@@ -188,7 +188,7 @@ async def test_claude_reply_streams_and_tool_cards_update_the_panes(
             "Suggested fix · Flush DNS and reconnect",
             "“Reinstall the VPN client”",
         ):
-            assert on_screen(app, card_line), card_line
+            assert card_line in flat_in(app, "#chat-log"), card_line  # a card line may wrap
         assert facts_shown(ws) == ["• VPN tunnel is up  [assistant]", "• Rebooted laptop\n  → no change  [assistant]"]
     detail = await services.sessions.get(session.id)
     assert detail.active_fix is not None and detail.active_fix.title == "Flush DNS and reconnect the VPN"
