@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from flowpilot_tui.services.container import Services
 
 
+INPUT_EVENTS = (events.Key, events.Paste, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
+
+
 class FlowPilotApp(App[None]):
     CSS_PATH = "styles/app.tcss"
     TITLE = "FlowPilot"
@@ -46,9 +49,12 @@ class FlowPilotApp(App[None]):
         self.animation_level = settings.ui.animations
         self.live_feed = LiveFeed(self)  # one change feed for every screen (screens/live.py)
         self.key_gate = KeyGate(self, super().on_event)  # one key in flight at a time (key_gate.py)
+        self.idle_gc = heap.IdleCollector(settings.ui.idle_gc_s)  # full collections while the engineer pauses
         self._undo_signals: Callable[[], None] = lambda: None
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, INPUT_EVENTS):
+            self.idle_gc.busy()
         if not KeyGate.gates(event):
             await super().on_event(event)
         elif not self.key_gate.hold(event):
@@ -69,6 +75,8 @@ class FlowPilotApp(App[None]):
         self.theme = themes.initial_theme(self, self.settings.theme)
         self.theme_changed_signal.subscribe(self, lambda theme: themes.remember(theme.name))
         self.screen_change_signal.subscribe(self, retention.release_closed_screens)  # see retention.py
+        if self.settings.ui.idle_gc_s > 0:
+            self.set_interval(self.settings.ui.idle_gc_s / 2, self.idle_gc.tick, name="idle-gc")
         if not self.is_headless:  # a hang-up or SIGTERM saves the drafts first (hangup.py); tests keep pytest's
             self._undo_signals = hangup.install(self.post_message)
         self.set_keymap(self.settings.keymap)
@@ -165,6 +173,7 @@ class FlowPilotApp(App[None]):
 
     async def on_unmount(self) -> None:
         self._undo_signals()
+        self.idle_gc.close()
         await drain_workers(self)  # no worker may still be inside a service call when its clients close
         await self.live_feed.close()
         if self.services is not None and self._owns_services:

@@ -84,6 +84,7 @@ class UiSettings(BaseModel):
     history_window: int = Field(default=200, ge=20, le=5000)
     # a preview edit is saved as the draft this long after the last key (and always on leaving, quitting, hang-up)
     autosave_s: float = Field(default=0.5, ge=0.05, le=3600)
+    idle_gc_s: float = Field(default=0.5, ge=0, le=60)  # full garbage collections wait for this pause (heap.py)
 
 
 class WritebackSettings(BaseModel):
