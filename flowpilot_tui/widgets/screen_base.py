@@ -1,4 +1,4 @@
-"""Bases for every screen and dialog: two of Textual's costs of opening one, paid once instead of again and again.
+"""Bases for every screen and dialog: three of Textual's costs of opening one, paid once instead of again and again.
 
 - **The first resume does not restyle.** Textual restyles every node of a screen when it is pushed, a moment after
   mounting styled each of them (a workspace: 20-30 ms of the UI thread, a dialog 5-10 ms). A screen shown again
@@ -7,8 +7,9 @@
   the whole screen beneath and re-colouring each of its segments, on every repaint of the dialog: two or three
   times while it opens (15-40 ms each at 120×36), mostly for the dialog's own layout. Here it is kept, and drawn
   again when the screen beneath changed (`FreshScreen.content_version` moves with its widgets' repaint requests
-  and its layouts: a reply streaming in beneath still shows) or the size, theme or tint did. Beneath a dialog, a
-  screen is not laid out again for the dialog's own first resize (nothing changed; it only repainted scrollbars).
+  and its layouts: a reply streaming in beneath still shows) or the size, theme or tint did.
+- **No layout for a Resize to the current size.** Textual lays a screen out again for its first Resize (right
+  after the resume laid it out) and lays out every screen beneath a dialog for the dialog's first resize.
 """
 
 from __future__ import annotations
@@ -27,17 +28,22 @@ if TYPE_CHECKING:
 ResultType = TypeVar("ResultType")
 
 
-class FreshScreen(Screen[ResultType]):
-    """A full screen whose first resume skips the restyle of the nodes it just mounted; `content_version` moves whenever
-    what it shows may have changed (a dialog over it then draws its backdrop again)."""
+class StyledOnMount:
+    """For a screen class: its first resume skips the restyle (mounting styled every node a moment ago)."""
 
-    content_version = 0
     _resumed_once = False
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         if not self._resumed_once:
             self._resumed_once = True
-            event.refresh_styles = False  # mounting styled every node a moment ago
+            event.refresh_styles = False
+
+
+class FreshScreen(StyledOnMount, Screen[ResultType]):
+    """A full screen: no restyle on its first resume, no layout for a Resize to the size it has; `content_version`
+    moves whenever what it shows may have changed (a dialog over it then draws its backdrop again)."""
+
+    content_version = 0
 
     async def _on_update(self, message: messages.Update) -> None:
         if message.widget is not self:  # the screen's own refresh (on resume) repaints the same content
@@ -60,17 +66,11 @@ class FreshScreen(Screen[ResultType]):
         super()._screen_resized(size)
 
 
-class KeptBackdrop:
-    """For a modal screen class: its first resume skips the restyle, and its dimmed backdrop (the screen beneath)
-    is drawn again only when that screen changed."""
+class KeptBackdrop(StyledOnMount):
+    """For a modal screen class: no restyle on its first resume, and its dimmed backdrop (the screen beneath) is
+    drawn again only when that screen changed."""
 
-    _resumed_once = False
     _backdrop: tuple[tuple[Any, ...], list[Strip]] | None = None
-
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        if not self._resumed_once:
-            self._resumed_once = True
-            event.refresh_styles = False
 
     def _backdrop_key(self: Any) -> tuple[Any, ...] | None:
         """What the backdrop shows depends on; None when that cannot be told (Textual then draws it every time)."""
