@@ -141,35 +141,26 @@ async def test_help_shows_this_apps_remaps_after_another_app_opened_it(db_url, c
 
     from flowpilot_tui.widgets.rendered_lines import RenderedLines
 
-    first = await demo_services(db_url, clock, keymap={"app.help": "f12"})
-    try:
-        app = make_app(first.settings, first)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            await pilot.press("f12")
-            await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
-            await settle(pilot)
-            assert "f12 Help / keys app.help" in flat(app)
-    finally:
-        await first.close()
-    second = await demo_services(f"sqlite+aiosqlite:///{tmp_path}/second.db", clock, keymap={"app.help": "f11"})
-    try:
-        app = make_app(second.settings, second)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            await pilot.press("f11")
-            await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
-            await settle(pilot)
-            text = flat(app)
-            assert "f11 Help / keys app.help" in text and "f12 Help" not in text
-            for tables in app.screen.query(RenderedLines):
-                width = tables.content_region.width
-                options = app.console_options.update_width(width).update(highlight=False)
-                drawn = [list(line) for line in app.console.render_lines(tables.renderable, options, pad=False)]
-                kept = [list(strip) for strip in tables.lines(width)]
-                assert kept == drawn and all(isinstance(seg, Segment) for line in kept for seg in line)
-    finally:
-        await second.close()
+    second_db = f"sqlite+aiosqlite:///{tmp_path}/second.db"
+    for url, key, other in ((db_url, "f12", "f11"), (second_db, "f11", "f12")):  # the second app comes after
+        services = await demo_services(url, clock, keymap={"app.help": key})
+        try:
+            app = make_app(services.settings, services)
+            async with app.run_test(size=(120, 36)) as pilot:
+                await settle(pilot)
+                await pilot.press(key)
+                await wait_until(pilot, lambda app=app: isinstance(app.screen, HelpScreen), "help")
+                await settle(pilot)
+                text = flat(app)
+                assert f"{key} Help / keys app.help" in text and f"{other} Help" not in text
+                for tables in app.screen.query(RenderedLines):
+                    width = tables.content_region.width
+                    options = app.console_options.update_width(width).update(highlight=False)
+                    drawn = [list(line) for line in app.console.render_lines(tables.renderable, options, pad=False)]
+                    kept = [list(strip) for strip in tables.lines(width)]
+                    assert kept == drawn and all(isinstance(seg, Segment) for line in kept for seg in line)
+        finally:
+            await services.close()
 
 
 async def test_facts_and_the_note_rewrap_when_the_panes_narrow(store, engineer, clock, db_url) -> None:
