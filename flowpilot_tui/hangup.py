@@ -2,7 +2,7 @@
 the app as a vanished terminal does: the keys read so far are applied, every draft is saved, then it exits.
 
 Why: both signals' default action kills the process at once, so a preview edit still waiting for its autosave
-(`ui.autosave_s` after the last key) was lost. An unsent chat line is not kept across any exit yet. The handler
+(`ui.autosave_s` after the last key) was lost; an unsent chat line is kept too (workspace.py). The handler
 only posts `TerminalClosed`; the App does the rest on its own loop (app.py).
 """
 

@@ -205,6 +205,47 @@ async def test_esc_with_unsent_chat_text_asks_and_keeps_it(store, engineer, cloc
         assert await _user_messages(services, (await services.sessions.list_sessions()).items[0].id) == []
 
 
+@pytest.mark.parametrize("ending", ["ctrl+q", "terminal closed"])
+async def test_an_unsent_chat_line_comes_back_after_quit_and_a_discarded_one_does_not(
+    store, engineer, clock, db_url, ending
+):
+    """Typed, not sent, then the app ends (quit, or SSH dropped): the line is in the input when the session is opened
+    again (also by the next app). Discarded on Esc, it is gone; the state file is the user's alone (0600)."""
+    import stat
+
+    from flowpilot_tui import ui_state
+    from flowpilot_tui.messages import TerminalClosed
+    from flowpilot_tui.screens.session_list import SessionList
+
+    services = Services(make_settings(db_url), store, engineer, clock)
+    await services.sessions.create("Printer offline")
+    typed = "the spooler restarts, then «HP M404» goes offline again"
+    app = make_app(services.settings, services)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _workspace(pilot, app)
+        with slowed_loop():
+            burst(app, key_events(typed))
+            if ending == "ctrl+q":
+                burst(app, [events.Key("ctrl+q", None)])
+            else:
+                app.post_message(TerminalClosed())
+            await wait_until(pilot, lambda: not app.is_running, "app exited")
+    assert stat.S_IMODE(ui_state.state_path().stat().st_mode) == 0o600
+    again = make_app(services.settings, services)
+    async with again.run_test(size=(120, 36)) as pilot:
+        ws = await _workspace(pilot, again)
+        chat = ws.query_one(ChatPane)
+        assert chat.input.text == typed and again.focused is chat.input
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: again.screen is not ws, "leave question")
+        await pilot.press("y")  # Discard & leave
+        await wait_until(pilot, lambda: isinstance(again.screen, SessionList), "session list")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(again.screen, Workspace), "the session again")
+        await settle(pilot)
+        assert again.screen.query_one(ChatPane).input.text == ""
+
+
 async def test_esc_with_an_empty_chat_input_leaves_at_once(store, engineer, clock, db_url):
     from flowpilot_tui.screens.session_list import SessionList
 

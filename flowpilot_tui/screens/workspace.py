@@ -18,7 +18,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static, Tab, Tabs
 
-from flowpilot_tui import keymap
+from flowpilot_tui import keymap, ui_state
 from flowpilot_tui.decisions import FollowUp, follow_up
 from flowpilot_tui.messages import (
     HistoryLoaded,
@@ -105,6 +105,7 @@ class Workspace(SessionScreen):
         self._panes: tuple[Widget, ...] = ()  # the four panes, in PANES order (set on mount)
         self._tabs: Tabs | None = None  # the pane tabs of a narrow terminal (mounted the first time it is narrow)
         self._ticket_read = False  # the linked ticket's live status was asked for (once, on opening)
+        self._chat_input: ChatInput | None = None
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(id="ws-header")
@@ -130,6 +131,7 @@ class Workspace(SessionScreen):
         self._layout(self.app.size.width)
         self._assistant_status()
         self.focus_pane(self.pane)
+        self._restore_unsent()
         await self.start_preview()  # the one read of the session and its history, before the first frame
         self.live.start()
         if self.notice:
@@ -180,6 +182,14 @@ class Workspace(SessionScreen):
 
     async def on_unmount(self) -> None:
         await self.live.close()
+        if self.can_write and self._chat_input is not None:  # quit, a hang-up, leaving: the unsent chat line comes
+            ui_state.keep_unsent_chat(self.session_id, self._chat_input.text)  # back when the session is opened
+
+    def _restore_unsent(self) -> None:
+        self._chat_input = self.query_one(ChatPane).input  # still readable once unmounted (on_unmount)
+        text = ui_state.unsent_chat(self.session_id) if self.can_write else ""
+        if text:
+            self._chat_input.restore(text)  # ahead of anything typed while the session opened
 
     def run_worker(
         self,
@@ -528,6 +538,7 @@ class Workspace(SessionScreen):
             if leave is None:
                 chat.input.focus()  # stay: the message is still in the input
             else:
+                chat.input.text = ""  # discarded, as asked: not kept for the next opening either
                 self.app.pop_screen()
 
         size = len(chat.input.text)
