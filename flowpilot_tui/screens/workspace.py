@@ -126,6 +126,7 @@ class Workspace(SessionScreen):
 
     async def on_mount(self) -> None:
         self._panes = tuple(self.query_one(f"#pane-{pane}") for pane in PANES)
+        self._chat_input = self.query_one(ChatPane).input  # still readable once unmounted (on_unmount)
         for pane in self._panes:
             pane.border_title = PANE_TITLES[pane.id or ""]
         self._layout(self.app.size.width)
@@ -186,9 +187,8 @@ class Workspace(SessionScreen):
             ui_state.keep_unsent_chat(self.session_id, self._chat_input.text)  # back when the session is opened
 
     def _restore_unsent(self) -> None:
-        self._chat_input = self.query_one(ChatPane).input  # still readable once unmounted (on_unmount)
         text = ui_state.unsent_chat(self.session_id) if self.can_write else ""
-        if text:
+        if text and self._chat_input is not None:
             self._chat_input.restore(text)  # ahead of anything typed while the session opened
 
     def run_worker(

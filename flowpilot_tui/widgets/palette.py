@@ -1,7 +1,7 @@
 """The command palette (ctrl+p): Textual's, with the dialogs' cheaper opening (screen_base.KeptBackdrop).
 
-Over a workspace it drew the dimmed workspace twice while the commands were listed and restyled every node it had
-just mounted: about 35 of the ~105 ms it took to appear at 120×36.
+Over a workspace it drew the dimmed workspace twice while the commands were listed (16.7 + 11.6 ms at 120×36, no
+burner, GC off) and restyled every node it had just mounted; opened this way, one probe went from 105.7 to 94.8 ms.
 """
 
 from __future__ import annotations
