@@ -66,7 +66,6 @@ async def test_escape_cancels_the_reply_and_keeps_the_partial_text(online, fake_
     generator_falls_back(fake_anthropic)
     fake_anthropic.reply(message(text_block("First I would check the adapter, then the resolver.")), hold_after=3)
     app = make_app(online.settings, online)
-    app.idle_gc.idle_s = 0  # the keys' own hold (heap.IdleCollector, tested on its own) would mask the reply's
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         await open_session(pilot, OUTLOOK)
@@ -96,7 +95,6 @@ async def test_a_long_streamed_reply_ends_complete_on_screen_and_in_the_store(
     generator_falls_back(fake_anthropic)
     fake_anthropic.reply_sse(stream_events(message(text_block(body)), pieces=200))
     app = make_app(online.settings, online)
-    app.idle_gc.idle_s = 0  # the keys' own hold (heap.IdleCollector, tested on its own) would mask the reply's
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         await open_session(pilot, OUTLOOK)

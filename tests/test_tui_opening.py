@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
-from tui_helpers import make_settings, settle, wait_until
+from tui_helpers import hold_session_reads, make_settings, settle, wait_until
 
 from flowpilot_tui.app import make_app
 from flowpilot_tui.screens.session_list import SessionList
@@ -24,18 +22,10 @@ async def test_regenerate_pressed_while_the_workspace_opens_keeps_the_regenerate
     version = (await services.sessions.get(session.id)).summary.state_version
     await services.sessions.save_draft(session.id, "resolve", "MY OLD DRAFT", version)
 
-    held, release, real_get = asyncio.Event(), asyncio.Event(), services.sessions.get
-
-    async def opening_read_held_once(session_id: str):  # type: ignore[no-untyped-def]
-        if not held.is_set():
-            held.set()
-            await release.wait()
-        return await real_get(session_id)
-
     app = make_app(services.settings, services)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SessionList), "session list")
-        services.sessions.get = opening_read_held_once  # type: ignore[method-assign]
+        held, release = hold_session_reads(services, once=True)  # the opening read waits; later ones do not
         await app.push_screen(Workspace(services, session.id))
         await wait_until(pilot, held.is_set, "the opening read started")
         pane = app.screen.query_one(PreviewPane)

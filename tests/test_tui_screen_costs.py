@@ -4,12 +4,10 @@ change or a resize), and the F1 tables kept across openings follow each app's ow
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from textual.geometry import Region
 from textual.screen import ModalScreen
-from tui_helpers import demo_services, flat, flat_in, make_settings, settle, wait_until
+from tui_helpers import demo_services, flat, flat_in, hold_session_reads, make_settings, settle, wait_until
 
 from flowpilot_tui.app import make_app
 from flowpilot_tui.screens import session_screen
@@ -60,16 +58,10 @@ async def test_a_slow_opening_read_does_not_hold_the_screen(store, engineer, clo
     monkeypatch.setattr(session_screen, "OPEN_WAIT_S", 0.05)
     services = Services(make_settings(db_url), store, engineer, clock)
     sid = await _session_with_facts(services)
-    release, real_get = asyncio.Event(), services.sessions.get
-
-    async def held_read(session_id: str):  # type: ignore[no-untyped-def]
-        await release.wait()
-        return await real_get(session_id)
-
     app = make_app(services.settings, services)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SessionList), "session list")
-        services.sessions.get = held_read  # type: ignore[method-assign]
+        _, release = hold_session_reads(services)
         screen = PaintRecorder(services, sid)
         await app.push_screen(screen)
         await wait_until(pilot, lambda: bool(screen.paints), "the workspace painted while the read is held")

@@ -122,3 +122,18 @@ async def open_session(pilot: Pilot[Any], title_part: str) -> None:
     await settle(pilot)
     await pilot.press("enter")
     await settle(pilot)
+
+
+def hold_session_reads(services: Any, *, once: bool = False) -> tuple[asyncio.Event, asyncio.Event]:
+    """Make `services.sessions.get` wait until the returned `release` is set (`once`: only the first read waits);
+    `started` is set when a read begins waiting. A real read follows: the database is not stood in for."""
+    started, release, real_get = asyncio.Event(), asyncio.Event(), services.sessions.get
+
+    async def held(session_id: str) -> Any:
+        if not (once and started.is_set()):
+            started.set()
+            await release.wait()
+        return await real_get(session_id)
+
+    services.sessions.get = held
+    return started, release
